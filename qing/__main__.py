@@ -1,0 +1,3 @@
+from qing.cli import main
+
+main()

@@ -1,0 +1,206 @@
+"""The `qing` command: one thin typer function per subcommand, in pipeline order.
+
+Each function parses options and calls one module of the package; the
+module does the work and knows nothing of typer. Errors a user can cause
+are QingError: shown as one sentence, exit code non-zero, no traceback
+(unless --verbose).
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import logging
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from qing import __version__
+from qing.config import load_env_file
+from qing.errors import QingError
+
+app = typer.Typer(
+    help="qing: turn your own QQ chat history into a chat model that talks like you.\n\n"
+         "Steps, in order: decrypt -> export -> clean -> clean-llm -> finetune -> infer -> gguf -> quantize.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True, highlight=False, soft_wrap=True)  # one message, one line: greppable
+_state = {"verbose": False}
+
+KEY_HELP = "Database key (passphrase). Safer from QING_KEY or .env, or typed at the prompt: not in shell history."
+HMAC_HELP = "HMAC algorithm: auto tries the header's, then sha1, sha512, sha256."
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"qing {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    verbose: bool = typer.Option(False, "--verbose", "-v", envvar="QING_VERBOSE",
+                                 help="Show debug logs and full tracebacks."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    load_env_file()
+    _state["verbose"] = verbose
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+def command(name: str, **settings):
+    """Register a subcommand whose QingError becomes one red sentence and a non-zero exit."""
+
+    def register(fn):
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except QingError as e:
+                if _state["verbose"]:
+                    console.print_exception()
+                console.print(f"[red]error:[/red] {escape(str(e))}")
+                raise typer.Exit(e.exit_code) from None
+            except KeyboardInterrupt:
+                console.print("[yellow]interrupted[/yellow]: nothing half-written was left behind.")
+                raise typer.Exit(130) from None
+            except (typer.Exit, typer.Abort):
+                raise
+            except Exception as e:  # a bug, not a user error: say so, trace only on request
+                if _state["verbose"]:
+                    raise
+                console.print(f"[red]unexpected error[/red] ({type(e).__name__}); this is a bug in qing. "
+                              "Re-run with --verbose for the traceback and report it.")
+                raise typer.Exit(1) from None
+
+        return app.command(name, **settings)(run)
+
+    return register
+
+
+def _read_key(key: Optional[str], db: Path) -> str:
+    """The key from the flag / QING_KEY / .env, else a no-echo prompt on a terminal."""
+    if key:
+        return key
+    if sys.stdin.isatty():
+        return getpass.getpass(f"Key for {db.name} (not shown): ").strip("\r\n")
+    raise QingError(f"{db} is encrypted and no key was given: pass --key, set QING_KEY in the environment "
+                    "or .env, or run in a terminal to be asked for it.")
+
+
+# --- decrypt -------------------------------------------------------------------
+
+@command("decrypt")
+def decrypt_cmd(
+    input: Path = typer.Argument(..., help="Encrypted QQ NT database, e.g. nt_msg.db (a -wal file beside it is read too)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Plain SQLite output [default: ./<input stem>.plain.db]."),
+    key: Optional[str] = typer.Option(None, "--key", envvar="QING_KEY", help=KEY_HELP, show_default=False),
+    hmac: str = typer.Option("auto", "--hmac", envvar="QING_HMAC", help=HMAC_HELP),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output if it exists."),
+) -> None:
+    """Decrypt a QQ NT database (nt_msg.db, profile_info.db, ...) into plain SQLite."""
+    from qing.decrypt import decrypt
+
+    key = _read_key(key, input)
+    with console.status("decrypting ..."):
+        result = decrypt(input, key, output, hmac.lower(), force)
+    rows = ", ".join(f"{name} {count:,}" for name, count in result.tables.items() if count) or "no rows"
+    console.print(f"opened with [bold]{result.hmac}[/bold] "
+                  f"({'QQ NT header stripped' if result.qq_header else 'no QQ NT header'}; "
+                  f"{f'{result.wal_frames} WAL frames included' if result.wal_frames else 'no WAL'})")
+    console.print(f"wrote {result.output} ({result.output.stat().st_size / 1e6:.1f} MB, {rows}) "
+                  f"in {result.seconds:.1f} s")
+
+
+# --- export --------------------------------------------------------------------
+
+@command("export")
+def export_cmd(
+    db: Path = typer.Argument(..., help="nt_msg.db: the plain one from `qing decrypt`, or the encrypted one with --key."),
+    output: Path = typer.Option(Path("messages.jsonl"), "--output", "-o", help="Output file."),
+    profile: Optional[Path] = typer.Option(None, "--profile", envvar="QING_PROFILE",
+                                           help="profile_info.db (plain or encrypted with --key) for friends' names."),
+    me: Optional[int] = typer.Option(None, "--me", envvar="QING_ME", help="Your QQ number [default: detected]."),
+    groups: bool = typer.Option(False, "--groups/--no-groups", envvar="QING_GROUPS", help="Also export group chats."),
+    key: Optional[str] = typer.Option(None, "--key", envvar="QING_KEY", help=KEY_HELP, show_default=False),
+    hmac: str = typer.Option("auto", "--hmac", envvar="QING_HMAC", help=HMAC_HELP),
+    fmt: str = typer.Option("jsonl", "--format", envvar="QING_EXPORT_FORMAT",
+                            help="jsonl (messages.jsonl, for qing clean) or csv (WeClone's CSV layout)."),
+    tz: str = typer.Option("Asia/Shanghai", "--tz", envvar="QING_TZ", help="Time zone for CSV times."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output if it exists."),
+) -> None:
+    """Export messages to messages.jsonl (one message a line) or WeClone CSV."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from qing.export import export
+
+    if not _is_plain(db):
+        key = _read_key(key, db)
+    with Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console) as bar:
+        task = bar.add_task("export", total=None, rate="")
+
+        def progress(done: int, total: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 0
+            bar.update(task, completed=done, total=total, rate=f"{done / elapsed:,.0f} msg/s" if elapsed else "")
+
+        def on_owner(uin: int, source: str) -> None:
+            bar.console.print(f"owner: [bold]{uin}[/bold] ({source})")
+
+        s = export(db, output, key=key, hmac=hmac.lower(), profile=profile, me=me, groups=groups, fmt=fmt.lower(),
+                   tz=tz, force=force, progress=progress, on_owner=on_owner)
+    kinds = ", ".join(f"{k} {n:,}" for k, n in s.kinds.most_common())
+    console.print(f"wrote {s.output}: {s.messages:,} messages in {s.chats:,} chats "
+                  f"({s.messages / max(s.seconds, 1e-9):,.0f} msg/s); {s.owner_messages:,} sent by {s.owner}")
+    console.print(f"by kind: {kinds or 'none'}")
+    if s.skipped:
+        console.print("skipped: " + ", ".join(f"{c} {n:,}" for c, n in s.skipped.most_common()))
+    if s.problems:
+        console.print("kept with parts left out: " + ", ".join(f"{c} {n:,}" for c, n in s.problems.most_common()))
+    if not s.owner_messages:
+        console.print(f"[yellow]warning[/yellow]: none of the messages was sent by {s.owner}; check --me.")
+
+
+def _is_plain(db: Path) -> bool:
+    from qing.decrypt import PLAIN_SQLITE
+
+    try:
+        with open(db, "rb") as f:
+            return f.read(16) == PLAIN_SQLITE
+    except OSError:
+        return True  # let export report the missing file
+
+
+# --- steps that later issues build -------------------------------------------
+
+_PENDING = {
+    "clean": "Rules -> chat samples (train.jsonl / eval.jsonl) for training.",
+    "clean-llm": "Score and filter samples with an OpenAI-compatible server.",
+    "finetune": "LoRA / QLoRA fine-tuning on the chat samples.",
+    "infer": "Chat with the fine-tuned model.",
+    "gguf": "Convert the model to GGUF for llama.cpp / Ollama / LM Studio.",
+    "quantize": "Quantize a GGUF file (Q4_K_M and others).",
+}
+
+
+def _pending(name: str):
+    def not_built() -> None:
+        raise QingError(f"`qing {name}` is not built yet in qing {__version__}; it will come in a later release.",
+                        exit_code=2)
+
+    not_built.__doc__ = f"{_PENDING[name]} (not built yet)"
+    return not_built
+
+
+for _name in _PENDING:
+    command(_name, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(_pending(_name))
+
+
+def main() -> None:
+    app(prog_name="qing")

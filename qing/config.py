@@ -1,0 +1,24 @@
+"""Configuration: flag > QING_* environment variable > .env file > default.
+
+Each option that is a setting (not a per-run path) names its variable with
+`envvar=`; the CLI loads `.env` from the current directory into the
+environment without overriding what is already set, so the order above
+holds. `.env.example` lists every key (a test checks it against the CLI).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ENV_PREFIX = "QING_"
+
+
+def load_env_file(directory: Path | None = None) -> Path | None:
+    """Load `.env` from `directory` (default: the current one) without overriding the environment."""
+    path = (directory or Path.cwd()) / ".env"
+    if not path.is_file():
+        return None
+    load_dotenv(path, override=False)
+    return path

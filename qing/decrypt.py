@@ -1,0 +1,230 @@
+"""`qing decrypt`: a QQ NT SQLCipher database (plus its WAL) -> a plain SQLite file.
+
+See shared/qq-nt-format.md section 1. The input and its WAL are only read:
+the encrypted body is copied (header stripped) next to the output, opened
+there with each HMAC candidate in turn, and exported with sqlcipher_export
+into a temporary file that is renamed onto the output when verified.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qing.errors import QingError
+from qing.files import atomic_output, check_output, require_input
+from qing.ntbuild import HEADER_SIZE, PAGE_SIZE, apply_cipher
+from qing.protowire import WireError, iter_fields
+
+HMACS = {"sha1": "HMAC_SHA1", "sha512": "HMAC_SHA512", "sha256": "HMAC_SHA256"}  # dict order = try order
+QQ_SIGNATURE = b"QQ_NT DB"
+PLAIN_SQLITE = b"SQLite format 3\x00"
+WAL_MAGICS = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
+WAL_HEADER, WAL_FRAME_HEADER = 32, 24
+
+
+@dataclass
+class NtFile:
+    """What the first bytes of an encrypted database say about it."""
+
+    path: Path
+    offset: int                 # where the SQLCipher data starts: 1024 with the QQ header, else 0
+    header_hmac: str | None     # 'sha1' / 'sha256' / 'sha512' when header field 4 names one
+    rand: str | None            # header field 2 (Android key derivation)
+    size: int
+
+
+@dataclass
+class DecryptResult:
+    output: Path
+    hmac: str
+    qq_header: bool
+    wal_frames: int
+    tables: dict[str, int] = field(default_factory=dict)
+    bytes_in: int = 0
+    seconds: float = 0.0
+
+
+def inspect(path: Path) -> NtFile:
+    """Classify the input file, raising a one-sentence error for what cannot be decrypted."""
+    require_input(path, "database")
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(HEADER_SIZE)
+    if head.startswith(PLAIN_SQLITE):
+        raise QingError(f"{path} is already a plain SQLite database; give it to `qing export` directly.")
+    if head[0x20:0x28] == QQ_SIGNATURE:
+        hmac, rand = _header_fields(head)
+        if size < HEADER_SIZE + PAGE_SIZE or (size - HEADER_SIZE) % PAGE_SIZE:
+            raise QingError(f"{path} is truncated ({size} bytes is not a 1024-byte header plus whole "
+                            f"4096-byte pages); copy it again while QQ is closed.")
+        return NtFile(path, HEADER_SIZE, hmac, rand, size)
+    if size == 0:
+        raise QingError(f"{path} is empty; copy the database again while QQ is closed.")
+    if size < PAGE_SIZE or size % PAGE_SIZE:
+        raise QingError(f"{path} is not a QQ NT or SQLCipher database: it has no QQ_NT DB header and its "
+                        f"size ({size} bytes) is not a whole number of 4096-byte pages.")
+    return NtFile(path, 0, None, None, size)
+
+
+def _header_fields(head: bytes) -> tuple[str | None, str | None]:
+    """HMAC name (field 4) and rand (field 2) from the header protobuf; tolerant of junk."""
+    length = int.from_bytes(head[0x28:0x2C], "little")
+    info = head[0x2C:0x2C + min(length, HEADER_SIZE - 0x2C)]
+    hmac = rand = None
+    try:
+        for number, wire, value in iter_fields(info):
+            if wire != 2:
+                continue
+            text = value.decode("ascii", "replace")
+            if number == 4:
+                hmac = text.upper().replace("HMAC_", "").lower() if text else None
+            elif number == 2:
+                rand = text
+    except WireError:
+        pass
+    return (hmac if hmac in HMACS else None), rand
+
+
+def candidates(nt: NtFile, hmac: str) -> list[str]:
+    """HMAC algorithms to try, in order: the header's first, then SHA1, SHA512, SHA256."""
+    if hmac != "auto":
+        return [hmac]
+    order = list(HMACS)
+    if nt.header_hmac:
+        order.remove(nt.header_hmac)
+        order.insert(0, nt.header_hmac)
+    return order
+
+
+def wal_of(path: Path) -> Path:
+    return path.with_name(path.name + "-wal")
+
+
+def _wal_offset(wal: Path) -> int | None:
+    """Where the WAL proper starts in the -wal file (0, or 1024 behind a QQ header); None if absent/empty."""
+    try:
+        size = wal.stat().st_size
+        if size == 0:
+            return None
+        with open(wal, "rb") as f:
+            head = f.read(HEADER_SIZE + 4)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise QingError(f"cannot read the WAL file {wal} ({e.strerror}); it holds the newest messages, "
+                        f"so fix its permissions and try again.") from None
+    if head[:4] in WAL_MAGICS:
+        return 0
+    if head[HEADER_SIZE:HEADER_SIZE + 4] in WAL_MAGICS:
+        return HEADER_SIZE
+    raise QingError(f"{wal} beside the database is not a SQLite WAL file, so the newest messages in it "
+                    f"cannot be read; copy it again with the database while QQ is closed, or move it "
+                    f"away to decrypt without it.")
+
+
+def _copy_from(src: Path, dst: Path, offset: int) -> None:
+    """Copy src[offset:] to dst, in the kernel where possible."""
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        fin.seek(offset)
+        remaining = os.fstat(fin.fileno()).st_size - offset
+        try:
+            while remaining > 0:
+                sent = os.copy_file_range(fin.fileno(), fout.fileno(), remaining)
+                if sent == 0:
+                    break
+                remaining -= sent
+        except (AttributeError, OSError):
+            fin.seek(os.fstat(fin.fileno()).st_size - remaining)
+            while chunk := fin.read(1 << 20):
+                fout.write(chunk)
+
+
+def open_encrypted(copy: Path, key: str, algorithms: list[str]):
+    """Open the stripped copy with the first algorithm that works; return (connection, algorithm)."""
+    import sqlcipher3
+
+    for algorithm in algorithms:
+        conn = sqlcipher3.connect(str(copy))
+        try:
+            apply_cipher(conn, key, HMACS[algorithm])
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn, algorithm
+        except sqlcipher3.DatabaseError:
+            conn.close()
+    tried = ", ".join(HMACS[a] for a in algorithms)
+    raise QingError(f"the key does not open this database with {tried} (PBKDF2_HMAC_SHA512, 4000 "
+                    f"iterations, 4096-byte pages): check the key (16 characters on desktop, 32 hex "
+                    f"characters on Android), or the file is not a QQ NT database.")
+
+
+def default_output(path: Path) -> Path:
+    return Path.cwd() / f"{path.stem}.plain.db"
+
+
+def decrypt(path: Path, key: str, output: Path | None = None, hmac: str = "auto",
+            force: bool = False) -> DecryptResult:
+    """Decrypt `path` (and the WAL beside it) into a plain SQLite file at `output`."""
+    started = time.perf_counter()
+    if not key:
+        raise QingError("the database key is empty; pass --key, set QING_KEY, or type it at the prompt.")
+    if hmac != "auto" and hmac not in HMACS:
+        raise QingError(f"unknown --hmac {hmac!r}; use auto, sha1, sha256 or sha512.")
+    nt = inspect(path)
+    output = output or default_output(path)
+    if output.resolve() in (path.resolve(), wal_of(path).resolve()):
+        raise QingError("the output path is the input; choose another with -o.")
+    check_output(output, force)
+    wal = wal_of(path)
+    wal_offset = _wal_offset(wal)
+    output.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with tempfile.TemporaryDirectory(prefix=".qing-decrypt-", dir=output.parent) as work:
+        copy = Path(work) / "encrypted.db"
+        _copy_from(path, copy, nt.offset)
+        wal_frames = 0
+        if wal_offset is not None:
+            _copy_from(wal, wal_of(copy), wal_offset)
+            wal_frames = max(0, (wal_of(copy).stat().st_size - WAL_HEADER) // (WAL_FRAME_HEADER + PAGE_SIZE))
+        conn, algorithm = open_encrypted(copy, key, candidates(nt, hmac))
+        try:
+            with atomic_output(output, force) as tmp:
+                _export_plain(conn, tmp)
+                tables = _verify_plain(tmp)
+        finally:
+            conn.close()
+    return DecryptResult(output, HMACS[algorithm], nt.offset > 0, wal_frames, tables,
+                         nt.size, time.perf_counter() - started)
+
+
+def _export_plain(conn, target: Path) -> None:
+    import sqlcipher3
+
+    try:
+        conn.execute("ATTACH DATABASE ? AS plain KEY ''", (str(target),))
+        conn.execute("PRAGMA plain.journal_mode = OFF")  # the whole file is renamed into place only when done
+        conn.execute("PRAGMA plain.synchronous = OFF")
+        conn.execute("SELECT sqlcipher_export('plain')").fetchone()
+        conn.execute("DETACH DATABASE plain")
+    except sqlcipher3.DatabaseError as e:
+        reason = "the disk is full" if "full" in str(e) else f"SQLCipher said: {e}"
+        raise QingError(f"decrypting failed while writing the plain database ({reason}); "
+                        f"the database may be damaged or the disk full.") from None
+
+
+def _verify_plain(target: Path) -> dict[str, int]:
+    """Open the result with stdlib sqlite3, make it a rollback-journal file, and count table rows."""
+    conn = sqlite3.connect(target)
+    try:
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            conn.execute("PRAGMA journal_mode = DELETE")
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+    except sqlite3.DatabaseError as e:
+        raise QingError(f"the decrypted database does not open as plain SQLite ({e}); "
+                        f"the input may be damaged.") from None
+    finally:
+        conn.close()

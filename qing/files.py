@@ -1,0 +1,89 @@
+"""Writing outputs safely: private modes, atomic renames, no overwrite without --force.
+
+Files that hold chat data are created 0600 and directories 0700 (rented GPU
+boxes are shared machines). An output is written under a temporary name in
+its final directory and renamed only when complete, so an interrupted run
+never leaves a half file that looks whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+from qing.errors import QingError
+
+
+def require_input(path: Path, what: str = "input file") -> Path:
+    """Return `path` if it is a readable file, else raise a one-sentence error."""
+    if not path.exists():
+        raise QingError(f"{what} {path} does not exist.")
+    if not path.is_file():
+        raise QingError(f"{what} {path} is not a file.")
+    if not os.access(path, os.R_OK):
+        raise QingError(f"{what} {path} is not readable; check its permissions.")
+    return path
+
+
+def check_output(path: Path, force: bool) -> None:
+    """Refuse to overwrite an existing output unless `force`."""
+    if path.exists() and not force:
+        raise QingError(f"output {path} already exists; pass --force to overwrite it or -o to choose another path.")
+    if path.is_dir():
+        raise QingError(f"output {path} is a directory; give a file path with -o.")
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` (and parents) as owner-only directories; return it."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def new_private_file(path: Path) -> None:
+    """Create an empty file readable by its owner only (replacing any old one)."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path, force: bool = False) -> Iterator[Path]:
+    """Yield a private temporary path beside `path`; rename it onto `path` on success.
+
+    On any exception (Ctrl+C included) the temporary file is removed and
+    `path` is left as it was.
+    """
+    check_output(path, force)
+    if not path.parent.exists():
+        private_dir(path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)  # mkstemp creates it 0600
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        _fsync(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        for leftover in (tmp, Path(f"{tmp}-journal"), Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+            with contextlib.suppress(FileNotFoundError):
+                leftover.unlink()
+        raise
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def private_tempdir(prefix: str = "qing-") -> Iterator[Path]:
+    """A 0700 temporary directory removed afterwards, for intermediate chat data."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as name:
+        os.chmod(name, 0o700)
+        yield Path(name)

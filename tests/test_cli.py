@@ -1,0 +1,45 @@
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+
+from qing.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+PIPELINE = ["decrypt", "export", "clean", "clean-llm", "finetune", "infer", "gguf", "quantize"]
+
+
+def test_help_lists_the_pipeline_in_order(qing):
+    result = qing("--help")
+    assert result.exit_code == 0
+    positions = [result.output.index(f" {name} ") for name in PIPELINE]
+    assert positions == sorted(positions)
+
+
+def test_python_dash_m_runs_the_same_cli():
+    result = subprocess.run([sys.executable, "-m", "qing", "--version"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0 and re.search(r"qing \d+\.\d+\.\d+", result.stderr + result.stdout)
+
+
+def test_steps_not_built_yet_say_so_and_fail(qing):
+    for name in ["clean", "clean-llm", "finetune", "infer", "gguf", "quantize"]:
+        result = qing(name, "anything", "--some-flag")
+        assert result.exit_code == 2, name
+        assert result.output.strip().count("\n") == 0 and "not built yet" in result.output
+
+
+def _envvars() -> set[str]:
+    root = typer.main.get_command(app)
+    found = {v for p in root.params for v in ([p.envvar] if isinstance(p.envvar, str) else p.envvar or [])}
+    for command in root.commands.values():
+        for param in command.params:
+            envvar = getattr(param, "envvar", None)
+            found.update([envvar] if isinstance(envvar, str) else envvar or [])
+    return found
+
+
+def test_env_example_documents_exactly_the_cli_settings():
+    documented = set(re.findall(r"^(QING_[A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    assert documented == _envvars()
