@@ -51,7 +51,8 @@ def main_options(
 ) -> None:
     load_env_file()
     _state["verbose"] = verbose
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
 
 
 def command(name: str, **settings):
@@ -98,8 +99,10 @@ def _read_key(key: Optional[str], db: Path) -> str:
 
 @command("decrypt")
 def decrypt_cmd(
-    input: Path = typer.Argument(..., help="Encrypted QQ NT database, e.g. nt_msg.db (a -wal file beside it is read too)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Plain SQLite output [default: ./<input stem>.plain.db]."),
+    input: Path = typer.Argument(..., help="Encrypted QQ NT database, e.g. nt_msg.db (a -wal file beside it "
+                                           "is read too)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Plain SQLite output [default: ./<input stem>.plain.db]."),
     key: Optional[str] = typer.Option(None, "--key", envvar="QING_KEY", help=KEY_HELP, show_default=False),
     hmac: str = typer.Option("auto", "--hmac", envvar="QING_HMAC", help=HMAC_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite the output if it exists."),
@@ -122,7 +125,8 @@ def decrypt_cmd(
 
 @command("export")
 def export_cmd(
-    db: Path = typer.Argument(..., help="nt_msg.db: the plain one from `qing decrypt`, or the encrypted one with --key."),
+    db: Path = typer.Argument(..., help="nt_msg.db: the plain one from `qing decrypt`, or the encrypted one "
+                                        "with --key."),
     output: Path = typer.Option(Path("messages.jsonl"), "--output", "-o", help="Output file."),
     profile: Optional[Path] = typer.Option(None, "--profile", envvar="QING_PROFILE",
                                            help="profile_info.db (plain or encrypted with --key) for friends' names."),
@@ -133,6 +137,8 @@ def export_cmd(
     fmt: str = typer.Option("jsonl", "--format", envvar="QING_EXPORT_FORMAT",
                             help="jsonl (messages.jsonl, for qing clean) or csv (WeClone's CSV layout)."),
     tz: str = typer.Option("Asia/Shanghai", "--tz", envvar="QING_TZ", help="Time zone for CSV times."),
+    workers: int = typer.Option(0, "--workers", envvar="QING_WORKERS", min=0,
+                                help="Processes for large databases; 0 = one per core (at most 4)."),
     force: bool = typer.Option(False, "--force", help="Overwrite the output if it exists."),
 ) -> None:
     """Export messages to messages.jsonl (one message a line) or WeClone CSV."""
@@ -154,16 +160,18 @@ def export_cmd(
             bar.console.print(f"owner: [bold]{uin}[/bold] ({source})")
 
         s = export(db, output, key=key, hmac=hmac.lower(), profile=profile, me=me, groups=groups, fmt=fmt.lower(),
-                   tz=tz, force=force, progress=progress, on_owner=on_owner)
-    kinds = ", ".join(f"{k} {n:,}" for k, n in s.kinds.most_common())
-    console.print(f"wrote {s.output}: {s.messages:,} messages in {s.chats:,} chats "
-                  f"({s.messages / max(s.seconds, 1e-9):,.0f} msg/s); {s.owner_messages:,} sent by {s.owner}")
+                   tz=tz, force=force, workers=workers or None, progress=progress, on_owner=on_owner)
+    t = s.tally
+    kinds = ", ".join(f"{k} {n:,}" for k, n in t.kinds.most_common())
+    console.print(f"wrote {s.output}: {t.messages:,} messages in {t.chats:,} chats in {s.seconds:.1f} s "
+                  f"({t.rows / max(s.seconds, 1e-9):,.0f} rows/s, {s.workers} process{'es' if s.workers > 1 else ''}); "
+                  f"{t.owner_messages:,} sent by {s.owner}")
     console.print(f"by kind: {kinds or 'none'}")
-    if s.skipped:
-        console.print("skipped: " + ", ".join(f"{c} {n:,}" for c, n in s.skipped.most_common()))
-    if s.problems:
-        console.print("kept with parts left out: " + ", ".join(f"{c} {n:,}" for c, n in s.problems.most_common()))
-    if not s.owner_messages:
+    if t.skipped:
+        console.print("skipped: " + ", ".join(f"{c} {n:,}" for c, n in t.skipped.most_common()))
+    if t.problems:
+        console.print("kept with parts left out: " + ", ".join(f"{c} {n:,}" for c, n in t.problems.most_common()))
+    if not t.owner_messages:
         console.print(f"[yellow]warning[/yellow]: none of the messages was sent by {s.owner}; check --me.")
 
 

@@ -8,7 +8,6 @@ into a temporary file that is renamed onto the output when verified.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import tempfile
 import time
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qing.errors import QingError
-from qing.files import atomic_output, check_output, require_input
+from qing.files import atomic_output, check_output, copy_into, require_input
 from qing.ntbuild import HEADER_SIZE, PAGE_SIZE, apply_cipher
 from qing.protowire import WireError, iter_fields
 
@@ -128,20 +127,10 @@ def _wal_offset(wal: Path) -> int | None:
 
 
 def _copy_from(src: Path, dst: Path, offset: int) -> None:
-    """Copy src[offset:] to dst, in the kernel where possible."""
+    """Copy src[offset:] to a new file dst."""
     with open(src, "rb") as fin, open(dst, "wb") as fout:
         fin.seek(offset)
-        remaining = os.fstat(fin.fileno()).st_size - offset
-        try:
-            while remaining > 0:
-                sent = os.copy_file_range(fin.fileno(), fout.fileno(), remaining)
-                if sent == 0:
-                    break
-                remaining -= sent
-        except (AttributeError, OSError):
-            fin.seek(os.fstat(fin.fileno()).st_size - remaining)
-            while chunk := fin.read(1 << 20):
-                fout.write(chunk)
+        copy_into(fin, fout)
 
 
 def open_encrypted(copy: Path, key: str, algorithms: list[str]):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
@@ -81,12 +80,9 @@ class BadBody(Exception):
         self.cause = cause
 
 
-@dataclass
-class Rendered:
-    kind: str
-    text: str
-    reply_id: int | None = None   # msgId of the quoted message, when the reply names it
-    reply_seq: int | None = None  # msgSeq of the quoted message, to resolve otherwise
+# render() returns (kind, text, reply_id, reply_seq): a plain tuple, as it runs once per message.
+# reply_id is the msgId of the quoted message when the reply element names it; reply_seq its msgSeq.
+Rendered = tuple
 
 
 def _text(raw: bytes) -> str:
@@ -99,8 +95,8 @@ def parse_elements(blob: bytes) -> list:
         elements = Body.FromString(blob).elements
     except DecodeError:
         return _salvage(blob)
-    if not elements and blob:
-        _salvage(blob)  # raises with the precise cause when nothing is there
+    if not elements:
+        _salvage(blob)  # raises with the precise cause: nothing usable is there
     return elements
 
 
@@ -121,25 +117,31 @@ def _salvage(blob: bytes) -> list:
         if not elements:
             raise BadBody("bad protobuf") from None
     if not elements:
-        raise BadBody("varint body" if varints else "no elements")
+        raise BadBody("varint body" if varints else "empty body" if not blob else "no elements")
     return elements
 
 
 def render(blob: bytes | None, problems: Counter) -> Rendered:
-    """Render a body to (kind, text) as qq-nt-format.md's "Rendering" says.
+    """Render a body to (kind, text, reply_id, reply_seq) as qq-nt-format.md's "Rendering" says.
 
     Unknown element types are counted in `problems` and skipped; a body with
     nothing usable raises BadBody.
     """
     if blob is None:
         raise BadBody("null body")
-    if isinstance(blob, str):
+    if isinstance(blob, str):  # a TEXT-typed cell: SQLite hands it over decoded
         blob = blob.encode("utf-8", "surrogateescape")
+    elements = parse_elements(blob)
+    if len(elements) == 1:  # most messages: one text element
+        el = elements[0]
+        if el.f45002 == TEXT:
+            content = el.f45101.decode("utf-8", "replace")
+            return ("text" if content.strip() else "unknown"), content, None, None
     parts: list[str] = []
     words = False
     media_kind = event = None
     reply_id = reply_seq = None
-    for el in parse_elements(blob):
+    for el in elements:
         etype = el.f45002
         if etype == TEXT:
             content = _text(el.f45101)
@@ -164,9 +166,8 @@ def render(blob: bytes | None, problems: Counter) -> Rendered:
         else:
             problems[f"unknown element type {etype}"] += 1
     if event:
-        return Rendered(event, "[撤回了一条消息]" if event == "recall" else "[系统消息]")
-    kind = "text" if words else media_kind or "unknown"
-    return Rendered(kind, "".join(parts), reply_id, reply_seq)
+        return event, "[撤回了一条消息]" if event == "recall" else "[系统消息]", None, None
+    return ("text" if words else media_kind or "unknown"), "".join(parts), reply_id, reply_seq
 
 
 def _media(etype: int, el) -> tuple[str, str]:

@@ -9,11 +9,16 @@ be decoded is counted by cause, never fatal and never silently dropped.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import itertools
+import multiprocessing
+import os
 import sqlite3
 import tempfile
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,11 +31,11 @@ import orjson
 from qing.decrypt import PLAIN_SQLITE, decrypt
 from qing.elements import BadBody, render
 from qing.errors import QingError
-from qing.files import atomic_output, check_output, require_input
+from qing.files import atomic_output, check_output, copy_into, require_input
 
 TABLES = {"c2c_msg_table": "c2c", "group_msg_table": "group"}
-COLUMNS = ["40001", "40003", "40013", "40021", "40027", "40030", "40033", "40050", "40090", "40093", "40800"]
 SENT_BY_ME = (1, 2)  # sendType: sent from this device / from another of my devices
+PARALLEL_FROM = 100_000  # rows; below this, starting worker processes costs more than it saves
 REPLY_MEMORY = 200_000  # per chat: msgSeq -> msgId of the latest messages, to resolve replies by seq
 WECLONE_TYPES = {
     "text": "文本", "image": "图片", "sticker": "动画表情", "voice": "语音", "video": "视频", "file": "文件",
@@ -41,24 +46,61 @@ WECLONE_HEADER = ["id", "MsgSvrID", "type_name", "is_sender", "talker", "room_na
 
 
 @dataclass
+class Tally:
+    """What an export wrote and what it left out; parts add up."""
+
+    rows: int = 0                                        # rows read, written or skipped
+    chats: int = 0
+    owner_messages: int = 0
+    kinds: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)    # rows not written, by cause
+    problems: Counter = field(default_factory=Counter)   # rows written with something left out, by cause
+
+    @property
+    def messages(self) -> int:
+        return sum(self.kinds.values())
+
+    def add(self, other: "Tally") -> None:
+        for name in ("rows", "chats", "owner_messages"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("kinds", "skipped", "problems"):
+            getattr(self, name).update(getattr(other, name))
+
+
+@dataclass
 class ExportSummary:
     output: Path
     owner: int
     owner_source: str
-    messages: int = 0
-    chats: int = 0
-    kinds: Counter = field(default_factory=Counter)
-    skipped: Counter = field(default_factory=Counter)    # rows not written, by cause
-    problems: Counter = field(default_factory=Counter)   # rows written with something left out, by cause
-    owner_messages: int = 0
+    tally: Tally
+    workers: int = 1
     seconds: float = 0.0
+
+
+@dataclass
+class _Job:
+    """One slice of one table, by a range of peers: whole chats, so replies resolve within it."""
+
+    db: str
+    table: str
+    where: str
+    params: dict
+    owner: int
+    names: dict
+    uids: dict
+    index: int = 0
 
 
 def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto", profile: Path | None = None,
            me: int | None = None, groups: bool = False, fmt: str = "jsonl", tz: str = "Asia/Shanghai",
-           force: bool = False, progress: Callable[[int, int], None] | None = None,
+           force: bool = False, workers: int | None = None, progress: Callable[[int, int], None] | None = None,
            on_owner: Callable[[int, str], None] | None = None) -> ExportSummary:
-    """Export the messages of `db` (plain, or encrypted with `key`) to `output`."""
+    """Export the messages of `db` (plain, or encrypted with `key`) to `output`.
+
+    Large databases are cut into slices of whole chats exported by `workers`
+    processes (default: one per core, at most 4) into part files that are
+    joined in order; the result is the same as with one process.
+    """
     started = time.perf_counter()
     if fmt not in ("jsonl", "csv"):
         raise QingError(f"unknown --format {fmt!r}; use jsonl or csv.")
@@ -68,6 +110,7 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
         require_input(profile, "profile database")
     check_output(output, force)
     output.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    report = progress or (lambda done, total: None)
     with tempfile.TemporaryDirectory(prefix=".qing-export-", dir=output.parent) as work:
         plain_db = _plain(db, key, hmac, Path(work) / "nt_msg.plain.db")
         plain_profile = _plain(profile, key, hmac, Path(work) / "profile.plain.db") if profile else None
@@ -78,22 +121,110 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
             if on_owner:
                 on_owner(owner, source)
             names = read_profile_names(plain_profile) if plain_profile else {}
-            summary = ExportSummary(output, owner, source)
+            uids = uid_to_uin(conn)
             total = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
-            with atomic_output(output, force) as tmp, open(tmp, "w", encoding="utf-8", newline="") as out:
-                writer = _CsvWriter(out, zone) if fmt == "csv" else _JsonlWriter(out)
-                reader = _RowReader(owner, names, uid_to_uin(conn), summary)
-                for table in tables:
-                    for record in reader.records(conn, table, _columns(conn, table)):
-                        writer.write(record)
-                        if progress and summary.messages % 20000 == 0:
-                            progress(summary.messages + sum(summary.skipped.values()), total)
-            if progress:
-                progress(total, total)
+            if workers is None:
+                workers = min(os.cpu_count() or 1, 4) if total >= PARALLEL_FROM and fmt == "jsonl" else 1
+            if fmt == "csv":
+                workers = 1  # its row numbers run across the whole file
+            jobs = [_Job(str(plain_db), t, where, params, owner, names, uids)
+                    for t in tables for where, params in _slices(conn, t, workers)]
+            for i, job in enumerate(jobs):
+                job.index = i
+            with atomic_output(output, force) as tmp:
+                if workers > 1:
+                    tally = _run_parallel(jobs, workers, Path(work), tmp, total, report)
+                else:
+                    tally = _run_inline(conn, jobs, tmp, fmt, zone, total, report)
+            report(total, total)
         finally:
             conn.close()
-    summary.seconds = time.perf_counter() - started
-    return summary
+    return ExportSummary(output, owner, source, tally, workers, time.perf_counter() - started)
+
+
+def _peer_sql(table: str, present: set[str]) -> str:
+    """SQL for the chat's peer uin (c2c) or group number, NULL when the row has none."""
+    candidates = ["40030"] + (["40027"] if TABLES[table] == "group" else [])  # c2c 40027 is a sort number
+    found = [f'nullif("{c}", 0)' for c in candidates if c in present]
+    return _first_of(found)
+
+
+def _first_of(expressions: list[str]) -> str:
+    """SQL for the first non-NULL of `expressions` (NULL when there are none)."""
+    return f"coalesce({', '.join(expressions)}, NULL)" if expressions else "NULL"
+
+
+def _slices(conn: sqlite3.Connection, table: str, count: int) -> list[tuple[str, dict]]:
+    """WHERE clauses cutting `table` into about `count` equal slices of whole chats, in peer order."""
+    peer = _peer_sql(table, _columns(conn, table))
+    if count <= 1 or peer == "NULL":
+        return [("1", {})]
+    sizes = conn.execute(f"SELECT {peer} AS p, count(*) FROM {table} GROUP BY p ORDER BY p").fetchall()
+    total = sum(n for _, n in sizes)
+    bounds, running = [], 0
+    for value, n in sizes[:-1]:
+        running += n
+        if running >= total * (len(bounds) + 1) / count and value is not None:
+            bounds.append(value)
+    if not bounds:
+        return [("1", {})]
+    slices = [(f"{peer} IS NULL OR {peer} <= :hi", {"hi": bounds[0]})]
+    slices += [(f"{peer} > :lo AND {peer} <= :hi", {"lo": lo, "hi": hi}) for lo, hi in zip(bounds, bounds[1:])]
+    slices.append((f"{peer} > :lo", {"lo": bounds[-1]}))
+    return slices
+
+
+def _run_inline(conn, jobs: list[_Job], tmp: Path, fmt: str, zone: ZoneInfo, total: int, report) -> Tally:
+    tally = Tally()
+    with _writer(tmp, fmt, zone) as write:
+        for job in jobs:
+            _write_slice(conn, job, write, tally, lambda rows: report(rows, total))
+    return tally
+
+
+_worker_progress = None  # per-process: shared array of rows done per job
+
+
+def _init_worker(shared) -> None:
+    global _worker_progress
+    _worker_progress = shared
+
+
+def _worker(job: _Job, out: str) -> Tally:
+    tally = Tally()
+    conn = _connect(Path(job.db))
+    try:
+        with _writer(Path(out), "jsonl", None) as write:
+            _write_slice(conn, job, write, tally, lambda rows: _worker_progress.__setitem__(job.index, rows))
+    finally:
+        conn.close()
+    return tally
+
+
+def _run_parallel(jobs: list[_Job], workers: int, work: Path, tmp: Path, total: int, report) -> Tally:
+    context = multiprocessing.get_context("spawn")  # no fork under rich's refresh thread
+    shared = context.Array("q", len(jobs), lock=False)
+    parts = [work / f"part-{job.index:04d}.jsonl" for job in jobs]
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(shared,)) as pool:
+        try:
+            futures = [pool.submit(_worker, job, str(part)) for job, part in zip(jobs, parts)]
+            pending = futures
+            while pending:
+                _, pending = wait(pending, timeout=0.2)
+                report(sum(shared), total)
+            tallies = [f.result() for f in futures]
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    with open(tmp, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as f:
+                copy_into(f, out)
+            part.unlink()
+    tally = Tally()
+    for t in tallies:
+        tally.add(t)
+    return tally
 
 
 def _zone(tz: str) -> ZoneInfo:
@@ -147,7 +278,8 @@ def detect_owner(conn: sqlite3.Connection, tables: list[str]) -> int:
     if {"40030", "40033"} <= cols:
         queries.append('SELECT "40033" FROM c2c_msg_table WHERE "40033" > 0 AND "40033" != "40030" LIMIT 200000')
     for query in queries:
-        row = conn.execute(f"SELECT \"40033\", count(*) AS n FROM ({query}) GROUP BY 1 ORDER BY n DESC LIMIT 1").fetchone()
+        top = f'SELECT "40033", count(*) AS n FROM ({query}) GROUP BY 1 ORDER BY n DESC LIMIT 1'
+        row = conn.execute(top).fetchone()
         if row:
             return int(row[0])
     raise QingError("could not tell which QQ number is yours from the messages; pass --me YOUR_QQ_NUMBER.")
@@ -178,60 +310,79 @@ def uid_to_uin(conn: sqlite3.Connection) -> dict[str, int]:
         return {}
 
 
-class _RowReader:
-    """Turns message rows into contract-1 records, counting what it skips."""
+def _select(table: str, present: set[str]) -> str:
+    """One row per message with what the record needs, computed by SQLite where it can be."""
+    if "40001" not in present:
+        raise QingError(f"{table} has no msgId column (40001); this client version is not supported yet.")
 
-    def __init__(self, owner: int, names: dict[int, str], uids: dict[str, int], summary: ExportSummary):
-        self.owner, self.names, self.uids, self.summary = owner, names, uids, summary
+    def col(c: str, default: str = "NULL") -> str:
+        return f'"{c}"' if c in present else default
 
-    def records(self, conn: sqlite3.Connection, table: str, present: set[str]):
-        if "40001" not in present:
-            raise QingError(f"{table} has no msgId column (40001); this client version is not supported yet.")
-        select = ", ".join(f'"{c}"' if c in present else "NULL" for c in COLUMNS)
-        order = ", ".join(f'"{c}"' for c in ("40030", "40050", "40001") if c in present)
-        prefix = TABLES[table]
-        chat = None
-        seqs: OrderedDict[int, int] = OrderedDict()
-        s = self.summary
-        for msg_id, seq, send_type, peer_uid, group_no, peer_uin, sender, when, card, nick, blob in \
-                conn.execute(f"SELECT {select} FROM {table} ORDER BY {order}"):
-            try:
-                r = render(blob, s.problems)
-            except BadBody as e:
-                s.skipped[e.cause] += 1
-                continue
-            peer = peer_uin or group_no or self.uids.get(peer_uid) or peer_uid or 0
-            if f"{prefix}:{peer}" != chat:
-                chat = f"{prefix}:{peer}"
-                s.chats += 1
-                seqs.clear()
-            is_me = send_type in SENT_BY_ME or (sender == self.owner)
-            if not sender:
-                sender = self.owner if is_me else (peer if prefix == "c2c" else None)
-            reply_to = r.reply_id
-            if r.reply_seq and not reply_to:
-                reply_to = seqs.get(r.reply_seq)
-                if reply_to is None:
-                    s.problems["reply target not found"] += 1
-            if seq:
-                seqs[seq] = msg_id
-                if len(seqs) > REPLY_MEMORY:
-                    seqs.popitem(last=False)
-            s.messages += 1
-            s.owner_messages += is_me
-            s.kinds[r.kind] += 1
-            yield {"id": msg_id, "chat": chat, "peer": peer, "sender": sender,
-                   "sender_name": self.names.get(sender) or card or nick or None,
-                   "is_me": is_me, "time": when or 0, "kind": r.kind, "text": r.text, "reply_to": reply_to}
+    peer = _peer_sql(table, present)
+    sent = "(\"40013\" IN (1, 2) OR " if "40013" in present else "("  # sendType: sent by me, from any device
+    names = [f"nullif({col(c)}, '')" for c in ("40090", "40093") if c in present]  # group card, nickname
+    order = ", ".join(["peer"] + [f'"{c}"' for c in ("40050", "40001") if c in present])
+    return (f'SELECT "40001", {col("40003")}, {peer} AS peer, CASE WHEN {peer} IS NULL THEN {col("40021")} END, '
+            f'{sent}{col("40033")} = :owner), {col("40033")}, {col("40050", "0")}, '
+            f'{_first_of(names)}, {col("40800")} '
+            f"FROM {table} WHERE {{where}} ORDER BY {order}")
 
 
-class _JsonlWriter:
-    def __init__(self, out):
-        self.out = out
+def _write_slice(conn: sqlite3.Connection, job: _Job, write, tally: Tally, report) -> None:
+    """Read one slice in (peer, time, id) order, render each row, write contract-1 records."""
+    sql = _select(job.table, _columns(conn, job.table)).format(where=job.where)
+    rows = conn.execute(sql, {**job.params, "owner": job.owner})
+    prefix, owner, names, uids = TABLES[job.table], job.owner, job.names, job.uids
+    kinds, skipped, problems = tally.kinds, tally.skipped, tally.problems
+    last_peer = chat = None
+    seqs: dict[int, int] = {}  # msgSeq -> msgId in this chat, the latest REPLY_MEMORY of them
+    n = mine = 0
+    for n, (msg_id, seq, peer, peer_uid, is_me, sender, when, stored_name, blob) in enumerate(rows, 1):
+        if not n & 0x3FFF:
+            report(tally.rows + n)
+        try:
+            kind, text, reply_to, reply_seq = render(blob, problems)
+        except BadBody as e:
+            skipped[e.cause] += 1
+            continue
+        if peer is None:
+            peer = uids.get(peer_uid) or peer_uid or 0
+        if peer != last_peer:
+            last_peer, chat = peer, f"{prefix}:{peer}"
+            tally.chats += 1
+            seqs.clear()
+        is_me = bool(is_me)
+        if not sender:
+            sender = owner if is_me else (peer if prefix == "c2c" else None)
+        if reply_seq and not reply_to:
+            reply_to = seqs.get(reply_seq)
+            if reply_to is None:
+                problems["reply target not found"] += 1
+        if seq:
+            seqs[seq] = msg_id
+            if len(seqs) > REPLY_MEMORY:
+                for old in list(itertools.islice(seqs, REPLY_MEMORY // 2)):
+                    del seqs[old]
+        mine += is_me
+        kinds[kind] += 1
+        write({"id": msg_id, "chat": chat, "peer": peer, "sender": sender,
+               "sender_name": names.get(sender) or stored_name, "is_me": is_me, "time": when,
+               "kind": kind, "text": text, "reply_to": reply_to})
+    tally.rows += n
+    tally.owner_messages += mine
+    report(tally.rows)
 
-    def write(self, record: dict) -> None:
-        self.out.write(orjson.dumps(record).decode())
-        self.out.write("\n")
+
+@contextlib.contextmanager
+def _writer(path: Path, fmt: str, zone: ZoneInfo | None):
+    """A function writing one record to `path` in `fmt`."""
+    if fmt == "csv":
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            yield _CsvWriter(out, zone).write
+        return
+    with open(path, "wb") as out:
+        dumps, put, newline = orjson.dumps, out.write, orjson.OPT_APPEND_NEWLINE
+        yield lambda record: put(dumps(record, option=newline))
 
 
 class _CsvWriter:

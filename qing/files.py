@@ -12,7 +12,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from qing.errors import QingError
 
@@ -71,6 +71,22 @@ def atomic_output(path: Path, force: bool = False) -> Iterator[Path]:
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
         raise
+
+
+def copy_into(src: BinaryIO, dst: BinaryIO) -> None:
+    """Copy the rest of `src` to `dst` at their current positions, in the kernel where possible."""
+    dst.flush()
+    remaining = os.fstat(src.fileno()).st_size - src.tell()
+    try:
+        while remaining > 0:
+            sent = os.copy_file_range(src.fileno(), dst.fileno(), remaining)
+            if sent == 0:
+                break
+            remaining -= sent
+    except OSError:  # e.g. across file systems on old kernels: plain reads and writes
+        src.seek(os.fstat(src.fileno()).st_size - remaining)
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)
 
 
 def _fsync(path: Path) -> None:

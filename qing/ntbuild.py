@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import time
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
@@ -94,7 +93,8 @@ def insert_rows(conn, table: str, rows: Iterable[Mapping[int, object]]) -> None:
     if first is None:
         return
     names = list(first)
-    sql = f'INSERT INTO {table} ({", ".join(f"{chr(34)}{n}{chr(34)}" for n in names)}) VALUES ({", ".join("?" * len(names))})'
+    columns = ", ".join(f'"{n}"' for n in names)
+    sql = f'INSERT INTO {table} ({columns}) VALUES ({", ".join("?" * len(names))})'
     conn.executemany(sql, (tuple(r[n] for n in names) for r in itertools.chain([first], rows)))
 
 
@@ -198,7 +198,3 @@ def message_row(msg_id: int, *, peer_uin: int, sender_uin: int, sent: bool, when
         40050: when, 40058: when - (when + 8 * 3600) % 86400, 40090: card, 40093: nickname, 40100: 0,
         40800: elements, 40850: 0, 40900: None,
     }
-
-
-def now() -> int:
-    return int(time.time())

@@ -25,7 +25,7 @@ def exported(workdir, qing):
 def test_captured_text_element_decodes_by_field_number():
     # the real captured element from qq-nt-format.md: type 1, text bytes e59189 x3
     blob = bytes.fromhex("82f61321c8fc15a1d0e6a4d2b8b8806ad0fc1501ea821609e59189e59189e59189f08216" "00")
-    assert render(blob, Counter()).text == bytes.fromhex("e59189e59189e59189").decode()
+    assert render(blob, Counter())[1] == bytes.fromhex("e59189e59189e59189").decode()
 
 
 def test_every_element_renders_as_the_format_doc_says(exported):
@@ -165,3 +165,28 @@ def test_owner_not_detectable_asks_for_me(tmp_path, qing):
     conn.close()
     result = qing("export", db, "-o", tmp_path / "m.jsonl")
     assert result.exit_code == 1 and "--me" in result.output
+
+
+def test_parallel_export_equals_single_process(workdir, qing):
+    from qing.export import export
+
+    assert qing("decrypt", "nt_msg.db", "--key", KEY).exit_code == 0
+    one = export(workdir / "nt_msg.plain.db", workdir / "one.jsonl", groups=True, workers=1)
+    two = export(workdir / "nt_msg.plain.db", workdir / "two.jsonl", groups=True, workers=2)
+    assert two.workers == 2 and (workdir / "one.jsonl").read_bytes() == (workdir / "two.jsonl").read_bytes()
+    assert (one.tally.kinds, one.tally.skipped, one.tally.problems, one.tally.chats, one.tally.rows) == \
+           (two.tally.kinds, two.tally.skipped, two.tally.problems, two.tally.chats, two.tally.rows)
+    assert not [p for p in workdir.iterdir() if p.name.startswith(".")]
+
+
+def test_slices_cut_whole_chats_into_balanced_parts(workdir, qing):
+    from qing.export import _connect, _slices
+
+    assert qing("decrypt", "nt_msg.db", "--key", KEY).exit_code == 0
+    conn = _connect(workdir / "nt_msg.plain.db")
+    slices = _slices(conn, "c2c_msg_table", 2)
+    counts = [conn.execute(f"SELECT count(*) FROM c2c_msg_table WHERE {w}", p).fetchone()[0] for w, p in slices]
+    peers = [{r[0] for r in conn.execute(f'SELECT "40030" FROM c2c_msg_table WHERE {w}', p)} for w, p in slices]
+    conn.close()
+    assert len(slices) == 2 and all(counts) and sum(counts) == 33
+    assert not peers[0] & peers[1]

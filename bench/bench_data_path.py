@@ -1,0 +1,177 @@
+"""Bench the QQ NT data path: decrypt and export of a generated encrypted nt_msg.db.
+
+Generates N invented messages (default 1,000,000) over C chats with a realistic
+mix of elements, encrypts them as QQ NT does (header + SQLCipher 4), then times:
+  - SQLCipher's own speed: sqlcipher_export of the stripped file, nothing else;
+  - `qing decrypt` (in a subprocess, whole command) -> MB/s;
+  - `qing export` of the plain database (in a subprocess) -> messages/s and peak RSS.
+Prints the figures; not a test. Usage: python bench/bench_data_path.py [--messages N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from qing import ntbuild as nb
+
+KEY = "#8benchKey0000@u"
+OWNER = 10001
+WORDS = ("今天 明天 我们 你 好的 哈哈哈 吃饭 了吗 下班 学校 作业 考试 周末 电影 游戏 真的 不是 可以 "
+         "没事 谢谢 晚安 早 嗯嗯 在吗 好啊 算了 等我 马上 到了 ok lol 666").split()
+
+
+def body_for(rng: random.Random, msg_id: int, seq_by_chat: list[int]):
+    roll = rng.random()
+    say = "".join(rng.choice(WORDS) for _ in range(rng.randint(1, 12)))
+    if roll < 0.70:
+        return nb.body(nb.text(say)), 2
+    if roll < 0.80:
+        return nb.body(nb.text(say), nb.face(rng.randint(0, 200), "微笑" if rng.random() < 0.5 else None)), 2
+    if roll < 0.86:
+        return nb.body(nb.picture(animated=rng.random() < 0.3)), 2
+    if roll < 0.90:
+        return nb.body(nb.market_face("[贴贴]")), 17
+    if roll < 0.95 and seq_by_chat:
+        target = rng.choice(seq_by_chat[-50:])
+        return nb.body(nb.reply(target, OWNER, 0, None, say[:8]), nb.text(say)), 9
+    if roll < 0.97:
+        return nb.body(nb.voice(say if rng.random() < 0.5 else "")), 6
+    if roll < 0.98:
+        return nb.body(nb.recall_tip()), 5
+    return nb.body(nb.video()), 7
+
+
+def generate(path: Path, messages: int, chats: int, seed: int = 7) -> None:
+    rng = random.Random(seed)
+    per_chat = messages // chats
+
+    def rows():
+        msg_id = 0
+        for c in range(chats):
+            peer = 20000 + c
+            when = 1_600_000_000 + rng.randint(0, 10_000_000)
+            seqs: list[int] = []
+            for i in range(per_chat if c < chats - 1 else messages - per_chat * (chats - 1)):
+                msg_id += 1
+                when += rng.choice((3, 10, 40, 600, 7200))
+                sent = rng.random() < 0.45
+                body, msg_type = body_for(rng, msg_id, seqs)
+                seqs.append(i + 1)
+                yield nb.message_row(msg_id, peer_uin=peer, sender_uin=OWNER if sent else peer, sent=sent,
+                                     when=when, elements=body, seq=i + 1, msg_type=msg_type, nickname=f"友{c}")
+
+    def fill(conn):
+        nb.create_message_tables(conn)
+        nb.insert_rows(conn, "c2c_msg_table", rows())
+
+    nb.write_encrypted(path, KEY, fill)
+
+
+def sqlcipher_baseline(encrypted: Path, work: Path) -> float:
+    """Seconds SQLCipher alone takes to export the stripped file to plaintext."""
+    import sqlcipher3
+
+    stripped, plain = work / "stripped.db", work / "baseline.plain.db"
+    with open(encrypted, "rb") as f:
+        f.seek(nb.HEADER_SIZE)
+        stripped.write_bytes(f.read())
+    plain.unlink(missing_ok=True)
+    started = time.perf_counter()
+    conn = sqlcipher3.connect(str(stripped))
+    nb.apply_cipher(conn, KEY, "HMAC_SHA1")
+    conn.execute("ATTACH DATABASE ? AS plain KEY ''", (str(plain),))
+    conn.execute("SELECT sqlcipher_export('plain')").fetchone()
+    conn.execute("DETACH DATABASE plain")
+    conn.close()
+    seconds = time.perf_counter() - started
+    stripped.unlink()
+    plain.unlink()
+    return seconds
+
+
+def _tree_rss_mb(root: int) -> tuple[float, float]:
+    """(sum, largest) resident memory in MB of `root` and its descendants, from /proc (cheap: no full scan)."""
+    sizes, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/statm") as f:
+                sizes.append(int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20)
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                todo += [int(child) for child in f.read().split()]
+        except (OSError, ValueError):
+            continue
+    return sum(sizes), max(sizes, default=0.0)
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, float, float]:
+    """Run a command; return (wall seconds, peak total RSS MB of its process tree, peak single process MB).
+
+    RSS is sampled every 50 ms over the command and all its worker processes.
+    """
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak_sum = peak_one = 0.0
+    while proc.poll() is None:
+        total, largest = _tree_rss_mb(proc.pid)
+        peak_sum, peak_one = max(peak_sum, total), max(peak_one, largest)
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd[2:4])} failed: {proc.stderr.read().decode()[-500:]}")
+    return seconds, peak_sum, peak_one
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--chats", type=int, default=200)
+    parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / "out")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files")
+    args = parser.parse_args()
+
+    work = args.workdir
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    db = work / "nt_msg.db"
+    started = time.perf_counter()
+    generate(db, args.messages, args.chats)
+    size_mb = db.stat().st_size / 1e6
+    print(f"generated {args.messages:,} messages in {args.chats} chats: {size_mb:.0f} MB encrypted "
+          f"({time.perf_counter() - started:.1f} s)")
+
+    base = sqlcipher_baseline(db, work)
+    print(f"SQLCipher alone (sqlcipher_export):  {base:6.2f} s  {size_mb / base:6.1f} MB/s")
+
+    env = dict(os.environ, QING_KEY=KEY)
+    qing = [sys.executable, "-m", "qing"]
+    plain = work / "nt_msg.plain.db"
+    seconds, rss, _ = timed(qing + ["decrypt", str(db), "-o", str(plain)], env)
+    print(f"qing decrypt (whole command):        {seconds:6.2f} s  {size_mb / seconds:6.1f} MB/s  "
+          f"peak RSS {rss:.0f} MB  ({seconds / base:.2f}x the time of SQLCipher alone)")
+
+    out = work / "messages.jsonl"
+    for workers in ("0", "1"):
+        out.unlink(missing_ok=True)
+        seconds, rss, one = timed(qing + ["export", str(plain), "-o", str(out), "--workers", workers], env)
+        with open(out, "rb") as f:
+            lines = sum(1 for _ in f)
+        print(f"qing export --workers {workers} (command): {seconds:6.2f} s  {lines / seconds:8,.0f} messages/s  "
+              f"peak RSS {rss:.0f} MB in all, {one:.0f} MB largest process  "
+              f"({lines:,} lines, {out.stat().st_size / 1e6:.0f} MB)")
+    with sqlite3.connect(plain) as conn:
+        assert conn.execute("SELECT count(*) FROM c2c_msg_table").fetchone()[0] == args.messages
+    if not args.keep:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
