@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import getpass
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -50,8 +51,9 @@ def main_options(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     load_env_file()
-    _state["verbose"] = verbose
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+    # the flag and the environment were read before .env was loaded: let a .env value count too
+    _state["verbose"] = verbose or os.environ.get("QING_VERBOSE", "").lower() in ("1", "true", "yes", "on")
+    logging.basicConfig(level=logging.DEBUG if _state["verbose"] else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
 
 
@@ -146,8 +148,9 @@ def export_cmd(
 
     from qing.export import export
 
-    if not _is_plain(db):
-        key = _read_key(key, db)
+    encrypted = [p for p in (db, profile) if p and not _is_plain(p)]
+    if encrypted:
+        key = _read_key(key, encrypted[0])
     with Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("export", total=None, rate="")

@@ -19,6 +19,7 @@ import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -31,7 +32,7 @@ import orjson
 from qing.decrypt import PLAIN_SQLITE, decrypt
 from qing.elements import BadBody, render
 from qing.errors import QingError
-from qing.files import atomic_output, check_output, copy_into, require_input
+from qing.files import atomic_output, check_output, copy_into, open_private, require_input
 
 TABLES = {"c2c_msg_table": "c2c", "group_msg_table": "group"}
 SENT_BY_ME = (1, 2)  # sendType: sent from this device / from another of my devices
@@ -115,30 +116,34 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
         plain_db = _plain(db, key, hmac, Path(work) / "nt_msg.plain.db")
         plain_profile = _plain(profile, key, hmac, Path(work) / "profile.plain.db") if profile else None
         conn = _connect(plain_db)
+        pool = None
         try:
             tables = _message_tables(conn, db, groups)
+            total = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
+            if workers is None:
+                workers = min(os.cpu_count() or 1, 4) if total >= PARALLEL_FROM else 1
+            if fmt == "csv":
+                workers = 1  # its row numbers run across the whole file
+            pool, shared = _start_pool(workers) if workers > 1 else (None, None)  # starts while we plan
             owner, source = (me, "--me") if me else (detect_owner(conn, tables), "detected")
             if on_owner:
                 on_owner(owner, source)
             names = read_profile_names(plain_profile) if plain_profile else {}
             uids = uid_to_uin(conn)
-            total = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
-            if workers is None:
-                workers = min(os.cpu_count() or 1, 4) if total >= PARALLEL_FROM and fmt == "jsonl" else 1
-            if fmt == "csv":
-                workers = 1  # its row numbers run across the whole file
             jobs = [_Job(str(plain_db), t, where, params, owner, names, uids)
                     for t in tables for where, params in _slices(conn, t, workers)]
             for i, job in enumerate(jobs):
                 job.index = i
             with atomic_output(output, force) as tmp:
-                if workers > 1:
-                    tally = _run_parallel(jobs, workers, Path(work), tmp, total, report)
+                if pool:
+                    tally = _run_parallel(pool, shared, jobs, Path(work), tmp, total, report)
                 else:
                     tally = _run_inline(conn, jobs, tmp, fmt, zone, total, report)
             report(total, total)
         finally:
             conn.close()
+            if pool:
+                pool.shutdown(wait=True, cancel_futures=True)
     return ExportSummary(output, owner, source, tally, workers, time.perf_counter() - started)
 
 
@@ -182,12 +187,23 @@ def _run_inline(conn, jobs: list[_Job], tmp: Path, fmt: str, zone: ZoneInfo, tot
     return tally
 
 
-_worker_progress = None  # per-process: shared array of rows done per job
+MAX_JOBS = 64  # slices per export: tables x workers, far below this
+_worker_progress = None  # in a worker process: shared array of rows done, one slot per job
 
 
 def _init_worker(shared) -> None:
     global _worker_progress
     _worker_progress = shared
+
+
+def _start_pool(workers: int):
+    """Worker processes, started at once so their imports overlap with planning the slices."""
+    context = multiprocessing.get_context("spawn")  # not fork: rich's refresh thread may be running
+    shared = context.Array("q", MAX_JOBS, lock=False)
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(shared,))
+    for _ in range(workers):
+        pool.submit(int)
+    return pool, shared
 
 
 def _worker(job: _Job, out: str) -> Tally:
@@ -201,23 +217,21 @@ def _worker(job: _Job, out: str) -> Tally:
     return tally
 
 
-def _run_parallel(jobs: list[_Job], workers: int, work: Path, tmp: Path, total: int, report) -> Tally:
-    context = multiprocessing.get_context("spawn")  # no fork under rich's refresh thread
-    shared = context.Array("q", len(jobs), lock=False)
+def _run_parallel(pool: ProcessPoolExecutor, shared, jobs: list[_Job], work: Path, tmp: Path, total: int,
+                  report) -> Tally:
     parts = [work / f"part-{job.index:04d}.jsonl" for job in jobs]
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(shared,)) as pool:
-        try:
-            futures = [pool.submit(_worker, job, str(part)) for job, part in zip(jobs, parts)]
-            pending = futures
-            while pending:
-                _, pending = wait(pending, timeout=0.2)
-                report(sum(shared), total)
-            tallies = [f.result() for f in futures]
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-    with open(tmp, "wb") as out:
-        for part in parts:
+    futures = [pool.submit(_worker, job, str(part)) for job, part in zip(jobs, parts)]
+    pending = futures
+    try:
+        while pending:
+            _, pending = wait(pending, timeout=0.2)
+            report(sum(shared[:len(jobs)]), total)
+        tallies = [f.result() for f in futures]
+    except BrokenProcessPool:
+        raise QingError("a worker process died (out of memory, or killed); run again with --workers 1.") from None
+    os.replace(parts[0], tmp)  # the first part becomes the output; the others are appended to it
+    with open(tmp, "ab") as out:
+        for part in parts[1:]:
             with open(part, "rb") as f:
                 copy_into(f, out)
             part.unlink()
@@ -377,10 +391,10 @@ def _write_slice(conn: sqlite3.Connection, job: _Job, write, tally: Tally, repor
 def _writer(path: Path, fmt: str, zone: ZoneInfo | None):
     """A function writing one record to `path` in `fmt`."""
     if fmt == "csv":
-        with open(path, "w", encoding="utf-8", newline="") as out:
+        with open_private(path, "w", encoding="utf-8", newline="") as out:
             yield _CsvWriter(out, zone).write
         return
-    with open(path, "wb") as out:
+    with open_private(path, "wb") as out:
         dumps, put, newline = orjson.dumps, out.write, orjson.OPT_APPEND_NEWLINE
         yield lambda record: put(dumps(record, option=newline))
 

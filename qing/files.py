@@ -42,11 +42,9 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def new_private_file(path: Path) -> None:
-    """Create an empty file readable by its owner only (replacing any old one)."""
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+def open_private(path: Path, mode: str = "w", **kwargs):
+    """open() for writing, creating the file readable by its owner only."""
+    return open(path, mode, opener=lambda name, flags: os.open(name, flags, 0o600), **kwargs)
 
 
 @contextlib.contextmanager
@@ -95,11 +93,3 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-@contextlib.contextmanager
-def private_tempdir(prefix: str = "qing-") -> Iterator[Path]:
-    """A 0700 temporary directory removed afterwards, for intermediate chat data."""
-    with tempfile.TemporaryDirectory(prefix=prefix) as name:
-        os.chmod(name, 0o700)
-        yield Path(name)

@@ -43,3 +43,16 @@ def _envvars() -> set[str]:
 def test_env_example_documents_exactly_the_cli_settings():
     documented = set(re.findall(r"^(QING_[A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert documented == _envvars()
+
+
+def test_verbose_shows_the_traceback_and_plain_mode_does_not(tmp_path, qing):
+    quiet = qing("decrypt", tmp_path / "missing.db", "--key", "k")
+    assert quiet.exit_code == 1 and "Traceback" not in quiet.output
+    loud = qing("--verbose", "decrypt", tmp_path / "missing.db", "--key", "k")
+    assert loud.exit_code == 1 and "Traceback" in loud.output and "does not exist" in loud.output
+
+
+def test_verbose_from_dotenv(tmp_path, monkeypatch, qing):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("QING_VERBOSE=1\n")
+    assert "Traceback" in qing("decrypt", "missing.db", "--key", "k").output

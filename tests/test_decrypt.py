@@ -1,4 +1,5 @@
 import hashlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -170,3 +171,29 @@ def test_interrupted_run_leaves_nothing(workdir, monkeypatch, qing):
     result = qing("decrypt", "nt_msg.db", "--key", KEY)
     assert result.exit_code == 130
     assert sorted(p.name for p in workdir.iterdir()) == ["nt_msg.db", "nt_msg.db-wal", "profile_info.db"]
+
+
+def test_key_prompt_on_a_terminal_does_not_echo(workdir):
+    import pty
+    import sys
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: qing decrypt on a terminal, no key anywhere
+        os.execvpe(sys.executable, [sys.executable, "-m", "qing", "decrypt", "nt_msg.db"],
+                   {k: v for k, v in os.environ.items() if not k.startswith("QING_")})
+    seen = b""
+    while b"not shown" not in seen:
+        seen += os.read(fd, 1024)
+    os.write(fd, KEY.encode() + b"\n")
+    while True:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")
+    assert KEY.encode() not in seen and b"HMAC_SHA1" in seen
+    assert rows(workdir / "nt_msg.plain.db") == 33

@@ -174,6 +174,7 @@ def test_parallel_export_equals_single_process(workdir, qing):
     one = export(workdir / "nt_msg.plain.db", workdir / "one.jsonl", groups=True, workers=1)
     two = export(workdir / "nt_msg.plain.db", workdir / "two.jsonl", groups=True, workers=2)
     assert two.workers == 2 and (workdir / "one.jsonl").read_bytes() == (workdir / "two.jsonl").read_bytes()
+    assert (workdir / "two.jsonl").stat().st_mode & 0o777 == 0o600
     assert (one.tally.kinds, one.tally.skipped, one.tally.problems, one.tally.chats, one.tally.rows) == \
            (two.tally.kinds, two.tally.skipped, two.tally.problems, two.tally.chats, two.tally.rows)
     assert not [p for p in workdir.iterdir() if p.name.startswith(".")]
