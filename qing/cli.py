@@ -36,6 +36,7 @@ _state = {"verbose": False}
 
 KEY_HELP = "Database key (passphrase). Safer from QING_KEY or .env, or typed at the prompt: not in shell history."
 HMAC_HELP = "HMAC algorithm: auto tries the header's, then sha1, sha512, sha256."
+UID_HELP = "Android only: derive the key from your uid (u_..., from files/uid/) and the database header."
 
 
 def _version(value: bool) -> None:
@@ -87,10 +88,14 @@ def command(name: str, **settings):
     return register
 
 
-def _read_key(key: Optional[str], db: Path) -> str:
-    """The key from the flag / QING_KEY / .env, else a no-echo prompt on a terminal."""
+def _read_key(key: Optional[str], db: Path, uid: Optional[str] = None) -> str:
+    """The key from the flag / QING_KEY / .env, else derived from an Android uid, else a no-echo prompt."""
     if key:
         return key
+    if uid:
+        from qing.decrypt import key_from_uid
+
+        return key_from_uid(db, uid)
     if sys.stdin.isatty():
         return getpass.getpass(f"Key for {db.name} (not shown): ").strip("\r\n")
     raise QingError(f"{db} is encrypted and no key was given: pass --key, set QING_KEY in the environment "
@@ -107,12 +112,13 @@ def decrypt_cmd(
                                           help="Plain SQLite output [default: ./<input stem>.plain.db]."),
     key: Optional[str] = typer.Option(None, "--key", envvar="QING_KEY", help=KEY_HELP, show_default=False),
     hmac: str = typer.Option("auto", "--hmac", envvar="QING_HMAC", help=HMAC_HELP),
+    uid: Optional[str] = typer.Option(None, "--uid", envvar="QING_UID", help=UID_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite the output if it exists."),
 ) -> None:
     """Decrypt a QQ NT database (nt_msg.db, profile_info.db, ...) into plain SQLite."""
     from qing.decrypt import decrypt
 
-    key = _read_key(key, input)
+    key = _read_key(key, input, uid)
     with console.status("decrypting ..."):
         result = decrypt(input, key, output, hmac.lower(), force)
     rows = ", ".join(f"{name} {count:,}" for name, count in result.tables.items() if count) or "no rows"
@@ -136,6 +142,7 @@ def export_cmd(
     groups: bool = typer.Option(False, "--groups/--no-groups", envvar="QING_GROUPS", help="Also export group chats."),
     key: Optional[str] = typer.Option(None, "--key", envvar="QING_KEY", help=KEY_HELP, show_default=False),
     hmac: str = typer.Option("auto", "--hmac", envvar="QING_HMAC", help=HMAC_HELP),
+    uid: Optional[str] = typer.Option(None, "--uid", envvar="QING_UID", help=UID_HELP),
     fmt: str = typer.Option("jsonl", "--format", envvar="QING_EXPORT_FORMAT",
                             help="jsonl (messages.jsonl, for qing clean) or csv (WeClone's CSV layout)."),
     tz: str = typer.Option("Asia/Shanghai", "--tz", envvar="QING_TZ", help="Time zone for CSV times."),
@@ -150,7 +157,7 @@ def export_cmd(
 
     encrypted = [p for p in (db, profile) if p and not _is_plain(p)]
     if encrypted:
-        key = _read_key(key, encrypted[0])
+        key = _read_key(key, encrypted[0], uid)
     with Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("export", total=None, rate="")

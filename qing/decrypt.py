@@ -8,6 +8,8 @@ into a temporary file that is renamed onto the output when verified.
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 import sqlite3
 import tempfile
 import time
@@ -89,6 +91,21 @@ def _header_fields(head: bytes) -> tuple[str | None, str | None]:
     return (hmac if hmac in HMACS else None), rand
 
 
+def android_key(uid: str, rand: str) -> str:
+    """The Android passphrase: md5hex(md5hex(uid) + rand), rand being header field 2."""
+    inner = hashlib.md5(uid.encode()).hexdigest()
+    return hashlib.md5((inner + rand).encode()).hexdigest()
+
+
+def key_from_uid(path: Path, uid: str) -> str:
+    """Derive an Android database's key from the account's uid (u_...) and the file's header."""
+    rand = inspect(path).rand
+    if not rand:
+        raise QingError(f"{path} has no QQ NT header with a rand field, so --uid cannot derive its key "
+                        f"(it works for Android databases); pass --key instead.")
+    return android_key(uid.strip(), rand)
+
+
 def candidates(nt: NtFile, hmac: str) -> list[str]:
     """HMAC algorithms to try, in order: the header's first, then SHA1, SHA512, SHA256."""
     if hmac != "auto":
@@ -151,6 +168,14 @@ def open_encrypted(copy: Path, key: str, algorithms: list[str]):
                     f"characters on Android), or the file is not a QQ NT database.")
 
 
+def _check_space(directory: Path, size: int) -> None:
+    """Decrypting needs room for a stripped copy of the input and for the output, each about its size."""
+    needed, free = 2 * size + (16 << 20), shutil.disk_usage(directory).free
+    if free < needed:
+        raise QingError(f"not enough disk space in {directory}: decrypting needs about {needed / 1e9:.1f} GB "
+                        f"free, there is {free / 1e9:.1f} GB; free some space or choose another -o.")
+
+
 def default_output(path: Path) -> Path:
     return Path.cwd() / f"{path.stem}.plain.db"
 
@@ -171,6 +196,7 @@ def decrypt(path: Path, key: str, output: Path | None = None, hmac: str = "auto"
     wal = wal_of(path)
     wal_offset = _wal_offset(wal)
     output.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _check_space(output.parent, nt.size + (wal.stat().st_size if wal_offset is not None else 0))
     with tempfile.TemporaryDirectory(prefix=".qing-decrypt-", dir=output.parent) as work:
         copy = Path(work) / "encrypted.db"
         _copy_from(path, copy, nt.offset)

@@ -37,6 +37,7 @@ from qing.files import atomic_output, check_output, copy_into, open_private, req
 TABLES = {"c2c_msg_table": "c2c", "group_msg_table": "group"}
 SENT_BY_ME = (1, 2)  # sendType: sent from this device / from another of my devices
 PARALLEL_FROM = 100_000  # rows; below this, starting worker processes costs more than it saves
+SLICE_SAMPLES = 500  # rows sampled to place the cuts between slices
 REPLY_MEMORY = 200_000  # per chat: msgSeq -> msgId of the latest messages, to resolve replies by seq
 WECLONE_TYPES = {
     "text": "文本", "image": "图片", "sticker": "动画表情", "voice": "语音", "video": "视频", "file": "文件",
@@ -160,17 +161,21 @@ def _first_of(expressions: list[str]) -> str:
 
 
 def _slices(conn: sqlite3.Connection, table: str, count: int) -> list[tuple[str, dict]]:
-    """WHERE clauses cutting `table` into about `count` equal slices of whole chats, in peer order."""
+    """WHERE clauses cutting `table` into about `count` equal slices of whole chats, in peer order.
+
+    The cut points are quantiles of the peers of rows sampled by rowid (B-tree
+    look-ups, no table scan); slices need only be about equal.
+    """
     peer = _peer_sql(table, _columns(conn, table))
     if count <= 1 or peer == "NULL":
         return [("1", {})]
-    sizes = conn.execute(f"SELECT {peer} AS p, count(*) FROM {table} GROUP BY p ORDER BY p").fetchall()
-    total = sum(n for _, n in sizes)
-    bounds, running = [], 0
-    for value, n in sizes[:-1]:
-        running += n
-        if running >= total * (len(bounds) + 1) / count and value is not None:
-            bounds.append(value)
+    low, high = conn.execute(f"SELECT min(rowid), max(rowid) FROM {table}").fetchone()
+    if low is None:
+        return [("1", {})]
+    probe = f"SELECT {peer} FROM {table} WHERE rowid >= ? ORDER BY rowid LIMIT 1"
+    step = max(1, (high - low) // SLICE_SAMPLES)
+    sample = sorted(p for r in range(low, high + 1, step) for (p,) in conn.execute(probe, (r,)) if p is not None)
+    bounds = sorted({sample[len(sample) * i // count] for i in range(1, count)} - {sample[-1]}) if sample else []
     if not bounds:
         return [("1", {})]
     slices = [(f"{peer} IS NULL OR {peer} <= :hi", {"hi": bounds[0]})]
@@ -287,10 +292,10 @@ def detect_owner(conn: sqlite3.Connection, tables: list[str]) -> int:
     cols = _columns(conn, "c2c_msg_table")
     queries = []
     if {"40013", "40033"} <= cols:
-        queries += [f'SELECT "40033" FROM {t} WHERE "40013" IN (1, 2) AND "40033" > 0 LIMIT 200000'
+        queries += [f'SELECT "40033" FROM {t} WHERE "40013" IN (1, 2) AND "40033" > 0 LIMIT 20000'
                     for t in tables]
     if {"40030", "40033"} <= cols:
-        queries.append('SELECT "40033" FROM c2c_msg_table WHERE "40033" > 0 AND "40033" != "40030" LIMIT 200000')
+        queries.append('SELECT "40033" FROM c2c_msg_table WHERE "40033" > 0 AND "40033" != "40030" LIMIT 20000')
     for query in queries:
         top = f'SELECT "40033", count(*) AS n FROM ({query}) GROUP BY 1 ORDER BY n DESC LIMIT 1'
         row = conn.execute(top).fetchone()

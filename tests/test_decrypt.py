@@ -197,3 +197,32 @@ def test_key_prompt_on_a_terminal_does_not_echo(workdir):
     assert os.waitstatus_to_exitcode(status) == 0, seen.decode(errors="replace")
     assert KEY.encode() not in seen and b"HMAC_SHA1" in seen
     assert rows(workdir / "nt_msg.plain.db") == 33
+
+
+def test_too_little_disk_space_is_said_before_writing(workdir, monkeypatch, qing):
+    import shutil
+
+    real = shutil.disk_usage
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: real(p)._replace(free=10_000))
+    result = qing("decrypt", "nt_msg.db", "--key", KEY)
+    assert result.exit_code == 1 and "not enough disk space" in result.output
+    assert sorted(p.name for p in workdir.iterdir()) == ["nt_msg.db", "nt_msg.db-wal", "profile_info.db"]
+
+
+def test_android_key_derivation_worked_example():
+    from qing.decrypt import android_key
+
+    assert android_key("u_mIicAReWrdCB-kST6TXH7A", "6tPaJ9GP") == "71c0dfcef3b5ceae7c4a1c68ca662f4a"
+
+
+def test_android_uid_opens_a_database_whose_key_derives_from_it(tmp_path, monkeypatch, qing):
+    from qing.decrypt import android_key
+
+    monkeypatch.chdir(tmp_path)
+    uid = "u_inventedAndroidUid01"
+    build_msg_db(tmp_path / "nt_msg.db", key=android_key(uid, "6tPaJ9GP"), with_wal=False)  # header rand 6tPaJ9GP
+    result = qing("decrypt", "nt_msg.db", "--uid", uid)
+    assert result.exit_code == 0, result.output
+    assert rows(tmp_path / "nt_msg.plain.db") == 31
+    wrong = qing("export", "nt_msg.db", "--uid", "u_someoneElse", "-o", "m.jsonl")
+    assert wrong.exit_code == 1 and "the key does not open" in wrong.output
