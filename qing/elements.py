@@ -89,18 +89,12 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def parse_elements(blob: bytes) -> list:
-    """The body's elements; salvages element by element when the whole fails to parse."""
-    try:
-        elements = Body.FromString(blob).elements
-    except DecodeError:
-        return _salvage(blob)
-    if not elements:
-        _salvage(blob)  # raises with the precise cause: nothing usable is there
-    return elements
-
-
-def _salvage(blob: bytes) -> list:
+def _salvage(blob: bytes | str | None) -> list:
+    """Elements parsed one by one from a body the whole-message parser refused; BadBody if none."""
+    if blob is None:
+        raise BadBody("null body")
+    if isinstance(blob, str):  # a TEXT-typed cell: SQLite hands it over decoded
+        blob = blob.encode("utf-8", "surrogateescape")
     elements, varints = [], 0
     try:
         for number, wire, value in iter_fields(blob):
@@ -127,11 +121,12 @@ def render(blob: bytes | None, problems: Counter) -> Rendered:
     Unknown element types are counted in `problems` and skipped; a body with
     nothing usable raises BadBody.
     """
-    if blob is None:
-        raise BadBody("null body")
-    if isinstance(blob, str):  # a TEXT-typed cell: SQLite hands it over decoded
-        blob = blob.encode("utf-8", "surrogateescape")
-    elements = parse_elements(blob)
+    try:
+        elements = Body.FromString(blob).elements
+    except (DecodeError, TypeError):
+        elements = _salvage(blob)
+    if not elements:
+        elements = _salvage(blob)  # raises with the precise cause: nothing usable is there
     if len(elements) == 1:  # most messages: one text element
         el = elements[0]
         if el.f45002 == TEXT:

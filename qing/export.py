@@ -37,6 +37,7 @@ from qing.files import atomic_output, check_output, copy_into, open_private, req
 TABLES = {"c2c_msg_table": "c2c", "group_msg_table": "group"}
 SENT_BY_ME = (1, 2)  # sendType: sent from this device / from another of my devices
 PARALLEL_FROM = 100_000  # rows; below this, starting worker processes costs more than it saves
+BATCH = 4096  # rows fetched, rendered and written at a time
 SLICE_SAMPLES = 500  # rows sampled to place the cuts between slices
 REPLY_MEMORY = 200_000  # per chat: msgSeq -> msgId of the latest messages, to resolve replies by seq
 WECLONE_TYPES = {
@@ -348,60 +349,61 @@ def _select(table: str, present: set[str]) -> str:
 
 
 def _write_slice(conn: sqlite3.Connection, job: _Job, write, tally: Tally, report) -> None:
-    """Read one slice in (peer, time, id) order, render each row, write contract-1 records."""
+    """Read one slice in (peer, time, id) order, render each row, write contract-1 records in batches."""
     sql = _select(job.table, _columns(conn, job.table)).format(where=job.where)
     rows = conn.execute(sql, {**job.params, "owner": job.owner})
     prefix, owner, names, uids = TABLES[job.table], job.owner, job.names, job.uids
     kinds, skipped, problems = tally.kinds, tally.skipped, tally.problems
     last_peer = chat = None
     seqs: dict[int, int] = {}  # msgSeq -> msgId in this chat, the latest REPLY_MEMORY of them
-    n = mine = 0
-    for n, (msg_id, seq, peer, peer_uid, is_me, sender, when, stored_name, blob) in enumerate(rows, 1):
-        if not n & 0x3FFF:
-            report(tally.rows + n)
-        try:
-            kind, text, reply_to, reply_seq = render(blob, problems)
-        except BadBody as e:
-            skipped[e.cause] += 1
-            continue
-        if peer is None:
-            peer = uids.get(peer_uid) or peer_uid or 0
-        if peer != last_peer:
-            last_peer, chat = peer, f"{prefix}:{peer}"
-            tally.chats += 1
-            seqs.clear()
-        is_me = bool(is_me)
-        if not sender:
-            sender = owner if is_me else (peer if prefix == "c2c" else None)
-        if reply_seq and not reply_to:
-            reply_to = seqs.get(reply_seq)
-            if reply_to is None:
-                problems["reply target not found"] += 1
-        if seq:
-            seqs[seq] = msg_id
-            if len(seqs) > REPLY_MEMORY:
-                for old in list(itertools.islice(seqs, REPLY_MEMORY // 2)):
-                    del seqs[old]
-        mine += is_me
-        kinds[kind] += 1
-        write({"id": msg_id, "chat": chat, "peer": peer, "sender": sender,
-               "sender_name": names.get(sender) or stored_name, "is_me": is_me, "time": when,
-               "kind": kind, "text": text, "reply_to": reply_to})
-    tally.rows += n
+    mine = 0
+    while batch := rows.fetchmany(BATCH):
+        records = []
+        for msg_id, seq, peer, peer_uid, is_me, sender, when, stored_name, blob in batch:
+            try:
+                kind, text, reply_to, reply_seq = render(blob, problems)
+            except BadBody as e:
+                skipped[e.cause] += 1
+                continue
+            if peer is None:
+                peer = uids.get(peer_uid) or peer_uid or 0
+            if peer != last_peer:
+                last_peer, chat = peer, f"{prefix}:{peer}"
+                tally.chats += 1
+                seqs.clear()
+            is_me = is_me == 1
+            if not sender:
+                sender = owner if is_me else (peer if prefix == "c2c" else None)
+            if reply_seq and not reply_to:
+                reply_to = seqs.get(reply_seq)
+                if reply_to is None:
+                    problems["reply target not found"] += 1
+            if seq:
+                seqs[seq] = msg_id
+                if len(seqs) > REPLY_MEMORY:
+                    for old in list(itertools.islice(seqs, REPLY_MEMORY // 2)):
+                        del seqs[old]
+            mine += is_me
+            kinds[kind] += 1
+            records.append({"id": msg_id, "chat": chat, "peer": peer, "sender": sender,
+                            "sender_name": names.get(sender) or stored_name, "is_me": is_me, "time": when,
+                            "kind": kind, "text": text, "reply_to": reply_to})
+        write(records)
+        tally.rows += len(batch)
+        report(tally.rows)
     tally.owner_messages += mine
-    report(tally.rows)
 
 
 @contextlib.contextmanager
 def _writer(path: Path, fmt: str, zone: ZoneInfo | None):
-    """A function writing one record to `path` in `fmt`."""
+    """A function writing a list of records to `path` in `fmt`."""
     if fmt == "csv":
         with open_private(path, "w", encoding="utf-8", newline="") as out:
             yield _CsvWriter(out, zone).write
         return
     with open_private(path, "wb") as out:
-        dumps, put, newline = orjson.dumps, out.write, orjson.OPT_APPEND_NEWLINE
-        yield lambda record: put(dumps(record, option=newline))
+        dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+        yield lambda records: out.write(b"".join([dumps(r, option=newline) for r in records]))
 
 
 class _CsvWriter:
@@ -412,9 +414,10 @@ class _CsvWriter:
         self.csv.writerow(WECLONE_HEADER)
         self.zone, self.row = zone, 0
 
-    def write(self, r: dict) -> None:
-        self.row += 1
-        talker = r["sender_name"] or str(r["sender"] or "")
-        local = datetime.fromtimestamp(r["time"], self.zone).strftime("%Y-%m-%d %H:%M:%S")
-        self.csv.writerow([self.row, r["id"], WECLONE_TYPES[r["kind"]], int(r["is_me"]), talker, r["chat"],
-                           r["text"], "", local])
+    def write(self, records: list[dict]) -> None:
+        for r in records:
+            self.row += 1
+            talker = r["sender_name"] or str(r["sender"] or "")
+            local = datetime.fromtimestamp(r["time"], self.zone).strftime("%Y-%m-%d %H:%M:%S")
+            self.csv.writerow([self.row, r["id"], WECLONE_TYPES[r["kind"]], int(r["is_me"]), talker, r["chat"],
+                               r["text"], "", local])
