@@ -109,7 +109,7 @@ def decrypt_cmd(
     input: Path = typer.Argument(..., help="Encrypted QQ NT database, e.g. nt_msg.db (a -wal file beside it "
                                            "is read too)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o",
-                                          help="Plain SQLite output [default: ./<input stem>.plain.db]."),
+                                          help="Plain SQLite output (default: ./<input stem>.plain.db)."),
     key: Optional[str] = typer.Option(None, "--key", envvar="QING_KEY", help=KEY_HELP, show_default=False),
     hmac: str = typer.Option("auto", "--hmac", envvar="QING_HMAC", help=HMAC_HELP),
     uid: Optional[str] = typer.Option(None, "--uid", envvar="QING_UID", help=UID_HELP),
@@ -138,7 +138,8 @@ def export_cmd(
     output: Path = typer.Option(Path("messages.jsonl"), "--output", "-o", help="Output file."),
     profile: Optional[Path] = typer.Option(None, "--profile", envvar="QING_PROFILE",
                                            help="profile_info.db (plain or encrypted with --key) for friends' names."),
-    me: Optional[int] = typer.Option(None, "--me", envvar="QING_ME", help="Your QQ number [default: detected]."),
+    me: Optional[int] = typer.Option(None, "--me", envvar="QING_ME",
+                                     help="Your QQ number (default: detected from the messages you sent)."),
     groups: bool = typer.Option(False, "--groups/--no-groups", envvar="QING_GROUPS", help="Also export group chats."),
     key: Optional[str] = typer.Option(None, "--key", envvar="QING_KEY", help=KEY_HELP, show_default=False),
     hmac: str = typer.Option("auto", "--hmac", envvar="QING_HMAC", help=HMAC_HELP),

@@ -56,3 +56,8 @@ def test_verbose_from_dotenv(tmp_path, monkeypatch, qing):
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("QING_VERBOSE=1\n")
     assert "Traceback" in qing("decrypt", "missing.db", "--key", "k").output
+
+
+def test_help_texts_keep_their_brackets(qing):
+    # typer reads [..] in help as markup: defaults must be written so they survive
+    assert "(default: ./<input stem>.plain.db)" in qing("decrypt", "--help", env={"COLUMNS": "200"}).output
