@@ -124,9 +124,13 @@ def decrypt_cmd(
     rows = ", ".join(f"{name} {count:,}" for name, count in result.tables.items() if count) or "no rows"
     console.print(f"opened with [bold]{result.hmac}[/bold] "
                   f"({'QQ NT header stripped' if result.qq_header else 'no QQ NT header'}; "
-                  f"{f'{result.wal_frames} WAL frames included' if result.wal_frames else 'no WAL'})")
+                  f"{_wal_note(result.wal_frames)})")
     console.print(f"wrote {result.output} ({result.output.stat().st_size / 1e6:.1f} MB, {rows}) "
                   f"in {result.seconds:.1f} s")
+
+
+def _wal_note(frames: int) -> str:
+    return f"{frames} WAL frame{'' if frames == 1 else 's'} included" if frames else "no WAL"
 
 
 # --- export --------------------------------------------------------------------

@@ -61,7 +61,7 @@ def test_wal_included_and_inputs_untouched(workdir, qing):
     before = {p: digest(workdir / p) for p in ("nt_msg.db", "nt_msg.db-wal")}
     result = qing("decrypt", "nt_msg.db", "--key", KEY)
     assert result.exit_code == 0, result.output
-    assert "WAL frames included" in result.output
+    assert "1 WAL frame included" in result.output
     conn = sqlite3.connect(workdir / "nt_msg.plain.db")
     texts = [r[0] for r in conn.execute('SELECT "40001" FROM c2c_msg_table WHERE "40001" IN (40, 41)')]
     conn.close()
