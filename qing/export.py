@@ -38,6 +38,7 @@ TABLES = {"c2c_msg_table": "c2c", "group_msg_table": "group"}
 SENT_BY_ME = (1, 2)  # sendType: sent from this device / from another of my devices
 PARALLEL_FROM = 100_000  # rows; below this, starting worker processes costs more than it saves
 BATCH = 4096  # rows fetched, rendered and written at a time
+MAX_JOBS = 64  # slices per export (tables x workers): slots in the shared progress array
 SLICE_SAMPLES = 500  # rows sampled to place the cuts between slices
 REPLY_MEMORY = 200_000  # per chat: msgSeq -> msgId of the latest messages, to resolve replies by seq
 WECLONE_TYPES = {
@@ -124,6 +125,7 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
             total = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
             if workers is None:
                 workers = min(os.cpu_count() or 1, 4) if total >= PARALLEL_FROM else 1
+            workers = max(1, min(workers, MAX_JOBS // len(TABLES)))
             if fmt == "csv":
                 workers = 1  # its row numbers run across the whole file
             pool, shared = _start_pool(workers) if workers > 1 else (None, None)  # starts while we plan
@@ -193,7 +195,6 @@ def _run_inline(conn, jobs: list[_Job], tmp: Path, fmt: str, zone: ZoneInfo, tot
     return tally
 
 
-MAX_JOBS = 64  # slices per export: tables x workers, far below this
 _worker_progress = None  # in a worker process: shared array of rows done, one slot per job
 
 
