@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import hashlib
 import math
+import multiprocessing
+import os
 import random
 import re
 import shutil
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import orjson
 
@@ -29,15 +32,18 @@ from qing.errors import QingError
 from qing.files import open_private, require_input
 from qing.pii import Redactor
 
-SPEECH_DROPPED = ("system", "recall", "unknown")
-MEDIA_KINDS = ("image", "video", "file", "card", "redpacket", "forward", "call")
+SPEECH_DROPPED = frozenset(("system", "recall", "unknown"))
+MEDIA_KINDS = frozenset(("image", "video", "file", "card", "redpacket", "forward", "call"))
 VOICE_WITHOUT_TRANSCRIPT = "[语音]"
 DEFAULT_SYSTEM_PROMPT = "你是{owner}，正在用QQ和朋友聊天。用{owner}平时说话的语气和习惯回复。"
 ANONYMOUS_SYSTEM_PROMPT = "你正在用QQ和朋友聊天。用你平时说话的语气和习惯回复。"
 TURN_OVERHEAD_TOKENS = 5  # <|im_start|>role\n ... <|im_end|>\n
-_PLACEHOLDER = re.compile(r"\[[^\[\]\n]{1,8}\]|<[^<>\n]{2,6}>")  # [微笑] [图片] <手机号>: not words
-_NOT_WORD = re.compile(r"[\W_]+")
+_PLACEHOLDERS = re.compile(r"\[[^\[\]\n]{1,8}\]|<[^<>\n]{2,6}>")  # [微笑] [图片] <手机号>: not words
+# what near-duplicates may differ in: case, spacing and punctuation (ASCII by bytes.translate: fast)
+_ASCII_NOISE = bytes(c for c in range(128) if not chr(c).isalnum())
+_CJK_PUNCTUATION = re.compile("[，。！？、；：“”‘’（）【】《》…～·\u3000]+")
 _REQUIRED = ("chat", "time", "is_me", "kind", "text")
+PARALLEL_FROM_BYTES = 20_000_000  # smaller files: starting worker processes costs more than it saves
 
 
 @dataclass
@@ -93,72 +99,254 @@ class Sample:
     tokens: int
 
 
+class Made(NamedTuple):
+    """One sample as a worker hands it over (a tuple: cheap to pickle): what dedupe and split need, and
+    its JSON line from just after the system turn: `{"role":...},...],"meta":{...}}` and a newline."""
+
+    chat: str
+    session: int
+    tokens: int
+    exact: bytes
+    near: bytes
+    tail: bytes
+
+
+@dataclass
+class Tally:
+    """Counts of a part of the input; parts add up."""
+
+    lines: int = 0
+    messages: int = 0
+    owner_messages: int = 0
+    dropped_messages: Counter = field(default_factory=Counter)
+    dropped_turns: Counter = field(default_factory=Counter)
+    turn_changes: Counter = field(default_factory=Counter)
+    dropped_samples: Counter = field(default_factory=Counter)
+    chats: Counter = field(default_factory=Counter)
+    pii: Counter = field(default_factory=Counter)
+    owner_names: Counter = field(default_factory=Counter)
+    turn_chars: Counter = field(default_factory=Counter)  # length -> turns
+
+    def add(self, other: "Tally") -> None:
+        for name, value in vars(other).items():
+            if isinstance(value, Counter):
+                getattr(self, name).update(value)
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
+
 @dataclass
 class CleanResult:
     output: Path
     report: dict
     seconds: float
+    workers: int = 1
+
+
+class _Unsorted(Exception):
+    """A chat's messages are not contiguous in the file: group them in memory instead of streaming."""
 
 
 # --- reading -------------------------------------------------------------------
 
-def read_chats(path: Path, opts: CleanOptions, stats: dict, progress: Callable[[int], None]):
-    """Messages by chat as (time, sender, is_me, name, text), speech only; plus owner names and uins seen."""
-    chats: dict[str, list] = defaultdict(list)
-    dropped, owner_names, uins = stats["dropped_messages"], Counter(), set()
-    loads, keep_media = orjson.loads, opts.media == "keep"
-    lines = messages = 0
+def iter_chats(path: Path, start: int, end: int | None, opts: CleanOptions, tally: Tally,
+               progress: Callable[[int], None] = lambda done: None, grouped: bool = True):
+    """(chat, messages) for each chat block of path[start:end]; messages are (time, sender, is_me, name, text).
+
+    Speech only: dropped kinds are counted. When `grouped`, raises _Unsorted if a
+    chat comes back after another one; otherwise yields each block as it ends.
+    """
+    loads, keep_media, dropped = orjson.loads, opts.media == "keep", tally.dropped_messages
+    owner_names = tally.owner_names
+    current, msgs, done = None, [], set()
+    pos, messages, mine = start, 0, 0
     with open(path, "rb") as f:
-        for lines, line in enumerate(f, 1):
-            if not lines & 0xFFFF:
-                progress(f.tell())
-            try:
-                m = loads(line)
-                chat, when, is_me, kind, text = m["chat"], m["time"], m["is_me"], m["kind"], m["text"]
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                if not line.strip():
+        f.seek(start)
+        while (end is None or pos < end) and (lines := f.readlines(1 << 20)):
+            for line in lines:
+                if end is not None and pos >= end:
+                    break
+                at, pos = pos, pos + len(line)
+                try:
+                    m = loads(line)
+                    chat, when, is_me, kind, text = m["chat"], m["time"], m["is_me"], m["kind"], m["text"]
+                except (orjson.JSONDecodeError, KeyError, TypeError):
+                    _bad_line(path, at, line, opts, tally)
                     continue
-                if not opts.skip_bad_lines:
-                    raise QingError(f"line {lines} of {path} is not a message of messages.jsonl (it needs "
-                                    f"{', '.join(_REQUIRED)}); fix it, or pass --skip-bad-lines.") from None
-                dropped["bad line"] += 1
-                continue
-            messages += 1
-            sender = m.get("sender")
-            if sender is not None:
-                uins.add(str(sender))
-            if kind in SPEECH_DROPPED:
-                dropped[kind] += 1
-                continue
-            if kind in MEDIA_KINDS or (kind == "voice" and text == VOICE_WITHOUT_TRANSCRIPT):
-                if not keep_media:
+                messages += 1
+                if chat != current:
+                    if current is not None:
+                        yield current, msgs
+                        done.add(current)
+                    if grouped and chat in done:
+                        raise _Unsorted(chat)
+                    current, msgs = chat, []
+                name = m.get("sender_name")
+                if is_me:
+                    mine += 1
+                    if name:
+                        owner_names[name] += 1
+                if kind in SPEECH_DROPPED:
+                    dropped[kind] += 1
+                elif (kind in MEDIA_KINDS or (kind == "voice" and text == VOICE_WITHOUT_TRANSCRIPT)) \
+                        and not keep_media:
                     dropped["media only"] += 1
-                    continue
-            if is_me and m.get("sender_name"):
-                owner_names[m["sender_name"]] += 1
-            chats[chat].append((when, sender, is_me, m.get("sender_name"), text or ""))
-    progress(path.stat().st_size)
-    stats["lines"], stats["messages"] = lines, messages
-    if not messages:
-        raise QingError(f"{path} holds no messages; export some with `qing export` first.")
-    return chats, owner_names, uins
+                else:
+                    msgs.append((when, m.get("sender"), is_me, name, text or ""))
+            progress(pos)
+    tally.messages += messages
+    tally.owner_messages += mine
+    if current is not None:
+        yield current, msgs
+
+
+def _bad_line(path: Path, offset: int, line: bytes, opts: CleanOptions, tally: Tally) -> None:
+    if not line.strip():
+        return
+    if not opts.skip_bad_lines:
+        with open(path, "rb") as f:
+            number = f.read(offset).count(b"\n") + 1
+        raise QingError(f"line {number} of {path} is not a message of messages.jsonl (it needs "
+                        f"{', '.join(_REQUIRED)}); fix it, or pass --skip-bad-lines.")
+    tally.dropped_messages["bad line"] += 1
+
+
+def chat_ranges(path: Path, parts: int) -> list[tuple[int, int | None]]:
+    """Byte ranges of the file cut at chat boundaries, about equal in size."""
+    size = path.stat().st_size
+    cuts = [0]
+    with open(path, "rb") as f:
+        for k in range(1, parts):
+            f.seek(max(size * k // parts, cuts[-1]))
+            f.readline()  # to the start of a line
+            first = None
+            while line := f.readline():
+                chat = _chat_of(line)
+                if first is None:
+                    first = chat
+                elif chat is not None and chat != first:
+                    cuts.append(f.tell() - len(line))
+                    break
+    ranges = [(a, b) for a, b in zip(cuts, cuts[1:] + [None]) if b is None or b > a]
+    return ranges
+
+
+def _chat_of(line: bytes) -> str | None:
+    try:
+        return orjson.loads(line)["chat"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return None
 
 
 def is_group(chat: str, msgs: list) -> bool:
     """A group chat by its id (group:...), or because more than one other person speaks in it."""
     if "group" in chat.rsplit(":", 1)[0]:
         return True
-    others = {m[1] for m in msgs if not m[2]}
-    return len(others) > 1
+    first = None
+    for m in msgs:
+        if not m[2]:
+            if first is None:
+                first = m[1]
+            elif m[1] != first:
+                return True
+    return False
 
 
-# --- turns and sessions ----------------------------------------------------------
+# --- one chat ----------------------------------------------------------------------
 
-def sessions_of(msgs: list, opts: CleanOptions) -> list[list]:
+class TextCleaner:
+    """Turn text: replacements, redaction, long runs shortened; None when a blocked word drops it."""
+
+    def __init__(self, opts: CleanOptions, tally: Tally):
+        self.urls, self.tally = opts.redact_urls, tally
+        # finding a run: literal back-references are twice as fast as \1{n,}; shortening it needs the latter
+        self.runs = re.compile("(.)" + r"\1" * opts.max_repeat, re.S) if opts.max_repeat > 0 else None
+        self.long_runs = re.compile(r"(.)\1{%d,}" % opts.max_repeat, re.S)
+        self.keep_run = opts.max_repeat
+        keys = sorted(opts.replacements, key=len, reverse=True)
+        self.replace = re.compile("|".join(map(re.escape, keys))) if keys else None
+        self.mapping = opts.replacements
+        self.blocked = re.compile("|".join(map(re.escape, opts.blocked_words))) if opts.blocked_words else None
+        self.redact = Redactor()
+
+    def for_chat(self, participants: set[str]) -> None:
+        """Redact the QQ numbers of this chat's people."""
+        self.redact = Redactor(participants, urls=self.urls, counts=self.tally.pii)
+
+    def __call__(self, text: str) -> str | None:
+        if self.replace:
+            text = self.replace.sub(lambda m: self.mapping[m.group(0)], text)
+        text = self.redact(text)
+        if self.runs and self.runs.search(text):
+            self.tally.turn_changes["long run shortened"] += 1
+            text = self.long_runs.sub(lambda m: m.group(1) * self.keep_run, text)
+        if self.blocked and self.blocked.search(text):
+            self.tally.dropped_turns["blocked word"] += 1
+            return None
+        return text.strip()
+
+
+def session_turns(session: list, group: bool, clean: TextCleaner, opts: CleanOptions, tally: Tally) -> list[Turn]:
+    """A session's messages as cleaned, alternating user/assistant turns.
+
+    A sender's consecutive messages within the merge window are one turn (lines
+    joined by newlines); in groups, others' turns are prefixed with their names.
+    """
+    turns: list[Turn] = []
+    window = opts.merge_window
+    run: list | None = None  # [sender, is_me, name, texts, start, end]
+    for when, sender, is_me, name, text in session:
+        if run and run[0] == sender and run[1] == is_me and when - run[5] <= window:
+            run[3].append(text)
+            run[5] = when
+            continue
+        if run:
+            _add_turn(turns, run, group, clean, tally)
+        run = [sender, is_me, name, [text], when, when]
+    if run:
+        _add_turn(turns, run, group, clean, tally)
+    return turns
+
+
+def _add_turn(turns: list[Turn], run: list, group: bool, clean: TextCleaner, tally: Tally) -> None:
+    sender, is_me, name, texts, start, end = run
+    text = clean(texts[0] if len(texts) == 1 else "\n".join(texts))
+    if not text:
+        if text is not None:
+            tally.dropped_turns["empty"] += 1
+        return
+    role = "assistant" if is_me else "user"
+    if group and not is_me:
+        text = f"{name or sender}: {text}"
+    if turns and turns[-1].role == role:  # the same side again (a gap, or a dropped turn between): one turn
+        last = turns[-1]
+        last.text += "\n" + text
+        last.end = end
+        tally.turn_changes["joined to alternate"] += 1
+    else:
+        turns.append(Turn(role, text, start, end))
+
+
+def frame(turns: list[Turn], opts: CleanOptions, tally: Tally) -> list[Turn]:
+    """Make a session start with a user turn and end with an assistant turn."""
+    if turns and turns[0].role == "assistant":
+        if opts.owner_opener:
+            turns.insert(0, Turn("user", opts.owner_opener, turns[0].start, turns[0].start))
+            tally.turn_changes["opener added before owner's first turn"] += 1
+        else:
+            turns.pop(0)
+            tally.dropped_turns["owner opened (no --owner-opener)"] += 1
+    while turns and turns[-1].role == "user":
+        turns.pop()
+        tally.dropped_turns["unanswered at session end"] += 1
+    return turns
+
+
+def sessions_of(msgs: list, gap: int) -> list[list]:
     """Split a chat's messages (time order) where the silence exceeds the session gap."""
     sessions, current, last = [], [], None
     for m in msgs:
-        if last is not None and m[0] - last > opts.session_gap:
+        if last is not None and m[0] - last > gap:
             sessions.append(current)
             current = []
         current.append(m)
@@ -168,79 +356,50 @@ def sessions_of(msgs: list, opts: CleanOptions) -> list[list]:
     return sessions
 
 
-def turns_of(session: list, group: bool, opts: CleanOptions) -> list[list]:
-    """Raw turns: a sender's consecutive messages within the merge window, as [sender, is_me, name, texts, t0, t1]."""
-    turns: list[list] = []
-    for when, sender, is_me, name, text in session:
-        last = turns[-1] if turns else None
-        if last and last[0] == sender and last[1] == is_me and when - last[5] <= opts.merge_window:
-            last[3].append(text)
-            last[5] = when
-        else:
-            turns.append([sender, is_me, name, [text], when, when])
-    return turns
-
-
-class TextCleaner:
-    """Turn text: replacements, redaction, long runs shortened; None when a blocked word drops it."""
-
-    def __init__(self, opts: CleanOptions, participants: set[str], stats: dict):
-        self.redact = Redactor(participants, urls=opts.redact_urls)
-        self.stats = stats
-        self.runs = re.compile(r"(.)\1{%d,}" % opts.max_repeat, re.S) if opts.max_repeat > 0 else None
-        self.keep_run = opts.max_repeat
-        keys = sorted(opts.replacements, key=len, reverse=True)
-        self.replace = re.compile("|".join(map(re.escape, keys))) if keys else None
-        self.mapping = opts.replacements
-        self.blocked = re.compile("|".join(map(re.escape, opts.blocked_words))) if opts.blocked_words else None
-
-    def __call__(self, text: str) -> str | None:
-        if self.replace:
-            text = self.replace.sub(lambda m: self.mapping[m.group(0)], text)
-        text = self.redact(text)
-        if self.runs and self.runs.search(text):
-            self.stats["turn_changes"]["long run shortened"] += 1
-            text = self.runs.sub(lambda m: m.group(1) * self.keep_run, text)
-        if self.blocked and self.blocked.search(text):
-            self.stats["dropped_turns"]["blocked word"] += 1
-            return None
-        return text.strip()
-
-
-def roles_of(raw_turns: list[list], group: bool, clean: TextCleaner, opts: CleanOptions, stats: dict) -> list[Turn]:
-    """Cleaned, alternating user/assistant turns; others' turns named in groups; empty turns dropped."""
-    turns: list[Turn] = []
-    for sender, is_me, name, texts, t0, t1 in raw_turns:
-        text = clean("\n".join(texts))
-        if not text:
-            if text is not None:
-                stats["dropped_turns"]["empty"] += 1
+def process_chat(chat: str, msgs: list, opts: CleanOptions, clean: TextCleaner, count: "TokenCounter",
+                 budget: int, tally: Tally) -> list[Made]:
+    """All samples of one chat, each checked for owner words and fingerprinted."""
+    msgs.sort(key=lambda m: m[0])
+    group = is_group(chat, msgs)
+    if group and not opts.groups:
+        tally.dropped_messages["group chat (use --groups)"] += len(msgs)
+        return []
+    tally.chats["group" if group else "private"] += 1
+    clean.for_chat({str(m[1]) for m in msgs if m[1] is not None})
+    chat_ref = hashlib.blake2b(chat.encode(), digest_size=5).hexdigest().encode()  # groups a chat, names nobody
+    made = []
+    for number, session in enumerate(sessions_of(msgs, opts.session_gap)):
+        turns = frame(session_turns(session, group, clean, opts, tally), opts, tally)
+        if not turns:
+            tally.dropped_samples["session without an owner turn"] += 1
             continue
-        role = "assistant" if is_me else "user"
-        if group and not is_me:
-            text = f"{name or sender}: {text}"
-        if turns and turns[-1].role == role:  # same side again (a gap, or a dropped turn between): one turn
-            turns[-1].text += "\n" + text
-            turns[-1].end = t1
-            stats["turn_changes"]["joined to alternate"] += 1
-        else:
-            turns.append(Turn(role, text, t0, t1))
-    return turns
+        tally.turn_chars.update(len(t.text) for t in turns)
+        for sample in cut_samples(chat, number, turns, budget, count, tally):
+            m = _made(sample, chat_ref, tally)
+            if m:
+                made.append(m)
+    return made
 
 
-def frame(turns: list[Turn], opts: CleanOptions, stats: dict) -> list[Turn]:
-    """Make a session start with a user turn and end with an assistant turn."""
-    if turns and turns[0].role == "assistant":
-        if opts.owner_opener:
-            turns.insert(0, Turn("user", opts.owner_opener, turns[0].start, turns[0].start))
-            stats["turn_changes"]["opener added before owner's first turn"] += 1
-        else:
-            turns.pop(0)
-            stats["dropped_turns"]["owner opened (no --owner-opener)"] += 1
-    while turns and turns[-1].role == "user":
-        turns.pop()
-        stats["dropped_turns"]["unanswered at session end"] += 1
-    return turns
+def has_words(text: str) -> bool:
+    """Letters or digits outside placeholders such as [微笑] or <手机号>."""
+    if "[" in text or "<" in text:
+        text = _PLACEHOLDERS.sub("", text)
+    return any(c.isalnum() for c in text)
+
+
+def _made(sample: Sample, chat_ref: bytes, tally: Tally) -> Made | None:
+    if not any(has_words(t.text) for t in sample.turns[1::2]):  # the assistant turns
+        tally.dropped_samples["no owner words"] += 1
+        return None
+    joined = "\n".join(t.text for t in sample.turns)
+    exact = joined.encode()
+    near = _CJK_PUNCTUATION.sub("", joined).encode().lower().translate(None, _ASCII_NOISE)
+    turns = orjson.dumps([{"role": t.role, "content": t.text} for t in sample.turns])
+    meta = b',"meta":{"chat":"%s","session":%d,"start":%d,"end":%d}}\n' % (
+        chat_ref, sample.session, sample.turns[0].start, sample.turns[-1].end)
+    return Made(sample.chat, sample.session, sample.tokens, hashlib.blake2b(exact, digest_size=16).digest(),
+                hashlib.blake2b(near, digest_size=16).digest(), turns[1:] + meta)
 
 
 # --- samples -------------------------------------------------------------------
@@ -275,14 +434,14 @@ def _load_tokenizer(path: Path):
 
 
 def cut_samples(chat: str, session: int, turns: list[Turn], budget: int, count: TokenCounter,
-                stats: dict) -> list[Sample]:
+                tally: Tally) -> list[Sample]:
     """Cut a framed session at (user, assistant) pair boundaries into samples within the token budget."""
     samples, current, used = [], [], 0
     for i in range(0, len(turns) - 1, 2):
         pair = turns[i:i + 2]
         tokens = count(pair[0].text) + count(pair[1].text)
         if tokens > budget:
-            stats["dropped_turns"]["turn pair over the token budget"] += 2
+            tally.dropped_turns["turn pair over the token budget"] += 2
             if current:
                 samples.append(Sample(chat, session, current, used))
             current, used = [], 0
@@ -295,22 +454,6 @@ def cut_samples(chat: str, session: int, turns: list[Turn], budget: int, count: 
     if current:
         samples.append(Sample(chat, session, current, used))
     return samples
-
-
-def has_words(text: str) -> bool:
-    return bool(_NOT_WORD.sub("", _PLACEHOLDER.sub("", text)))
-
-
-def fingerprints(sample: Sample) -> tuple[bytes, bytes]:
-    """(exact, near) keys: near ignores case, spacing, punctuation, digits and placeholders."""
-    exact = "\x1e".join(f"{t.role}\x1f{t.text}" for t in sample.turns)
-    near = "\x1e".join(_NOT_WORD.sub("", _PLACEHOLDER.sub("", t.text)).lower().translate(_DIGITS)
-                       for t in sample.turns)
-    return (hashlib.blake2b(exact.encode(), digest_size=16).digest(),
-            hashlib.blake2b(near.encode(), digest_size=16).digest())
-
-
-_DIGITS = str.maketrans("", "", "0123456789")
 
 
 # --- option files ----------------------------------------------------------------
@@ -341,15 +484,21 @@ def read_replacements(path: Path) -> dict[str, str]:
     return mapping
 
 
-def plot_lengths(report: dict, path: Path) -> Path:
-    """A PNG of the turn and sample length percentiles next to report.json."""
+def pyplot():
+    """matplotlib's pyplot without a screen, or a QingError saying how to install it."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise QingError("--plot needs matplotlib: pip install matplotlib.") from None
+        raise QingError("--plot needs matplotlib: pip install 'qing[plot]'.") from None
+    return plt
+
+
+def plot_lengths(report: dict, path: Path) -> Path:
+    """A PNG of the turn and sample length percentiles next to report.json."""
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
     for ax, (key, title) in zip(axes, (("turn_chars", "turn length (characters)"),
                                        ("sample_tokens", "sample length (tokens)"))):
@@ -368,9 +517,15 @@ def plot_lengths(report: dict, path: Path) -> Path:
 
 # --- the whole step ----------------------------------------------------------------
 
-def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
+def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False, workers: int | None = None,
           progress: Callable[[int, int], None] | None = None) -> CleanResult:
-    """Build DIR/train.jsonl, eval.jsonl and report.json from messages.jsonl."""
+    """Build DIR/train.jsonl, eval.jsonl and report.json from messages.jsonl.
+
+    A file sorted by chat (as `qing export` writes it) is streamed chat by
+    chat, by `workers` processes over ranges of whole chats (default: one per
+    core, at most 4, for files over 20 MB); anything else is grouped in
+    memory. All ways give the same files.
+    """
     started = time.perf_counter()
     _check_options(opts)
     require_input(messages, "messages file")
@@ -378,47 +533,87 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
         raise QingError(f"output directory {output} already exists; pass --force to replace it or -o for another.")
     if output.exists() and not output.is_dir():
         raise QingError(f"output {output} is a file; give a directory with -o.")
-    count = TokenCounter(opts.tokenizer)
-    stats = {k: Counter() for k in ("dropped_messages", "dropped_turns", "turn_changes", "dropped_samples",
-                                    "chats")}
+    TokenCounter(opts.tokenizer)  # a bad --tokenizer fails here, before any work
     size = messages.stat().st_size
-    chats, owner_names, uins = read_chats(messages, opts, stats, lambda done: (progress or _nothing)(done, size))
-    owner_name = owner_names.most_common(1)[0][0] if owner_names else None
-    system = _system_prompt(opts, owner_name)
-    budget = opts.max_tokens - (count(system) if system else 0)
-    clean_text = TextCleaner(opts, uins, stats)
-    by_chat, turn_lengths, owner_messages = {}, [], 0
-    for chat, msgs in chats.items():
-        msgs.sort(key=lambda m: m[0])
-        owner_messages += sum(1 for m in msgs if m[2])
-        group = is_group(chat, msgs)
-        if group and not opts.groups:
-            stats["dropped_messages"]["group chat (use --groups)"] += len(msgs)
-            continue
-        stats["chats"]["group" if group else "private"] += 1
-        samples = []
-        for n, session in enumerate(sessions_of(msgs, opts)):
-            turns = frame(roles_of(turns_of(session, group, opts), group, clean_text, opts, stats), opts, stats)
-            if not any(t.role == "assistant" for t in turns):
-                stats["dropped_samples"]["session without an owner turn"] += 1
-                continue
-            turn_lengths += [len(t.text) for t in turns]
-            samples += cut_samples(chat, n, turns, budget, count, stats)
-        by_chat[chat] = samples
-    if not owner_messages:
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if size >= PARALLEL_FROM_BYTES else 1
+    report = (progress or _nothing)
+    try:
+        made, tally, workers = _make_all(messages, opts, workers, lambda done: report(done, size))
+    except _Unsorted:
+        (made, tally), workers = _make_unsorted(messages, opts), 1
+    if not tally.messages:
+        raise QingError(f"{messages} holds no messages; export some with `qing export` first.")
+    if not tally.owner_messages:
         raise QingError(f"none of the messages in {messages} is from the owner (is_me); run `qing export` "
                         f"again with --me YOUR_QQ_NUMBER.")
-    by_chat = _drop_noise(by_chat, stats)
-    train, evals = _split(by_chat, opts.eval_ratio)
+    owner = tally.owner_names.most_common(1)[0][0] if tally.owner_names else None
+    system = _system_prompt(opts, owner)
+    kept = _dedupe(made, tally)
+    train, evals = _split(kept, opts.eval_ratio)
     random.Random(opts.seed).shuffle(train)
-    report = _report(messages, opts, stats, clean_text.redact.counts, count, turn_lengths, train, evals,
-                     owner_messages, system)
-    _write(output, force, train, evals, system, report)
-    return CleanResult(output, report, time.perf_counter() - started)
+    count = TokenCounter(opts.tokenizer)
+    result = _report(messages, opts, tally, count, train, evals, system)
+    _write(output, train, evals, system, result)
+    return CleanResult(output, result, time.perf_counter() - started, workers)
 
 
 def _nothing(*_):
     pass
+
+
+def _make_range(messages: Path, start: int, end: int | None, opts: CleanOptions,
+                progress: Callable[[int], None] = _nothing) -> tuple[list[Made], Tally]:
+    tally = Tally()
+    clean_text, count, budget = _chat_tools(opts, tally)
+    made: list[Made] = []
+    for chat, msgs in iter_chats(messages, start, end, opts, tally, progress):
+        made += process_chat(chat, msgs, opts, clean_text, count, budget, tally)
+    return made, tally
+
+
+def _make_all(messages: Path, opts: CleanOptions, workers: int, progress) -> tuple[list[Made], Tally, int]:
+    ranges = chat_ranges(messages, workers) if workers > 1 else [(0, None)]
+    if len(ranges) == 1:
+        made, tally = _make_range(messages, 0, None, opts, progress)
+        return made, tally, 1
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(len(ranges), mp_context=context) as pool:
+        futures = [pool.submit(_make_range, messages, a, b, opts) for a, b in ranges]
+        pending = futures
+        while pending:
+            done, pending = wait(pending, timeout=0.2)
+            progress(sum((b or messages.stat().st_size) - a for (a, b), f in zip(ranges, futures) if f.done()))
+        parts = [f.result() for f in futures]
+    made, tally, chats = [], Tally(), set()
+    for part_made, part_tally in parts:
+        part_chats = {m.chat for m in part_made}
+        if part_chats & chats:
+            raise _Unsorted(next(iter(part_chats & chats)))
+        chats |= part_chats
+        made += part_made
+        tally.add(part_tally)
+    return made, tally, len(ranges)
+
+
+def _make_unsorted(messages: Path, opts: CleanOptions) -> tuple[list[Made], Tally]:
+    """For a file not grouped by chat: gather every chat in memory first (first appearance order)."""
+    tally = Tally()
+    chats: dict[str, list] = {}
+    for chat, msgs in iter_chats(messages, 0, None, opts, tally, grouped=False):
+        chats.setdefault(chat, []).extend(msgs)
+    made: list[Made] = []
+    clean_text, count, budget = _chat_tools(opts, tally)
+    for chat, msgs in chats.items():
+        made += process_chat(chat, msgs, opts, clean_text, count, budget, tally)
+    return made, tally
+
+
+def _chat_tools(opts: CleanOptions, tally: Tally) -> tuple[TextCleaner, TokenCounter, int]:
+    """The text cleaner, the token counter and the token budget left for turns by the system prompt."""
+    count = TokenCounter(opts.tokenizer)
+    system = opts.system_prompt.replace("{owner}", "某" * 12) if opts.system_prompt else None  # the name: unknown yet
+    return TextCleaner(opts, tally), count, opts.max_tokens - (count(system) if system else 0)
 
 
 def _check_options(opts: CleanOptions) -> None:
@@ -443,102 +638,90 @@ def _system_prompt(opts: CleanOptions, owner: str | None) -> str | None:
     return opts.system_prompt
 
 
-def _drop_noise(by_chat: dict[str, list[Sample]], stats: dict) -> dict[str, list[Sample]]:
-    """Samples without owner words, and exact or near duplicates (the first, oldest copy stays)."""
-    seen_exact, seen_near, kept = set(), set(), {}
-    for chat, samples in by_chat.items():
-        keep = []
-        for s in samples:
-            if not any(has_words(t.text) for t in s.turns if t.role == "assistant"):
-                stats["dropped_samples"]["no owner words"] += 1
-                continue
-            exact, near = fingerprints(s)
-            if exact in seen_exact:
-                stats["dropped_samples"]["exact duplicate"] += 1
-                continue
-            if near in seen_near:
-                stats["dropped_samples"]["near duplicate"] += 1
-                continue
-            seen_exact.add(exact)
-            seen_near.add(near)
-            keep.append(s)
-        kept[chat] = keep
+def _dedupe(made: list[Made], tally: Tally) -> list[Made]:
+    """Exact or near duplicates: the first (oldest in file order) copy stays."""
+    seen_exact, seen_near, kept = set(), set(), []
+    for m in made:
+        if m.exact in seen_exact:
+            tally.dropped_samples["exact duplicate"] += 1
+        elif m.near in seen_near:
+            tally.dropped_samples["near duplicate"] += 1
+        else:
+            seen_exact.add(m.exact)
+            seen_near.add(m.near)
+            kept.append(m)
     return kept
 
 
-def _split(by_chat: dict[str, list[Sample]], ratio: float) -> tuple[list[Sample], list[Sample]]:
+def _split(made: list[Made], ratio: float) -> tuple[list[Made], list[Made]]:
     """eval: the latest whole sessions of each chat, about `ratio` of all samples; train: the rest."""
+    by_chat: dict[str, list[Made]] = {}
+    for m in made:
+        by_chat.setdefault(m.chat, []).append(m)
     train, evals, carry = [], [], 0.0
     for samples in by_chat.values():
         carry += len(samples) * ratio
-        quota = math.floor(carry)
-        taken = 0
-        if quota:
-            sessions = sorted({s.session for s in samples}, reverse=True)
-            chosen = set()
-            for session in sessions:
-                if taken >= quota or len(chosen) + 1 == len(sessions):  # keep at least one session to train on
-                    break
-                chosen.add(session)
-                taken += sum(1 for s in samples if s.session == session)
-            evals += [s for s in samples if s.session in chosen]
-            train += [s for s in samples if s.session not in chosen]
-        else:
-            train += samples
+        quota, taken, chosen = math.floor(carry), 0, set()
+        sizes = Counter(s.session for s in samples)
+        sessions = sorted(sizes, reverse=True)
+        for session in sessions:
+            if taken >= quota or len(chosen) + 1 == len(sessions):  # keep one session at least to train on
+                break
+            chosen.add(session)
+            taken += sizes[session]
+        evals += [s for s in samples if s.session in chosen]
+        train += [s for s in samples if s.session not in chosen]
         carry -= taken
     return train, evals
 
 
-def _percentiles(values: list[int]) -> dict:
-    if not values:
+def _percentiles(histogram: Counter) -> dict:
+    """p50 / p90 / p99 / max of values given as value -> count."""
+    total = sum(histogram.values())
+    if not total:
         return {}
-    values = sorted(values)
-    at = lambda q: values[min(len(values) - 1, int(q * len(values)))]  # noqa: E731
-    return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": values[-1], "count": len(values)}
+    out, running, marks = {}, 0, [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)]
+    for value in sorted(histogram):
+        running += histogram[value]
+        while marks and running > marks[0][1] * total:
+            out[marks.pop(0)[0]] = value
+    out.update(max=max(histogram), count=total)
+    return out
 
 
-def _report(messages, opts, stats, pii, count, turn_lengths, train, evals, owner_messages, system) -> dict:
+def _report(messages: Path, opts: CleanOptions, tally: Tally, count: TokenCounter, train, evals, system) -> dict:
     options = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(opts).items()}
     options["blocked_words"] = len(opts.blocked_words)  # the words themselves may be private
     options["replacements"] = len(opts.replacements)
     samples = train + evals
+    system_tokens = count(system) if system else 0
+    tokens = Counter(s.tokens + system_tokens for s in samples)
     return {
-        "input": {"file": str(messages), "lines": stats["lines"], "messages": stats["messages"],
-                  "owner_messages": owner_messages},
-        "dropped_messages": dict(stats["dropped_messages"]),
-        "chats": dict(stats["chats"]),
-        "dropped_turns": dict(stats["dropped_turns"]),
-        "turn_changes": dict(stats["turn_changes"]),
-        "dropped_samples": dict(stats["dropped_samples"]),
-        "pii_redacted": dict(pii),
-        "output": {"train": len(train), "eval": len(evals),
-                   "turns": sum(len(s.turns) for s in samples),
-                   "system_prompt": system is not None},
-        "lengths": {"turn_chars": _percentiles(turn_lengths),
-                    "sample_tokens": _percentiles([s.tokens for s in samples])},
-        "tokens": {"total": sum(s.tokens for s in samples), "method": count.method,
+        "input": {"file": str(messages), "lines": tally.lines or tally.messages, "messages": tally.messages,
+                  "owner_messages": tally.owner_messages},
+        "dropped_messages": dict(tally.dropped_messages),
+        "chats": dict(tally.chats),
+        "dropped_turns": dict(tally.dropped_turns),
+        "turn_changes": dict(tally.turn_changes),
+        "dropped_samples": dict(tally.dropped_samples),
+        "pii_redacted": dict(tally.pii),
+        "output": {"train": len(train), "eval": len(evals), "system_prompt": system is not None},
+        "lengths": {"turn_chars": _percentiles(tally.turn_chars), "sample_tokens": _percentiles(tokens)},
+        "tokens": {"total": sum(v * n for v, n in tokens.items()), "method": count.method,
                    "max_per_sample": opts.max_tokens},
         "options": options,
     }
 
 
-def sample_record(s: Sample, system: str | None) -> dict:
-    messages = [{"role": "system", "content": system}] if system else []
-    messages += [{"role": t.role, "content": t.text} for t in s.turns]
-    chat_ref = hashlib.blake2b(s.chat.encode(), digest_size=5).hexdigest()  # groups a chat, names nobody
-    return {"messages": messages,
-            "meta": {"chat": chat_ref, "session": s.session, "start": s.turns[0].start, "end": s.turns[-1].end}}
-
-
-def _write(output: Path, force: bool, train, evals, system, report) -> None:
+def _write(output: Path, train, evals, system, report) -> None:
     """Write the three files into a private temporary directory, then move it into place whole."""
     output.parent.mkdir(parents=True, exist_ok=True)
+    system_json = orjson.dumps({"role": "system", "content": system}) + b"," if system else b""
     work = Path(tempfile.mkdtemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent))
     try:
         for name, samples in (("train.jsonl", train), ("eval.jsonl", evals)):
             with open_private(work / name, "wb") as f:
-                f.write(b"".join(orjson.dumps(sample_record(s, system), option=orjson.OPT_APPEND_NEWLINE)
-                                 for s in samples))
+                f.write(b"".join([b'{"messages":[' + system_json + m.tail for m in samples]))
         with open_private(work / "report.json", "wb") as f:
             f.write(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
         if output.exists():

@@ -241,14 +241,18 @@ def clean_cmd(
                                 help="Also make samples from group chats (others' turns named)."),
     skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", envvar="QING_SKIP_BAD_LINES",
                                         help="Skip and count lines that are not messages."),
+    workers: int = typer.Option(0, "--workers", envvar="QING_WORKERS", min=0,
+                                help="Processes for large files; 0 = one per core (at most 4)."),
     plot: bool = typer.Option(False, "--plot", help="Also write lengths.png (needs matplotlib)."),
     force: bool = typer.Option(False, "--force", help="Replace the output directory if it exists."),
 ) -> None:
     """Clean messages into chat samples: DIR/train.jsonl, eval.jsonl, report.json."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from qing.clean import CleanOptions, clean, read_word_list, read_replacements
+    from qing.clean import CleanOptions, clean, pyplot, read_replacements, read_word_list
 
+    if plot:
+        pyplot()  # missing matplotlib: say so before the work, not after
     opts = CleanOptions(
         merge_window=merge_window, session_gap=session_gap, max_tokens=max_tokens, tokenizer=tokenizer,
         media=media.lower(), redact_urls=redact_urls, blocked_words=read_word_list(blocked_words),
@@ -257,8 +261,8 @@ def clean_cmd(
         seed=seed, groups=groups, skip_bad_lines=skip_bad_lines)
     with Progress(TextColumn("reading"), BarColumn(), DownloadColumn(), TimeElapsedColumn(), console=console) as bar:
         task = bar.add_task("read", total=None)
-        result = clean(messages, output, opts, force, lambda done, total: bar.update(task, completed=done,
-                                                                                    total=total))
+        result = clean(messages, output, opts, force, workers=workers or None,
+                       progress=lambda done, total: bar.update(task, completed=done, total=total))
     if plot:
         from qing.clean import plot_lengths
 
@@ -291,7 +295,8 @@ def _print_clean_summary(result) -> None:
         console.print(f"turn length (characters): median {t['p50']}, p90 {t['p90']}, max {t['max']}; "
                       f"sample tokens: median {s['p50']}, p90 {s['p90']}, max {s['max']}")
     rate = r["input"]["messages"] / max(result.seconds, 1e-9)
-    console.print(f"done in {result.seconds:.1f} s ({rate:,.0f} messages/s); report: {result.output / 'report.json'}")
+    console.print(f"done in {result.seconds:.1f} s ({rate:,.0f} messages/s, {result.workers} "
+                  f"process{'es' if result.workers > 1 else ''}); report: {result.output / 'report.json'}")
     if not out["train"]:
         console.print("[yellow]warning[/yellow]: no training sample was made; see the dropped counts above.")
 

@@ -1,0 +1,293 @@
+"""Golden tests for each rule of `qing clean`, determinism, and bad input."""
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from qing.clean import CleanOptions, clean
+
+ME, FRIEND, OTHER = 10001, 20002, 20003
+T = 1_700_000_000
+
+
+def msg(chat, t, is_me, text, kind="text", sender=None, name=None):
+    peer = int(chat.split(":")[1])
+    return {"id": t, "chat": chat, "peer": peer, "sender": sender or (ME if is_me else peer),
+            "sender_name": name or ("阿青" if is_me else "小王"), "is_me": is_me, "time": T + t, "kind": kind,
+            "text": text, "reply_to": None}
+
+
+def write(path: Path, messages) -> Path:
+    path.write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in messages), encoding="utf-8")
+    return path
+
+
+def run(tmp_path, messages, **options):
+    source = write(tmp_path / "messages.jsonl", messages)
+    workers = options.pop("workers", 1)
+    result = clean(source, tmp_path / "dataset", CleanOptions(**options), force=True, workers=workers)
+    return result.report, load(tmp_path / "dataset" / "train.jsonl"), load(tmp_path / "dataset" / "eval.jsonl")
+
+
+def load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def turns(sample):
+    return [(m["role"], m["content"]) for m in sample["messages"] if m["role"] != "system"]
+
+
+C = f"c2c:{FRIEND}"
+
+
+def test_speech_kept_media_dropped_by_default_faces_and_stickers_kept(tmp_path):
+    report, train, _ = run(tmp_path, [
+        msg(C, 0, False, "在吗"), msg(C, 1, False, "[系统消息]", "system"), msg(C, 2, False, "[撤回了一条消息]", "recall"),
+        msg(C, 3, False, "", "unknown"), msg(C, 4, False, "[图片]", "image"), msg(C, 5, False, "[语音]", "voice"),
+        msg(C, 6, False, "明天见", "voice"), msg(C, 10, True, "在[微笑]"), msg(C, 11, True, "[贴贴]", "sticker"),
+    ], eval_ratio=0)
+    assert turns(train[0]) == [("user", "在吗\n明天见"), ("assistant", "在[微笑]\n[贴贴]")]
+    assert report["dropped_messages"] == {"system": 1, "recall": 1, "unknown": 1, "media only": 2}
+
+
+def test_media_can_be_kept_as_placeholders(tmp_path):
+    _, train, _ = run(tmp_path, [msg(C, 0, False, "[图片]", "image"), msg(C, 5, True, "好看")], media="keep",
+                      eval_ratio=0)
+    assert turns(train[0]) == [("user", "[图片]"), ("assistant", "好看")]
+
+
+def test_merge_window_sessions_and_alternation(tmp_path):
+    report, train, _ = run(tmp_path, [
+        msg(C, 0, False, "第一句"), msg(C, 60, False, "第二句"),         # one turn: within 2 minutes
+        msg(C, 100, True, "回"), msg(C, 400, True, "过了五分钟又说"),     # beyond the window: joined to alternate
+        msg(C, 5000, False, "新的一天"), msg(C, 5010, True, "嗯"),       # > 30 min later: a new session
+    ], eval_ratio=0)
+    got = sorted(turns(s) for s in train)
+    assert got == sorted([[("user", "第一句\n第二句"), ("assistant", "回\n过了五分钟又说")],
+                          [("user", "新的一天"), ("assistant", "嗯")]])
+    assert report["turn_changes"]["joined to alternate"] == 1
+    assert {s["meta"]["session"] for s in train} == {0, 1}
+
+
+def test_session_gap_is_an_option(tmp_path):
+    _, train, _ = run(tmp_path, [msg(C, 0, False, "a"), msg(C, 10, True, "b"), msg(C, 5000, False, "c"),
+                                 msg(C, 5010, True, "d")], session_gap=7200, eval_ratio=0)
+    assert len(train) == 1 and len(turns(train[0])) == 4
+
+
+def test_owner_opened_conversation_kept_with_an_opener_and_unanswered_end_dropped(tmp_path):
+    report, train, _ = run(tmp_path, [msg(C, 0, True, "在吗在吗"), msg(C, 5, False, "在"), msg(C, 9, True, "出来玩"),
+                                      msg(C, 20, False, "好")], eval_ratio=0)
+    assert turns(train[0]) == [("user", "[开始聊天]"), ("assistant", "在吗在吗"), ("user", "在"),
+                               ("assistant", "出来玩")]
+    assert report["dropped_turns"]["unanswered at session end"] == 1
+    _, train, _ = run(tmp_path, [msg(C, 0, True, "在吗"), msg(C, 5, False, "在"), msg(C, 9, True, "好")],
+                      owner_opener="", eval_ratio=0)
+    assert turns(train[0]) == [("user", "在"), ("assistant", "好")]
+
+
+def test_samples_fit_the_budget_end_on_assistant_and_do_not_repeat(tmp_path):
+    messages = []
+    for i in range(40):
+        words = "".join(chr(0x4E00 + 97 * i + k) for k in range(30))
+        messages += [msg(C, i * 200, False, f"问题{words}"), msg(C, i * 200 + 100, True, f"回答{words}")]
+    report, train, _ = run(tmp_path, messages, max_tokens=300, eval_ratio=0)
+    assert len(train) > 5
+    seen = []
+    for sample in train:
+        t = turns(sample)
+        assert t[0][0] == "user" and t[-1][0] == "assistant"
+        assert all(a[0] != b[0] for a, b in zip(t, t[1:]))
+        seen += [c for _, c in t]
+    assert len(seen) == len(set(seen)) == 80  # every turn once: no overlap, nothing lost
+    assert report["lengths"]["sample_tokens"]["max"] <= 300
+
+
+def test_a_turn_pair_over_the_budget_is_dropped_not_cut(tmp_path):
+    long = "".join(chr(0x4E00 + k) for k in range(500))
+    report, train, _ = run(tmp_path, [msg(C, 0, False, long), msg(C, 10, True, "嗯"), msg(C, 20, False, "短"),
+                                      msg(C, 30, True, "好")], max_tokens=200, eval_ratio=0)
+    assert [turns(s) for s in train] == [[("user", "短"), ("assistant", "好")]]
+    assert report["dropped_turns"]["turn pair over the token budget"] == 2
+
+
+def test_privacy_redaction_blocked_words_and_replacements(tmp_path):
+    report, train, _ = run(tmp_path, [
+        msg(C, 0, False, "我电话13812345678，QQ 20002"), msg(C, 5, True, "张三的邮箱是zs@example.com"),
+        msg(C, 500, False, "说个秘密暗号"), msg(C, 505, True, "不说"),
+    ], replacements={"张三": "阿甲"}, blocked_words=["暗号"], eval_ratio=0)
+    text = json.dumps(train, ensure_ascii=False)
+    assert "13812345678" not in text and "zs@example.com" not in text and "20002" not in text.replace(
+        '"chat"', "")
+    assert "张三" not in text and "阿甲的邮箱是<邮箱>" in text and "暗号" not in text
+    assert report["pii_redacted"] == {"<手机号>": 1, "<QQ号>": 1, "<邮箱>": 1}
+    assert report["dropped_turns"]["blocked word"] == 1
+
+
+def test_noise_runs_empty_turns_duplicates_and_no_owner_words(tmp_path):
+    report, train, _ = run(tmp_path, [
+        msg(C, 0, False, "哈" * 30), msg(C, 5, True, "笑死" + "！" * 20),
+        msg(C, 5000, True, "  "), msg(C, 5003, False, "嗯"), msg(C, 5005, True, "[微笑]"),    # no owner words
+        msg(C, 10000, False, "哈" * 30), msg(C, 10005, True, "笑死" + "！" * 20),                # exact duplicate
+        msg(C, 15000, False, "哈哈哈哈哈哈哈哈"), msg(C, 15005, True, "笑死!!!"),                 # near duplicate
+    ], eval_ratio=0)
+    assert [turns(s) for s in train] == [[("user", "哈" * 8), ("assistant", "笑死" + "！" * 8)]]
+    assert report["turn_changes"]["long run shortened"] == 4
+    assert report["dropped_turns"]["empty"] == 1
+    assert report["dropped_samples"] == {"no owner words": 1, "exact duplicate": 1, "near duplicate": 1}
+
+
+def test_system_prompt_default_names_the_owner_custom_and_off(tmp_path):
+    base = [msg(C, 0, False, "hi"), msg(C, 5, True, "yo")]
+    _, train, _ = run(tmp_path, base, eval_ratio=0)
+    assert train[0]["messages"][0] == {"role": "system",
+                                       "content": "你是阿青，正在用QQ和朋友聊天。用阿青平时说话的语气和习惯回复。"}
+    _, train, _ = run(tmp_path, base, eval_ratio=0, system_prompt="{owner}的分身")
+    assert train[0]["messages"][0]["content"] == "阿青的分身"
+    _, train, _ = run(tmp_path, base, eval_ratio=0, system_prompt=None)
+    assert train[0]["messages"][0]["role"] == "user"
+
+
+def test_eval_takes_the_latest_sessions_of_each_chat(tmp_path):
+    messages = []
+    for chat, who in ((C, "甲"), (f"c2c:{OTHER}", "乙")):
+        for day in range(20):
+            messages += [msg(chat, day * 86400, False, f"{who}第{day}天你好"),
+                         msg(chat, day * 86400 + 10, True, f"{who}第{day}天好呀")]
+    report, train, evals = run(tmp_path, messages, eval_ratio=0.1)
+    assert len(evals) == 4 and len(train) == 36
+    assert {s["meta"]["session"] for s in evals} == {18, 19}
+    latest_train = max(s["meta"]["end"] for s in train if s["meta"]["chat"] == evals[0]["meta"]["chat"])
+    assert all(s["meta"]["start"] > latest_train for s in evals if s["meta"]["chat"] == evals[0]["meta"]["chat"])
+    assert not {json.dumps(s) for s in train} & {json.dumps(s) for s in evals}
+    assert report["output"] == {"train": 36, "eval": 4, "system_prompt": True}
+
+
+def test_groups_off_by_default_and_named_turns_with_groups(tmp_path):
+    g = "group:7770001"
+    messages = [msg(g, 0, False, "有人吗", sender=FRIEND, name="小王"), msg(g, 3, False, "我在", sender=OTHER, name="小李"),
+                msg(g, 8, True, "来了")]
+    report, train, _ = run(tmp_path, messages, eval_ratio=0)
+    assert train == [] and report["dropped_messages"]["group chat (use --groups)"] == 3
+    _, train, _ = run(tmp_path, messages, eval_ratio=0, groups=True)
+    assert turns(train[0]) == [("user", "小王: 有人吗\n小李: 我在"), ("assistant", "来了")]
+
+
+def _big_input():
+    rng = random.Random(5)
+    messages = []
+    for c in range(12):
+        chat = f"c2c:{30000 + c}"
+        t = 0
+        for i in range(300):
+            t += rng.choice((3, 30, 200, 4000))
+            words = rng.choice(["好", "哈哈", "吃了吗", "在", "晚安", "嗯嗯"]) * rng.randint(1, 3)
+            messages.append(msg(chat, t, rng.random() < 0.5, f"{words}{i}"))
+    return messages
+
+
+def test_same_input_and_seed_give_identical_files_in_any_mode(tmp_path):
+    messages = _big_input()
+    outputs = []
+    for workers in (1, 2, 1):
+        run(tmp_path, list(messages), workers=workers, eval_ratio=0.1)
+        outputs.append([(tmp_path / "dataset" / n).read_bytes() for n in ("train.jsonl", "eval.jsonl")])
+    assert outputs[0] == outputs[1] == outputs[2] and outputs[0][0]
+    # a file whose chats are interleaved is grouped in memory: same samples
+    by_chat = {}
+    for m in messages:
+        by_chat.setdefault(m["chat"], []).append(m)
+    chats = list(by_chat.values())
+    interleaved = [m for group in zip(*chats) for m in group]
+    run(tmp_path, interleaved, eval_ratio=0.1)
+    assert [(tmp_path / "dataset" / n).read_bytes() for n in ("train.jsonl", "eval.jsonl")] == outputs[0]
+    _, train, _ = run(tmp_path, list(messages), eval_ratio=0.1, seed=7)
+    assert (tmp_path / "dataset" / "train.jsonl").read_bytes() != outputs[0][0]
+
+
+def test_outputs_are_private(tmp_path):
+    run(tmp_path, [msg(C, 0, False, "hi"), msg(C, 5, True, "yo")])
+    assert (tmp_path / "dataset").stat().st_mode & 0o777 == 0o700
+    for name in ("train.jsonl", "eval.jsonl", "report.json"):
+        assert (tmp_path / "dataset" / name).stat().st_mode & 0o777 == 0o600
+
+
+# --- through the CLI ---------------------------------------------------------------
+
+def test_cli_end_to_end_summary_and_report(tmp_path, qing, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "messages.jsonl", [msg(C, 0, False, "我的号13812345678"), msg(C, 5, True, "收到")])
+    result = qing("clean", "messages.jsonl")
+    assert result.exit_code == 0, result.output
+    assert "samples written" in result.output and "<手机号>" in result.output
+    report = json.loads((tmp_path / "dataset" / "report.json").read_text())
+    assert report["output"]["train"] + report["output"]["eval"] == 1
+    assert "13812345678" not in (tmp_path / "dataset" / "train.jsonl").read_text() + result.output
+
+
+@pytest.mark.parametrize("content, args, message", [
+    (None, [], "does not exist"),
+    ('{"chat": "c2c:1", "time": 1, "is_me": true, "kind": "text", "text": "a"}\n{oops\n', [], "line 2 of"),
+    ('{"chat": "c2c:1"}\n', [], "line 1 of"),
+    ("", [], "holds no messages"),
+    ('{"chat": "c2c:1", "time": 1, "is_me": false, "kind": "text", "text": "a"}\n', [], "none of the messages"),
+    ('{"chat": "c2c:1", "time": 1, "is_me": true, "kind": "text", "text": "a"}\n', ["--media", "maybe"],
+     "unknown --media"),
+    ('{"chat": "c2c:1", "time": 1, "is_me": true, "kind": "text", "text": "a"}\n', ["--tokenizer", "nope"],
+     "no tokenizer.json"),
+])
+def test_bad_input_is_one_sentence_and_leaves_nothing(tmp_path, qing, monkeypatch, content, args, message):
+    monkeypatch.chdir(tmp_path)
+    if content is not None:
+        (tmp_path / "messages.jsonl").write_text(content)
+    result = qing("clean", "messages.jsonl", *args)
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "dataset").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_skip_bad_lines_counts_them(tmp_path, qing, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    good = [json.dumps(m, ensure_ascii=False) for m in (msg(C, 0, False, "在"), msg(C, 5, True, "嗯"))]
+    (tmp_path / "messages.jsonl").write_text(good[0] + "\nnot json\n" + good[1] + "\n")
+    result = qing("clean", "messages.jsonl", "--skip-bad-lines")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "dataset" / "report.json").read_text())["dropped_messages"]["bad line"] == 1
+
+
+def test_existing_output_needs_force_and_force_replaces_whole(tmp_path, qing, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "messages.jsonl", [msg(C, 0, False, "在"), msg(C, 5, True, "嗯")])
+    (tmp_path / "dataset").mkdir()
+    (tmp_path / "dataset" / "old.txt").write_text("old")
+    result = qing("clean", "messages.jsonl")
+    assert result.exit_code == 1 and "--force" in result.output
+    assert qing("clean", "messages.jsonl", "--force").exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "dataset").iterdir()) == ["eval.jsonl", "report.json", "train.jsonl"]
+
+
+def test_exact_token_counts_with_a_tokenizer(tmp_path):
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    tokenizer = Tokenizer(models.BPE(unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.train_from_iterator(["在吗 好的 哈哈哈 吃饭了吗 明天见"] * 50,
+                                  trainers.BpeTrainer(vocab_size=300, special_tokens=["[UNK]"]))
+    tokenizer.save(str(tmp_path / "tokenizer.json"))
+    messages = [msg(C, i * 10, i % 2 == 1, "吃饭了吗 哈哈哈 明天见" * 3) for i in range(40)]
+    estimated, _, _ = run(tmp_path, messages, eval_ratio=0, max_tokens=400)
+    exact, train, _ = run(tmp_path, messages, eval_ratio=0, max_tokens=400, tokenizer=tmp_path)
+    assert exact["tokens"]["method"].startswith("tokenizer") and estimated["tokens"]["method"] == "estimate"
+    assert exact["tokens"]["total"] != estimated["tokens"]["total"]
+    assert exact["lengths"]["sample_tokens"]["max"] <= 400 and train
+
+
+def test_plot_writes_a_png(tmp_path, qing, monkeypatch):
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "messages.jsonl", [msg(C, 0, False, "在"), msg(C, 5, True, "嗯")])
+    assert qing("clean", "messages.jsonl", "--plot").exit_code == 0
+    assert (tmp_path / "dataset" / "lengths.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
