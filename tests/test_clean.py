@@ -44,7 +44,8 @@ C = f"c2c:{FRIEND}"
 
 def test_speech_kept_media_dropped_by_default_faces_and_stickers_kept(tmp_path):
     report, train, _ = run(tmp_path, [
-        msg(C, 0, False, "在吗"), msg(C, 1, False, "[系统消息]", "system"), msg(C, 2, False, "[撤回了一条消息]", "recall"),
+        msg(C, 0, False, "在吗"), msg(C, 1, False, "[系统消息]", "system"),
+        msg(C, 2, False, "[撤回了一条消息]", "recall"),
         msg(C, 3, False, "", "unknown"), msg(C, 4, False, "[图片]", "image"), msg(C, 5, False, "[语音]", "voice"),
         msg(C, 6, False, "明天见", "voice"), msg(C, 10, True, "在[微笑]"), msg(C, 11, True, "[贴贴]", "sticker"),
     ], eval_ratio=0)
@@ -167,8 +168,8 @@ def test_eval_takes_the_latest_sessions_of_each_chat(tmp_path):
 
 def test_groups_off_by_default_and_named_turns_with_groups(tmp_path):
     g = "group:7770001"
-    messages = [msg(g, 0, False, "有人吗", sender=FRIEND, name="小王"), msg(g, 3, False, "我在", sender=OTHER, name="小李"),
-                msg(g, 8, True, "来了")]
+    messages = [msg(g, 0, False, "有人吗", sender=FRIEND, name="小王"),
+                msg(g, 3, False, "我在", sender=OTHER, name="小李"), msg(g, 8, True, "来了")]
     report, train, _ = run(tmp_path, messages, eval_ratio=0)
     assert train == [] and report["dropped_messages"]["group chat (use --groups)"] == 3
     _, train, _ = run(tmp_path, messages, eval_ratio=0, groups=True)
