@@ -39,9 +39,10 @@ DEFAULT_SYSTEM_PROMPT = "你是{owner}，正在用QQ和朋友聊天。用{owner}
 ANONYMOUS_SYSTEM_PROMPT = "你正在用QQ和朋友聊天。用你平时说话的语气和习惯回复。"
 TURN_OVERHEAD_TOKENS = 5  # <|im_start|>role\n ... <|im_end|>\n
 _PLACEHOLDERS = re.compile(r"\[[^\[\]\n]{1,8}\]|<[^<>\n]{2,6}>")  # [微笑] [图片] <手机号>: not words
-# what near-duplicates may differ in: case, spacing and punctuation (ASCII by bytes.translate: fast)
+# what near-duplicates may differ in: ASCII case, spacing and punctuation (bytes.translate: fast), and
+# punctuation at the end of a turn (a regex over all text would cost more than the rest of the sample)
 _ASCII_NOISE = bytes(c for c in range(128) if not chr(c).isalnum())
-_CJK_PUNCTUATION = re.compile("[，。！？、；：“”‘’（）【】《》…～·\u3000]+")
+_TRAILING = "，。！？～…、 \u3000"
 _REQUIRED = ("chat", "time", "is_me", "kind", "text")
 PARALLEL_FROM_BYTES = 20_000_000  # smaller files: starting worker processes costs more than it saves
 
@@ -159,53 +160,66 @@ def iter_chats(path: Path, start: int, end: int | None, opts: CleanOptions, tall
     loads, keep_media, dropped = orjson.loads, opts.media == "keep", tally.dropped_messages
     owner_names = tally.owner_names
     current, msgs, done = None, [], set()
-    pos, messages, mine = start, 0, 0
-    with open(path, "rb") as f:
-        f.seek(start)
-        while (end is None or pos < end) and (lines := f.readlines(1 << 20)):
-            for line in lines:
-                if end is not None and pos >= end:
-                    break
-                at, pos = pos, pos + len(line)
-                try:
-                    m = loads(line)
-                    chat, when, is_me, kind, text = m["chat"], m["time"], m["is_me"], m["kind"], m["text"]
-                except (orjson.JSONDecodeError, KeyError, TypeError):
-                    _bad_line(path, at, line, opts, tally)
-                    continue
-                messages += 1
-                if chat != current:
-                    if current is not None:
-                        yield current, msgs
-                        done.add(current)
-                    if grouped and chat in done:
-                        raise _Unsorted(chat)
-                    current, msgs = chat, []
-                name = m.get("sender_name")
-                if is_me:
-                    mine += 1
-                    if name:
-                        owner_names[name] += 1
-                if kind in SPEECH_DROPPED:
-                    dropped[kind] += 1
-                elif (kind in MEDIA_KINDS or (kind == "voice" and text == VOICE_WITHOUT_TRANSCRIPT)) \
-                        and not keep_media:
-                    dropped["media only"] += 1
-                else:
-                    msgs.append((when, m.get("sender"), is_me, name, text or ""))
-            progress(pos)
+    messages = mine = 0
+    for offset, lines in _line_blocks(path, start, end):
+        for line in lines:
+            try:
+                m = loads(line)
+                chat, when, is_me, kind, text = m["chat"], m["time"], m["is_me"], m["kind"], m["text"]
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                _bad_line(path, offset, lines, line, opts, tally)
+                continue
+            messages += 1
+            if chat != current:
+                if current is not None:
+                    yield current, msgs
+                    done.add(current)
+                if grouped and chat in done:
+                    raise _Unsorted(chat)
+                current, msgs = chat, []
+            name = m.get("sender_name")
+            if is_me:
+                mine += 1
+                owner_names[name] += 1
+            if kind in SPEECH_DROPPED:
+                dropped[kind] += 1
+            elif (kind in MEDIA_KINDS or (kind == "voice" and text == VOICE_WITHOUT_TRANSCRIPT)) and not keep_media:
+                dropped["media only"] += 1
+            else:
+                msgs.append((when, m.get("sender"), is_me, name, text or ""))
+        progress(offset)
     tally.messages += messages
     tally.owner_messages += mine
+    owner_names.pop(None, None)
     if current is not None:
         yield current, msgs
 
 
-def _bad_line(path: Path, offset: int, line: bytes, opts: CleanOptions, tally: Tally) -> None:
+def _line_blocks(path: Path, start: int, end: int | None, size: int = 1 << 22):
+    """(offset of the block's first byte, its lines without newlines) for path[start:end], in blocks."""
+    with open(path, "rb") as f:
+        f.seek(start)
+        left = (end if end is not None else path.stat().st_size) - start
+        carry, offset = b"", start
+        while left > 0:
+            data = f.read(min(size, left))
+            if not data:
+                break
+            left -= len(data)
+            lines = (carry + data).split(b"\n")
+            carry = lines.pop()
+            yield offset, lines
+            offset += sum(len(x) + 1 for x in lines) if len(lines) < 64 else len(carry + data) - len(carry)
+        if carry.strip():
+            yield offset, [carry]
+
+
+def _bad_line(path: Path, offset: int, lines: list[bytes], line: bytes, opts: CleanOptions, tally: Tally) -> None:
     if not line.strip():
         return
     if not opts.skip_bad_lines:
         with open(path, "rb") as f:
-            number = f.read(offset).count(b"\n") + 1
+            number = f.read(offset).count(b"\n") + lines.index(line) + 1
         raise QingError(f"line {number} of {path} is not a message of messages.jsonl (it needs "
                         f"{', '.join(_REQUIRED)}); fix it, or pass --skip-bad-lines.")
     tally.dropped_messages["bad line"] += 1
@@ -392,9 +406,8 @@ def _made(sample: Sample, chat_ref: bytes, tally: Tally) -> Made | None:
     if not any(has_words(t.text) for t in sample.turns[1::2]):  # the assistant turns
         tally.dropped_samples["no owner words"] += 1
         return None
-    joined = "\n".join(t.text for t in sample.turns)
-    exact = joined.encode()
-    near = _CJK_PUNCTUATION.sub("", joined).encode().lower().translate(None, _ASCII_NOISE)
+    exact = "\n".join(t.text for t in sample.turns).encode()
+    near = "\n".join(t.text.rstrip(_TRAILING) for t in sample.turns).encode().lower().translate(None, _ASCII_NOISE)
     turns = orjson.dumps([{"role": t.role, "content": t.text} for t in sample.turns])
     meta = b',"meta":{"chat":"%s","session":%d,"start":%d,"end":%d}}\n' % (
         chat_ref, sample.session, sample.turns[0].start, sample.turns[-1].end)
