@@ -14,12 +14,12 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import orjson
+from measure import cpu_reference, timed
 
 OWNER = 10001
 WORDS = ("今天 明天 我们 你 好的 哈哈哈 吃饭 了吗 下班 学校 作业 考试 周末 电影 游戏 真的 不是 可以 没事 谢谢 晚安 早 "
@@ -63,30 +63,6 @@ def generate(path: Path, messages: int, chats: int, seed: int = 11) -> None:
             out.write(b"".join(lines))
 
 
-def peak_rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def run(cmd: list[str]) -> tuple[float, float]:
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0.0
-    while proc.poll() is None:
-        peak = max(peak, peak_rss_mb(proc.pid))
-        time.sleep(0.05)
-    seconds = time.perf_counter() - started
-    if proc.returncode:
-        sys.exit(f"qing clean failed: {proc.stderr.read().decode()[-800:]}")
-    return seconds, peak
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
@@ -95,6 +71,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / "out-clean")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
+    print(f"machine speed now: a 20M-step Python loop takes {cpu_reference():.2f} s (compare runs by it)")
     work = args.workdir
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -103,13 +80,17 @@ def main() -> None:
     generate(source, args.messages, args.chats)
     print(f"generated {args.messages:,} messages ({source.stat().st_size / 1e6:.0f} MB) "
           f"in {time.perf_counter() - started:.1f} s")
-    cmd = [sys.executable, "-m", "qing", "clean", str(source), "-o", str(work / "dataset"), "--force", "--groups"]
-    runs = [run(cmd) for _ in range(args.repeat)]
-    seconds, peak = statistics.median(r[0] for r in runs), max(r[1] for r in runs)
-    report = orjson.loads((work / "dataset" / "report.json").read_bytes())
-    print(f"qing clean --groups (whole command): {seconds:.2f} s  {args.messages / seconds:,.0f} messages/s  "
-          f"peak RSS {peak:.0f} MB; train {report['output']['train']:,}, eval {report['output']['eval']:,}, "
-          f"{report['tokens']['total']:,} tokens, redacted {sum(report['pii_redacted'].values()):,}")
+    for workers in ("0", "1"):
+        cmd = [sys.executable, "-m", "qing", "clean", str(source), "-o", str(work / "dataset"), "--force",
+               "--groups", "--workers", workers]
+        runs = [timed(cmd) for _ in range(args.repeat)]
+        seconds, best = statistics.median(r[0] for r in runs), min(r[0] for r in runs)
+        total, largest = max(r[1] for r in runs), max(r[2] for r in runs)
+        report = orjson.loads((work / "dataset" / "report.json").read_bytes())
+        print(f"qing clean --groups --workers {workers}: {seconds:6.2f} s  {args.messages / seconds:,.0f} messages/s "
+              f"(best {args.messages / best:,.0f})  peak RSS {total:.0f} MB in all, {largest:.0f} MB largest "
+              f"process; train {report['output']['train']:,}, eval {report['output']['eval']:,}, "
+              f"{report['tokens']['total']:,} tokens, redacted {sum(report['pii_redacted'].values()):,}")
     if not args.keep:
         shutil.rmtree(work)
 

@@ -17,10 +17,11 @@ import random
 import shutil
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from measure import cpu_reference, timed
 
 from qing import ntbuild as nb
 
@@ -99,48 +100,6 @@ def sqlcipher_baseline(encrypted: Path, work: Path) -> float:
     return seconds
 
 
-def _tree_rss_mb(root: int) -> tuple[float, float]:
-    """(sum, largest) resident memory in MB of `root` and its descendants, from /proc (cheap: no full scan)."""
-    sizes, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        try:
-            with open(f"/proc/{pid}/statm") as f:
-                sizes.append(int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20)
-            with open(f"/proc/{pid}/task/{pid}/children") as f:
-                todo += [int(child) for child in f.read().split()]
-        except (OSError, ValueError):
-            continue
-    return sum(sizes), max(sizes, default=0.0)
-
-
-def timed(cmd: list[str], env: dict) -> tuple[float, float, float]:
-    """Run a command; return (wall seconds, peak total RSS MB of its process tree, peak single process MB).
-
-    RSS is sampled every 50 ms over the command and all its worker processes.
-    """
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak_sum = peak_one = 0.0
-    while proc.poll() is None:
-        total, largest = _tree_rss_mb(proc.pid)
-        peak_sum, peak_one = max(peak_sum, total), max(peak_one, largest)
-        time.sleep(0.05)
-    seconds = time.perf_counter() - started
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(cmd[2:4])} failed: {proc.stderr.read().decode()[-500:]}")
-    return seconds, peak_sum, peak_one
-
-
-def cpu_reference() -> float:
-    """Seconds for a fixed pure-Python loop: tells how fast this (shared, noisy) machine is right now."""
-    started = time.perf_counter()
-    total = 0
-    for i in range(20_000_000):
-        total += i
-    return time.perf_counter() - started
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
@@ -150,7 +109,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     args = parser.parse_args()
 
-    print(f"machine speed now: 20M-step Python loop in {cpu_reference():.2f} s (about 2.1 s when the machine is quiet)")
+    print(f"machine speed now: a 20M-step Python loop takes {cpu_reference():.2f} s (compare runs by it)")
     work = args.workdir
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
