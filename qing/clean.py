@@ -45,6 +45,7 @@ _ASCII_NOISE = bytes(c for c in range(128) if not chr(c).isalnum())
 _TRAILING = "，。！？～…、 \u3000"
 _REQUIRED = ("chat", "time", "is_me", "kind", "text")
 PARALLEL_FROM_BYTES = 20_000_000  # smaller files: starting worker processes costs more than it saves
+CUT_SEARCH_LINES = 100_000  # lines read past a planned cut to find where the chat changes (else: no cut there)
 
 
 @dataclass
@@ -166,6 +167,8 @@ def iter_chats(path: Path, start: int, end: int | None, opts: CleanOptions, tall
             try:
                 m = loads(line)
                 chat, when, is_me, kind, text = m["chat"], m["time"], m["is_me"], m["kind"], m["text"]
+                if when.__class__ is not int:
+                    raise TypeError
             except (orjson.JSONDecodeError, KeyError, TypeError):
                 _bad_line(path, offset, lines, line, opts, tally)
                 continue
@@ -201,15 +204,16 @@ def _line_blocks(path: Path, start: int, end: int | None, size: int = 1 << 22):
         f.seek(start)
         left = (end if end is not None else path.stat().st_size) - start
         carry, offset = b"", start
-        while left > 0:
-            data = f.read(min(size, left))
-            if not data:
-                break
+        while left > 0 and (data := f.read(min(size, left))):
             left -= len(data)
-            lines = (carry + data).split(b"\n")
-            carry = lines.pop()
-            yield offset, lines
-            offset += sum(len(x) + 1 for x in lines) if len(lines) < 64 else len(carry + data) - len(carry)
+            buffer = carry + data
+            cut = buffer.rfind(b"\n")
+            if cut < 0:
+                carry = buffer
+                continue
+            carry = buffer[cut + 1:]
+            yield offset, buffer[:cut].split(b"\n")
+            offset += cut + 1
         if carry.strip():
             yield offset, [carry]
 
@@ -234,11 +238,15 @@ def chat_ranges(path: Path, parts: int) -> list[tuple[int, int | None]]:
             f.seek(max(size * k // parts, cuts[-1]))
             f.readline()  # to the start of a line
             first = None
-            while line := f.readline():
+            for _ in range(CUT_SEARCH_LINES):
+                if not (line := f.readline()):
+                    break
                 chat = _chat_of(line)
+                if chat is None:
+                    continue
                 if first is None:
                     first = chat
-                elif chat is not None and chat != first:
+                elif chat != first:
                     cuts.append(f.tell() - len(line))
                     break
     ranges = [(a, b) for a, b in zip(cuts, cuts[1:] + [None]) if b is None or b > a]
@@ -385,7 +393,7 @@ def process_chat(chat: str, msgs: list, opts: CleanOptions, clean: TextCleaner, 
     for number, session in enumerate(sessions_of(msgs, opts.session_gap)):
         turns = frame(session_turns(session, group, clean, opts, tally), opts, tally)
         if not turns:
-            tally.dropped_samples["session without an owner turn"] += 1
+            tally.dropped_samples["conversation without your reply"] += 1
             continue
         tally.turn_chars.update(len(t.text) for t in turns)
         for sample in cut_samples(chat, number, turns, budget, count, tally):

@@ -292,3 +292,31 @@ def test_plot_writes_a_png(tmp_path, qing, monkeypatch):
     write(tmp_path / "messages.jsonl", [msg(C, 0, False, "在"), msg(C, 5, True, "嗯")])
     assert qing("clean", "messages.jsonl", "--plot").exit_code == 0
     assert (tmp_path / "dataset" / "lengths.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_line_blocks_cover_every_line_once_with_true_offsets(tmp_path):
+    from qing.clean import _line_blocks
+
+    data = b"".join(b"line %d %s\n" % (i, b"x" * (i % 7)) for i in range(50)) + b"last without newline"
+    (tmp_path / "f").write_bytes(data)
+    seen = []
+    for offset, lines in _line_blocks(tmp_path / "f", 0, None, size=16):
+        assert data[offset:].startswith(lines[0])
+        seen += lines
+    assert seen == data.split(b"\n")
+    middle = data.index(b"line 20")
+    assert [x for _, b in _line_blocks(tmp_path / "f", middle, data.index(b"line 30"), size=8) for x in b] == \
+        data[middle:data.index(b"line 30") - 1].split(b"\n")
+
+
+def test_bad_line_number_is_exact_in_a_later_block(tmp_path, monkeypatch):
+    import qing.clean as qc
+
+    good = [json.dumps(msg(C, i, i % 2 == 1, f"第{i}句"), ensure_ascii=False) for i in range(30)]
+    good[17] = '{"chat": "c2c:1", "time": "soon"}'
+    write(tmp_path / "m.jsonl", [])
+    (tmp_path / "m.jsonl").write_text("\n".join(good) + "\n", encoding="utf-8")
+    real = qc._line_blocks
+    monkeypatch.setattr(qc, "_line_blocks", lambda path, start, end: real(path, start, end, size=300))
+    with pytest.raises(qc.QingError, match="line 18 of"):
+        qc.clean(tmp_path / "m.jsonl", tmp_path / "out", CleanOptions(), workers=1)
