@@ -12,7 +12,6 @@ from pathlib import Path
 
 from dotenv import load_dotenv
 
-ENV_PREFIX = "QING_"
 
 
 def load_env_file(directory: Path | None = None) -> Path | None:
