@@ -138,8 +138,11 @@ def _wal_note(frames: int) -> str:
 
 @command("export")
 def export_cmd(
-    db: Path = typer.Argument(..., help="nt_msg.db: the plain one from `qing decrypt`, or the encrypted one "
-                                        "with --key."),
+    db: Path = typer.Argument(..., help="nt_msg.db (plain from `qing decrypt`, or encrypted with --key), or "
+                                        "another tool's export (WeClone CSV)."),
+    source: str = typer.Option("auto", "--from", envvar="QING_FROM",
+                               help="Input format: auto (by content), qq-nt, weclone-csv (qce, telegram: not "
+                                    "built yet)."),
     output: Path = typer.Option(Path("messages.jsonl"), "--output", "-o", help="Output file."),
     profile: Optional[Path] = typer.Option(None, "--profile", envvar="QING_PROFILE",
                                            help="profile_info.db (plain or encrypted with --key) for friends' names."),
@@ -159,8 +162,19 @@ def export_cmd(
     """Export messages to messages.jsonl (one message a line) or WeClone CSV."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from qing import sources
     from qing.export import export
 
+    source = source.lower()
+    if source not in sources.FORMATS:
+        raise QingError(f"unknown --from {source!r}; use {', '.join(sources.FORMATS)}.")
+    if not db.exists():
+        raise QingError(f"input {db} does not exist.")
+    if source == "auto":
+        source = sources.detect(db)
+    if source != "qq-nt":
+        _export_other(sources, db, output, source, tz, fmt.lower(), force)
+        return
     encrypted = [p for p in (db, profile) if p and not _is_plain(p)]
     if encrypted:
         key = _read_key(key, encrypted[0], uid)
@@ -189,6 +203,22 @@ def export_cmd(
         console.print("kept with parts left out: " + ", ".join(f"{c} {n:,}" for c, n in t.problems.most_common()))
     if not t.owner_messages:
         console.print(f"[yellow]warning[/yellow]: none of the messages was sent by {s.owner}; check --me.")
+
+
+def _export_other(sources, path: Path, output: Path, source: str, tz: str, fmt: str, force: bool) -> None:
+    if fmt not in ("jsonl", "csv"):
+        raise QingError(f"unknown --format {fmt!r}; use jsonl or csv.")
+
+    def on_chat(chat: str, count: int, mine: int) -> None:
+        note = f"{mine:,} yours" if mine else "[yellow]none yours[/yellow]: is this your export?"
+        console.print(f"chat {escape(chat)}: {count:,} messages, {note}")
+
+    with console.status(f"reading {source} ..."):
+        s = sources.export_other(path, output, source, tz=tz, fmt=fmt, force=force, on_chat=on_chat)
+    kinds = ", ".join(f"{k} {n:,}" for k, n in s.kinds.most_common())
+    console.print(f"wrote {s.output}: {s.messages:,} messages in {len(s.owners):,} chats from {source} in "
+                  f"{s.seconds:.1f} s ({s.messages / max(s.seconds, 1e-9):,.0f} messages/s)")
+    console.print(f"by kind: {kinds}")
 
 
 def _is_plain(db: Path) -> bool:

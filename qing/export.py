@@ -10,7 +10,6 @@ be decoded is counted by cause, never fatal and never silently dropped.
 from __future__ import annotations
 
 import contextlib
-import csv
 import itertools
 import multiprocessing
 import os
@@ -21,7 +20,6 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
@@ -29,6 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
+from qing import weclone
 from qing.decrypt import PLAIN_SQLITE, decrypt
 from qing.elements import BadBody, render
 from qing.errors import QingError
@@ -41,12 +40,6 @@ BATCH = 4096  # rows fetched, rendered and written at a time
 MAX_JOBS = 64  # slices per export (tables x workers): slots in the shared progress array
 SLICE_SAMPLES = 500  # rows sampled to place the cuts between slices
 REPLY_MEMORY = 200_000  # per chat: msgSeq -> msgId of the latest messages, to resolve replies by seq
-WECLONE_TYPES = {
-    "text": "文本", "image": "图片", "sticker": "动画表情", "voice": "语音", "video": "视频", "file": "文件",
-    "card": "(分享)卡片式链接", "forward": "合并转发的聊天记录", "call": "语音通话", "recall": "消息撤回",
-    "system": "系统通知", "redpacket": "未知", "unknown": "未知",
-}
-WECLONE_HEADER = ["id", "MsgSvrID", "type_name", "is_sender", "talker", "room_name", "msg", "src", "CreateTime"]
 
 
 @dataclass
@@ -400,25 +393,8 @@ def _writer(path: Path, fmt: str, zone: ZoneInfo | None):
     """A function writing a list of records to `path` in `fmt`."""
     if fmt == "csv":
         with open_private(path, "w", encoding="utf-8", newline="") as out:
-            yield _CsvWriter(out, zone).write
+            yield weclone.Writer(out, zone).write
         return
     with open_private(path, "wb") as out:
         dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
         yield lambda records: out.write(b"".join([dumps(r, option=newline) for r in records]))
-
-
-class _CsvWriter:
-    """WeClone's CSV layout, so WeClone users can feed our export to it."""
-
-    def __init__(self, out, zone: ZoneInfo):
-        self.csv = csv.writer(out)
-        self.csv.writerow(WECLONE_HEADER)
-        self.zone, self.row = zone, 0
-
-    def write(self, records: list[dict]) -> None:
-        for r in records:
-            self.row += 1
-            talker = r["sender_name"] or str(r["sender"] or "")
-            local = datetime.fromtimestamp(r["time"], self.zone).strftime("%Y-%m-%d %H:%M:%S")
-            self.csv.writerow([self.row, r["id"], WECLONE_TYPES[r["kind"]], int(r["is_me"]), talker, r["chat"],
-                               r["text"], "", local])

@@ -1,0 +1,121 @@
+"""`qing export` from other tools' exports: recognise the input, read it, write contract 1.
+
+QQ NT databases go to qing.export; the other readers (see shared/other-sources.md)
+yield contract-1 records that are written here in (chat, time) order, so every
+later step works unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+from zoneinfo import ZoneInfo
+
+from qing import weclone
+from qing.decrypt import HEADER_SIZE, PAGE_SIZE, PLAIN_SQLITE, QQ_SIGNATURE
+from qing.errors import QingError
+from qing.files import atomic_output, check_output
+
+FORMATS = ("auto", "qq-nt", "qce", "weclone-csv", "telegram")
+NOT_BUILT = ("qce", "telegram")
+SUPPORTED = "QQ NT databases (nt_msg.db, plain or with --key) and WeClone CSV (WeClone, WeFlow, PyWxDump)"
+
+
+@dataclass
+class OtherSummary:
+    output: Path
+    source: str
+    messages: int = 0
+    kinds: Counter = field(default_factory=Counter)
+    owners: dict = field(default_factory=dict)  # chat -> (messages, of them the owner's)
+    seconds: float = 0.0
+
+
+def detect(path: Path) -> str:
+    """The format of `path`, recognised by its content."""
+    if path.is_dir():
+        if (path / "manifest.json").is_file():
+            return "qce"
+        raise QingError(f"{path} is a folder; give one export file (folders of several exports are not "
+                        f"supported yet).")
+    with open(path, "rb") as f:
+        head = f.read(HEADER_SIZE + 64)
+    if head.startswith(PLAIN_SQLITE) or head[0x20:0x28] == QQ_SIGNATURE:
+        return "qq-nt"
+    text = head.decode("utf-8", "replace")
+    if weclone.looks_like(text):
+        return "weclone-csv"
+    start = text.lstrip("\ufeff \t\r\n")
+    if start.startswith("{") and ('"chatInfo"' in text or "QQChatExporter" in text):
+        return "qce"
+    if start.startswith("{") and ('"personal_information"' in text or '"date_unixtime"' in text
+                                  or ('"messages"' in text and '"date"' in text)):
+        return "telegram"
+    if b"\x00" in head and path.stat().st_size % PAGE_SIZE == 0:
+        return "qq-nt"  # a SQLCipher file without the QQ header: random-looking bytes in whole pages
+    raise QingError(f"{path} is not an export qing can read; it reads {SUPPORTED}.")
+
+
+def export_other(path: Path, output: Path, source: str, *, tz: str, fmt: str = "jsonl", force: bool = False,
+                 on_chat: Callable[[str, int, int], None] | None = None) -> OtherSummary:
+    """Export a non-QQ-NT input to contract 1 (jsonl) or WeClone CSV."""
+    from qing.export import _zone
+
+    started = time.perf_counter()
+    if source in NOT_BUILT:
+        raise QingError(f"reading {source} exports is not built yet in this version; it reads {SUPPORTED}.")
+    zone = _zone(tz)
+    check_output(output, force)
+    read = {"weclone-csv": lambda: weclone.read(path, zone)}[source]
+    summary = OtherSummary(output, source)
+    with atomic_output(output, force) as tmp:
+        try:
+            _write_in_order(read(), tmp, fmt, zone, summary, check=True)
+        except _OutOfOrder:
+            summary, ranks = OtherSummary(output, source), {}
+            records = sorted(enumerate(read()), key=lambda ir: (ranks.setdefault(ir[1]["chat"], len(ranks)),
+                                                                ir[1]["time"], ir[0]))
+            _write_in_order((r for _, r in records), tmp, fmt, zone, summary, check=False)
+        if not summary.messages:
+            raise QingError(f"{path} holds no messages.")
+    for chat, (count, mine) in summary.owners.items():
+        if on_chat:
+            on_chat(chat, count, mine)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+class _OutOfOrder(Exception):
+    pass
+
+
+def _write_in_order(records: Iterable[dict], tmp: Path, fmt: str, zone: ZoneInfo, summary: OtherSummary,
+                    check: bool) -> None:
+    """Write records, counting; with `check`, raise _OutOfOrder unless chats are contiguous and times rise."""
+    from qing.export import _writer
+
+    done, chat, last, batch = set(), None, None, []
+    with _writer(tmp, fmt, zone) as write:
+        for r in records:
+            if r["chat"] != chat:
+                if check and r["chat"] in done:
+                    raise _OutOfOrder
+                done.add(chat)
+                chat, last = r["chat"], None
+                summary.owners[chat] = [0, 0]
+            if check and last is not None and r["time"] < last:
+                raise _OutOfOrder
+            last = r["time"]
+            counts = summary.owners[chat]
+            counts[0] += 1
+            counts[1] += r["is_me"]
+            summary.messages += 1
+            summary.kinds[r["kind"]] += 1
+            batch.append(r)
+            if len(batch) >= 4096:
+                write(batch)
+                batch = []
+        write(batch)

@@ -1,0 +1,124 @@
+"""WeClone's CSV layout (also written by WeFlow and PyWxDump): read it, and write ours in it.
+
+See shared/other-sources.md section 2. `is_sender` is the only reliable owner
+signal; CreateTime is the exporting PC's local time, parsed leniently in --tz.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+from zoneinfo import ZoneInfo
+
+from qing.errors import QingError
+
+HEADER = ["id", "MsgSvrID", "type_name", "is_sender", "talker", "room_name", "msg", "src", "CreateTime"]
+REQUIRED = {"MsgSvrID", "type_name", "is_sender", "msg", "CreateTime"}
+KIND_TO_TYPE = {  # our kind -> type_name; reading maps back, so our CSV round-trips
+    "text": "文本", "image": "图片", "sticker": "动画表情", "voice": "语音", "video": "视频", "file": "文件",
+    "card": "(分享)卡片式链接", "forward": "合并转发的聊天记录", "call": "语音通话", "recall": "消息撤回",
+    "system": "系统通知", "redpacket": "转账", "unknown": "未知",
+}
+TYPE_TO_KIND = {v: k for k, v in KIND_TO_TYPE.items()} | {
+    "粘贴的文本": "text", "引用回复": "text", "用户上传的GIF表情": "sticker", "赠送红包封面": "redpacket",
+    "群公告": "system", "拍一拍": "system", "邀请加群": "system", "添加好友": "system",
+    "位置": "card", "位置共享": "card", "推荐公众号": "card", "接龙": "card", "游戏相关": "card",
+}
+PLACEHOLDERS = {"image": "[图片]", "sticker": "[动画表情]", "voice": "[语音]", "video": "[视频]", "file": "[文件]",
+                "card": "[卡片]", "forward": "[聊天记录]", "redpacket": "[红包]", "call": "[通话]",
+                "recall": "[撤回了一条消息]"}
+TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M",
+                "%Y-%m-%dT%H:%M:%S", "%Y.%m.%d %H:%M:%S")
+OUR_PREFIXES = ("c2c:", "group:", "wechat:", "qce:", "tg:")
+
+
+def looks_like(head: str) -> bool:
+    """The first line of a WeClone CSV (BOM, CRLF and missing room_name allowed)."""
+    first = head.lstrip("\ufeff").splitlines()[0] if head.strip() else ""
+    return REQUIRED <= {c.strip() for c in first.split(",")}
+
+
+class Writer:
+    """Writes contract-1 records in WeClone's layout, so WeClone users can use our export."""
+
+    def __init__(self, out, zone: ZoneInfo):
+        self.csv = csv.writer(out)
+        self.csv.writerow(HEADER)
+        self.zone, self.row = zone, 0
+
+    def write(self, records: list[dict]) -> None:
+        for r in records:
+            self.row += 1
+            talker = r["sender_name"] or str(r["sender"] or "")
+            local = datetime.fromtimestamp(r["time"], self.zone).strftime("%Y-%m-%d %H:%M:%S")
+            self.csv.writerow([self.row, r["id"], KIND_TO_TYPE[r["kind"]], int(r["is_me"]), talker, r["chat"],
+                               r["text"], "", local])
+
+
+def read(path: Path, zone: ZoneInfo) -> Iterator[dict]:
+    """Contract-1 records from a WeClone CSV, in file order."""
+    parse_time = functools.lru_cache(maxsize=1 << 16)(functools.partial(_parse_time, zone=zone))
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = REQUIRED - set(reader.fieldnames or [])
+        if missing:
+            raise QingError(f"{path} lacks the WeClone CSV column(s) {', '.join(sorted(missing))}; "
+                            f"the header must be {','.join(HEADER)} (room_name may be absent).")
+        default_chat = f"wechat:{path.stem}"
+        try:
+            for row in reader:
+                yield _record(row, default_chat, parse_time, reader.line_num, path)
+        except csv.Error as e:
+            raise QingError(f"{path} line {reader.line_num} is not valid CSV ({e}).") from None
+
+
+def _record(row: dict, default_chat: str, parse_time, line: int, path: Path) -> dict:
+    room = (row.get("room_name") or "").strip()
+    chat = room if room.startswith(OUR_PREFIXES) else (f"wechat:{room}" if room else default_chat)
+    type_name, msg = (row.get("type_name") or "").strip(), row.get("msg") or ""
+    kind = TYPE_TO_KIND.get(type_name, "recall" if type_name.startswith("消息撤回") else "unknown")
+    if kind == "system" and "<revokemsg>" in msg:
+        kind = "recall"
+    text = _text(kind, type_name, msg)
+    talker = (row.get("talker") or "").strip() or None
+    when = parse_time((row.get("CreateTime") or "").strip())
+    if when is None:
+        raise QingError(f"{path} line {line}: CreateTime {row.get('CreateTime')!r} is not a date and time; "
+                        f"expected e.g. 2024-10-04 11:42:05.")
+    peer = chat.split(":", 1)[1]
+    return {"id": _number_or_text(row.get("MsgSvrID") or row.get("id") or str(line)), "chat": chat,
+            "peer": _number_or_text(peer), "sender": talker, "sender_name": talker,
+            "is_me": (row.get("is_sender") or "").strip() == "1", "time": when, "kind": kind, "text": text,
+            "reply_to": None}
+
+
+def _text(kind: str, type_name: str, msg: str) -> str:
+    if type_name == "引用回复" or "\n\n[引用](" in msg:
+        return msg.split("\n\n[引用](", 1)[0]
+    if kind in PLACEHOLDERS:
+        bare = msg.strip()
+        if not bare or bare == type_name or bare.startswith("<") or kind in ("recall",) \
+                or bare == PLACEHOLDERS[kind].strip("[]"):
+            return PLACEHOLDERS[kind]
+    return msg
+
+
+def _number_or_text(value: str):
+    """A number when it is one that fits in 64 bits (as WeChat's and QQ's ids do), else the text."""
+    value = value.strip()
+    return int(value) if value.isdigit() and int(value) < 2**63 else value
+
+
+def _parse_time(text: str, zone: ZoneInfo) -> int | None:
+    if text.isdigit():
+        seconds = int(text)
+        return seconds // 1000 if seconds > 10**11 else seconds
+    for fmt in TIME_FORMATS:
+        try:
+            return int(datetime.strptime(text, fmt).replace(tzinfo=zone).timestamp())
+        except ValueError:
+            continue
+    return None
