@@ -141,8 +141,8 @@ def export_cmd(
     db: Path = typer.Argument(..., help="nt_msg.db (plain from `qing decrypt`, or encrypted with --key), or "
                                         "another tool's export (WeClone CSV)."),
     source: str = typer.Option("auto", "--from", envvar="QING_FROM",
-                               help="Input format: auto (by content), qq-nt, weclone-csv (qce, telegram: not "
-                                    "built yet)."),
+                               help="Input format: auto (by content), qq-nt, qce (QQ Chat Exporter), weclone-csv "
+                                    "(telegram: not built yet)."),
     output: Path = typer.Option(Path("messages.jsonl"), "--output", "-o", help="Output file."),
     profile: Optional[Path] = typer.Option(None, "--profile", envvar="QING_PROFILE",
                                            help="profile_info.db (plain or encrypted with --key) for friends' names."),
@@ -173,7 +173,7 @@ def export_cmd(
     if source == "auto":
         source = sources.detect(db)
     if source != "qq-nt":
-        _export_other(sources, db, output, source, tz, fmt.lower(), force)
+        _export_other(sources, db, output, source, tz, me, fmt.lower(), force)
         return
     encrypted = [p for p in (db, profile) if p and not _is_plain(p)]
     if encrypted:
@@ -205,7 +205,8 @@ def export_cmd(
         console.print(f"[yellow]warning[/yellow]: none of the messages was sent by {s.owner}; check --me.")
 
 
-def _export_other(sources, path: Path, output: Path, source: str, tz: str, fmt: str, force: bool) -> None:
+def _export_other(sources, path: Path, output: Path, source: str, tz: str, me: Optional[int], fmt: str,
+                  force: bool) -> None:
     if fmt not in ("jsonl", "csv"):
         raise QingError(f"unknown --format {fmt!r}; use jsonl or csv.")
 
@@ -214,7 +215,8 @@ def _export_other(sources, path: Path, output: Path, source: str, tz: str, fmt: 
         console.print(f"chat {escape(chat)}: {count:,} messages, {note}")
 
     with console.status(f"reading {source} ..."):
-        s = sources.export_other(path, output, source, tz=tz, fmt=fmt, force=force, on_chat=on_chat)
+        s = sources.export_other(path, output, source, tz=tz, me=str(me) if me else None, fmt=fmt, force=force,
+                                 on_chat=on_chat)
     kinds = ", ".join(f"{k} {n:,}" for k, n in s.kinds.most_common())
     console.print(f"wrote {s.output}: {s.messages:,} messages in {len(s.owners):,} chats from {source} in "
                   f"{s.seconds:.1f} s ({s.messages / max(s.seconds, 1e-9):,.0f} messages/s)")

@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from qing import weclone
+from qing import qce, weclone
 from qing.decrypt import HEADER_SIZE, PAGE_SIZE, PLAIN_SQLITE, QQ_SIGNATURE
 from qing.errors import QingError
 from qing.files import atomic_output, check_output
 
 FORMATS = ("auto", "qq-nt", "qce", "weclone-csv", "telegram")
-NOT_BUILT = ("qce", "telegram")
-SUPPORTED = "QQ NT databases (nt_msg.db, plain or with --key) and WeClone CSV (WeClone, WeFlow, PyWxDump)"
+NOT_BUILT = ("telegram",)
+SUPPORTED = ("QQ NT databases (nt_msg.db, plain or with --key), QQ Chat Exporter JSON or chunked JSONL folders, "
+             "and WeClone CSV (WeClone, WeFlow, PyWxDump)")
 
 
 @dataclass
@@ -49,7 +50,7 @@ def detect(path: Path) -> str:
     if weclone.looks_like(text):
         return "weclone-csv"
     start = text.lstrip("\ufeff \t\r\n")
-    if start.startswith("{") and ('"chatInfo"' in text or "QQChatExporter" in text):
+    if start.startswith("{") and qce.looks_like(text):
         return "qce"
     if start.startswith("{") and ('"personal_information"' in text or '"date_unixtime"' in text
                                   or ('"messages"' in text and '"date"' in text)):
@@ -59,8 +60,8 @@ def detect(path: Path) -> str:
     raise QingError(f"{path} is not an export qing can read; it reads {SUPPORTED}.")
 
 
-def export_other(path: Path, output: Path, source: str, *, tz: str, fmt: str = "jsonl", force: bool = False,
-                 on_chat: Callable[[str, int, int], None] | None = None) -> OtherSummary:
+def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | None = None, fmt: str = "jsonl",
+                 force: bool = False, on_chat: Callable[[str, int, int], None] | None = None) -> OtherSummary:
     """Export a non-QQ-NT input to contract 1 (jsonl) or WeClone CSV."""
     from qing.export import _zone
 
@@ -69,7 +70,7 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, fmt: str = "
         raise QingError(f"reading {source} exports is not built yet in this version; it reads {SUPPORTED}.")
     zone = _zone(tz)
     check_output(output, force)
-    read = {"weclone-csv": lambda: weclone.read(path, zone)}[source]
+    read = {"weclone-csv": lambda: weclone.read(path, zone), "qce": lambda: qce.read(path, me)}[source]
     summary = OtherSummary(output, source)
     with atomic_output(output, force) as tmp:
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
@@ -112,10 +113,18 @@ def _number_or_text(value: str):
     return int(value) if value.isdigit() and int(value) < 2**63 else value
 
 
+_DATE_TIME = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+
 def _parse_time(text: str, zone: ZoneInfo) -> int | None:
     if text.isdigit():
         seconds = int(text)
         return seconds // 1000 if seconds > 10**11 else seconds
+    if m := _DATE_TIME.match(text):  # the usual shapes, without strptime's cost
+        try:
+            return int(datetime(*(int(g or 0) for g in m.groups()), tzinfo=zone).timestamp())
+        except ValueError:
+            return None
     for fmt in TIME_FORMATS:
         try:
             return int(datetime.strptime(text, fmt).replace(tzinfo=zone).timestamp())

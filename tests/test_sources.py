@@ -81,3 +81,101 @@ def test_bad_other_input(tmp_path, qing, content, args, message):
     assert result.exit_code == 1, result.output
     assert message in result.output and "Traceback" not in result.output
     assert not (tmp_path / "m.jsonl").exists()
+
+
+# --- QQ Chat Exporter ----------------------------------------------------------------
+
+def qce_file(tmp_path: Path, messages, chat_info=None, name="qce.json") -> Path:
+    data = {"metadata": {"name": "QQChatExporter V5 / test", "copyright": ""},
+            "chatInfo": chat_info or {"name": "小王", "type": "private", "selfUid": "u_me", "selfUin": "10001"},
+            "statistics": {"totalMessages": len(messages)}, "messages": messages}
+    (tmp_path / name).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return tmp_path / name
+
+
+def c6(mid, ts, uid, uin, elements, **extra):
+    return {"id": str(mid), "seq": str(mid), "timestamp": ts * 1000, "time": "2024-01-01T00:00:00.000Z",
+            "sender": {"uid": uid, "uin": uin, "name": "名" + uid}, "type": extra.pop("type", "text"),
+            "content": {"text": "ignored in v6", "elements": elements}, "recalled": False, "system": False, **extra}
+
+
+@needs_samples
+def test_qce_sample_needs_me_then_reads_as_a_person_does(tmp_path, qing):
+    sample = SAMPLES / "qce_v5_groupMixedMedia.snap.json"
+    refused = qing("export", sample, "-o", tmp_path / "m.jsonl")
+    assert refused.exit_code == 1 and "Alice (11111) 3, Bob (22222) 2, Charlie (33333) 2" in refused.output
+    assert "--me" in refused.output and not (tmp_path / "m.jsonl").exists()
+    result = qing("export", sample, "-o", tmp_path / "m.jsonl", "--me", "22222")
+    assert result.exit_code == 0, result.output
+    rows = load(tmp_path / "m.jsonl")
+    assert [(r["kind"], r["text"], r["is_me"]) for r in rows] == [
+        ("text", "Anyone seen the build break?", False), ("text", "Looking now [微笑]", True),
+        ("image", "[图片]", True), ("text", "@Alice sentry has the trace, sending now", False),
+        ("file", "[文件]", False), ("text", "thanks team, fix incoming", False), ("voice", "[语音]", False)]
+    assert rows[0]["time"] == 1704067300 and rows[5]["reply_to"] == "m_1"
+
+
+def test_qce_v6_elements_in_order_system_rows_and_recalls(tmp_path, qing):
+    path = qce_file(tmp_path, [
+        c6(1, 100, "u_peer", "20002", [{"type": "text", "data": {"text": "你好"}},
+                                       {"type": "face", "data": {"id": "14", "name": "/微笑"}},
+                                       {"type": "at", "data": {"name": "阿青"}}]),
+        c6(2, 110, "u_me", "10001", [{"type": "reply", "data": {"referencedMessageId": "1"}},
+                                     {"type": "text", "data": {"text": "收到"}}], type="reply"),
+        c6(3, 120, "u_me", "10001", [{"type": "image", "data": {"filename": "a.gif", "subType": "sticker"}}]),
+        c6(4, 130, "u_peer", "20002", [{"type": "market_face", "data": {"name": "[贴贴]"}}]),
+        c6(5, 140, "未知", "", [{"type": "system", "data": {"text": "你撤回了一条消息"}}], type="system"),
+        c6(6, 150, "u_peer", "20002", [{"type": "text", "data": {"text": "说错了"}}], recalled=True),
+    ], {"name": "小王", "type": "private", "selfUid": "u_me", "peerUid": "u_peer", "peerUin": "20002"})
+    result = qing("export", path, "-o", tmp_path / "m.jsonl")
+    assert result.exit_code == 0, result.output
+    rows = load(tmp_path / "m.jsonl")
+    assert [(r["id"], r["kind"], r["text"], r["is_me"], r["reply_to"]) for r in rows] == [
+        (1, "text", "你好[微笑]@阿青", False, None), (2, "text", "收到", True, 1),
+        (3, "sticker", "[动画表情]", True, None), (4, "sticker", "[贴贴]", False, None),
+        (5, "system", "你撤回了一条消息", False, None), (6, "recall", "[撤回了一条消息]", False, None)]
+    assert {r["chat"] for r in rows} == {"qce:c2c:20002"} and rows[0]["time"] == 100
+
+
+def test_qce_chunked_folder_follows_the_manifest(tmp_path, qing):
+    folder = tmp_path / "chat_chunked_jsonl"
+    (folder / "chunks").mkdir(parents=True)
+    chunks = [[c6(1, 100, "u_peer", "20002", [{"type": "text", "data": {"text": "一"}}])],
+              [c6(2, 110, "u_me", "10001", [{"type": "text", "data": {"text": "二"}}]),
+               c6(3, 120, "u_peer", "20002", [{"type": "text", "data": {"text": "三"}}])]]
+    entries = []
+    for i, chunk in enumerate(chunks, 1):
+        name = f"c{i:06d}.jsonl"
+        (folder / "chunks" / name).write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in chunk))
+        entries.append({"index": i, "fileName": name, "relativePath": f"chunks/{name}", "count": len(chunk)})
+    (folder / "manifest.json").write_text(json.dumps({
+        "metadata": {"name": "QQChatExporter"}, "chatInfo": {"name": "小王", "type": "private", "selfUin": "10001"},
+        "chunked": {"format": "jsonl", "chunks": entries}}))
+    result = qing("export", folder, "-o", tmp_path / "m.jsonl")
+    assert result.exit_code == 0, result.output
+    assert [(r["text"], r["is_me"]) for r in load(tmp_path / "m.jsonl")] == [("一", False), ("二", True), ("三", False)]
+    (folder / "chunks" / "c000002.jsonl").unlink()
+    missing = qing("export", folder, "-o", tmp_path / "n.jsonl")
+    assert missing.exit_code == 1 and "is missing" in missing.output
+
+
+def test_qce_shape_p_private_chat_owner_is_not_the_peer(tmp_path, qing):
+    def p(mid, iso, uid, uin, text):
+        return {"messageId": str(mid), "messageSeq": str(mid), "timestamp": iso,
+                "sender": {"uid": uid, "uin": uin, "name": uid}, "messageType": 2, "isSystemMessage": False,
+                "isRecalled": False, "content": {"text": text, "resources": [], "emojis": []},
+                "rawMessage": {"msgTime": "0", "peerUid": "u_peer"}}
+    path = qce_file(tmp_path, [p(1, "2024-01-01T00:00:10.000Z", "u_peer", "20002", "在吗[/微笑]"),
+                               p(2, "2024-01-01T00:00:20.000Z", "u_me", "10001", "在[图片: a.png]")],
+                    {"name": "小王", "type": "private"})
+    result = qing("export", path, "-o", tmp_path / "m.jsonl")
+    assert result.exit_code == 0, result.output
+    assert [(r["text"], r["is_me"], r["time"]) for r in load(tmp_path / "m.jsonl")] == [
+        ("在吗[微笑]", False, 1704067210), ("在[图片]", True, 1704067220)]
+
+
+def test_qce_truncated_json_names_the_position(tmp_path, qing):
+    path = qce_file(tmp_path, [c6(1, 100, "u_peer", "20002", [{"type": "text", "data": {"text": "一"}}])])
+    path.write_bytes(path.read_bytes()[:-40])
+    result = qing("export", path, "-o", tmp_path / "m.jsonl")
+    assert result.exit_code == 1 and "not complete JSON" in result.output and "char" in result.output

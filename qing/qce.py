@@ -1,0 +1,241 @@
+"""QQ Chat Exporter (QCE) exports: one JSON file or a chunked JSONL folder, message shapes P, C5 and C6.
+
+See shared/other-sources.md section 1. Time comes only from `timestamp`;
+the owner from chatInfo's self fields, else --me, else in a private chat
+whoever is not the peer; v5 placeholders are normalised to our rendering and
+v6 text is rebuilt from its ordered elements.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+import orjson
+
+from qing.errors import QingError
+
+SYSTEM_NAMES = {"系统消息"}
+_V5_PLACEHOLDERS = [  # (pattern in content.text, our rendering)
+    (re.compile(r"\[图片[:：][^\]]*\]"), "[图片]"), (re.compile(r"\[文件[:：][^\]]*\]"), "[文件]"),
+    (re.compile(r"\[视频[:：][^\]]*\]"), "[视频]"), (re.compile(r"\[语音[:：\s][^\]]*\]"), "[语音]"),
+    (re.compile(r"\[合并转发[:：][^\]]*\]|\[转发消息[:：][^\]]*\]"), "[聊天记录]"),
+    (re.compile(r"\[卡片消息[:：][^\]]*\]|\[JSON消息\]"), "[卡片]"),
+    (re.compile(r"\[位置[:：][^\]]*\]|\[位置消息\]"), "[卡片]"),
+    (re.compile(r"\[\[([^\[\]]{1,8})\]\]|\[/([^\[\]]{1,8})\]"), None),  # faces [[微笑]] / [/微笑] -> [微笑]
+]
+_REPLY_PREFIX = re.compile(r"^\[回复 [^\]]*\]\n?")
+_MEDIA = {"image": ("image", "[图片]"), "file": ("file", "[文件]"), "video": ("video", "[视频]"),
+          "audio": ("voice", "[语音]"), "forward": ("forward", "[聊天记录]"), "json": ("card", "[卡片]"),
+          "location": ("card", "[卡片]"), "wallet": ("redpacket", "[红包]"), "av_record": ("call", "[通话]"),
+          "market_face": ("sticker", "[表情]")}
+_WORDS = re.compile(r"\[[^\[\]\n]{1,8}\]")
+
+
+def looks_like(text: str) -> bool:
+    return '"chatInfo"' in text or "QQChatExporter" in text
+
+
+class Chat:
+    """One QCE export: its chatInfo and its messages (from the JSON file, or the chunks of a folder)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        if path.is_dir():
+            self.info = _load_json(path / "manifest.json")
+            chunks = ((self.info.get("chunked") or {}).get("chunks")) or []
+            self.files = [path / (c.get("relativePath") or f"chunks/{c['fileName']}") for c in chunks]
+            self.messages = None
+        else:
+            self.info = _load_json(path)
+            self.messages = self.info.get("messages")
+            if not isinstance(self.messages, list):
+                raise QingError(f"{path} has no messages list, so it is not a QQ Chat Exporter JSON export.")
+        chat_info = self.info.get("chatInfo") or {}
+        self.group = chat_info.get("type") == "group"
+        self.self_uid, self.self_uin = chat_info.get("selfUid"), _str(chat_info.get("selfUin"))
+        self.peer_uid = chat_info.get("peerUid")
+        ident = _str(chat_info.get("peerUin")) or chat_info.get("peerUid") or chat_info.get("name") or path.stem
+        self.chat = f"qce:{'group' if self.group else 'c2c'}:{ident}"
+        self.peer = int(ident) if str(ident).isdigit() else ident
+
+    def raw_messages(self) -> Iterator[dict]:
+        if self.messages is not None:
+            yield from self.messages
+            return
+        for file in self.files:
+            if not file.is_file():
+                raise QingError(f"chunk {file} named in {self.path / 'manifest.json'} is missing; copy the whole "
+                                f"export folder.")
+            with open(file, "rb") as f:
+                for number, line in enumerate(f, 1):
+                    if line.strip():
+                        try:
+                            yield orjson.loads(line)
+                        except orjson.JSONDecodeError as e:
+                            raise QingError(f"{file} line {number} is not JSON ({e}).") from None
+
+
+def _load_json(path: Path) -> dict:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as e:
+        raise QingError(f"{path} is not complete JSON ({e}); the export may be truncated.") from None
+    if not isinstance(data, dict):
+        raise QingError(f"{path} is not a QQ Chat Exporter export (not a JSON object).")
+    return data
+
+
+def _str(value) -> str | None:
+    return str(value) if value not in (None, "", 0) else None
+
+
+def read(path: Path, me: str | None) -> Iterator[dict]:
+    """Contract-1 records of one QCE export, streamed; a QingError naming the senders if the owner can't be told."""
+    chat = Chat(path)
+    owner = _owner_rule(chat, me)
+    if owner is None and not chat.group:  # shape P keeps the peer in each message's rawMessage
+        first = next(iter(chat.raw_messages()), None) or {}
+        chat.peer_uid = (first.get("rawMessage") or {}).get("peerUid")
+        owner = _owner_rule(chat, me)
+    if owner is None:
+        senders = Counter()
+        for index, m in enumerate(chat.raw_messages()):
+            record, _ = _record(m, chat, index)
+            if record["kind"] != "system":
+                senders[(record["sender"], record["sender_name"])] += 1
+        listing = ", ".join(f"{name or '?'} ({uin}) {n}" for (uin, name), n in senders.most_common(8))
+        raise QingError(f"cannot tell which sender is you in {path} (its chatInfo has no self fields); senders: "
+                        f"{listing}. Pass --me YOUR_QQ_NUMBER.")
+    for index, m in enumerate(chat.raw_messages()):
+        record, uid = _record(m, chat, index)
+        record["is_me"] = record["kind"] != "system" and bool(owner(record, uid))
+        yield record
+
+
+def _owner_rule(chat: Chat, me: str | None):
+    if chat.self_uid or chat.self_uin:
+        return lambda r, uid: (chat.self_uid and uid == chat.self_uid) or \
+            (chat.self_uin is not None and str(r["sender"]) == chat.self_uin)
+    if me:
+        return lambda r, uid: str(r["sender"]) == str(me)
+    if not chat.group and chat.peer_uid:
+        return lambda r, uid: uid != chat.peer_uid
+    return None
+
+
+def _record(m: dict, chat: Chat, index: int) -> tuple[dict, str | None]:
+    if "messageId" in m:
+        return _record_p(m, chat, index)
+    sender = m.get("sender") or {}
+    uid = sender.get("uid")
+    uin = _str(sender.get("uin"))
+    name = sender.get("remark") or sender.get("nickname") or sender.get("name") or sender.get("groupCard")
+    content = m.get("content") or {}
+    elements = content.get("elements") or []
+    v6 = str(m.get("time", "")).endswith("Z") or not str(m.get("type", "type_")).startswith("type_")
+    if v6:
+        kind, text, reply_to = _from_elements(elements)
+    else:
+        kind, text, reply_to = _from_text(content.get("text") or "", elements)
+    if m.get("recalled"):
+        kind, text = "recall", "[撤回了一条消息]"
+    elif m.get("system") or m.get("type") == "system" or name in SYSTEM_NAMES or uid == "未知":
+        kind = "system"
+    when = m.get("timestamp")
+    if not isinstance(when, (int, float)):
+        raise QingError(f"{chat.path}: message {index + 1} has no numeric timestamp.")
+    return {"id": _id(m.get("id") or m.get("seq") or index + 1), "chat": chat.chat, "peer": chat.peer,
+            "sender": _id(uin or uid), "sender_name": name, "is_me": False, "time": int(when) // 1000,
+            "kind": kind, "text": text, "reply_to": reply_to}, uid
+
+
+def _record_p(m: dict, chat: Chat, index: int) -> tuple[dict, str | None]:
+    sender = m.get("sender") or {}
+    content = m.get("content") or {}
+    reply = content.get("reply") or {}
+    resources = [{"type": r.get("type")} for r in content.get("resources") or []]
+    kind, text, _ = _from_text(content.get("text") or "", resources)
+    if m.get("isRecalled"):
+        kind, text = "recall", "[撤回了一条消息]"
+    elif m.get("isSystemMessage"):
+        kind = "system"
+    try:
+        when = int(datetime.fromisoformat(str(m["timestamp"]).replace("Z", "+00:00")).timestamp())
+    except (KeyError, ValueError):
+        raise QingError(f"{chat.path}: message {index + 1} has no ISO timestamp.") from None
+    reply_to = reply.get("referencedMessageId") or reply.get("messageId")
+    return {"id": _id(m.get("messageId")), "chat": chat.chat, "peer": chat.peer,
+            "sender": _id(_str(sender.get("uin")) or sender.get("uid")), "sender_name": sender.get("name"),
+            "is_me": False, "time": when, "kind": kind, "text": text,
+            "reply_to": _id(reply_to) if reply_to else None}, sender.get("uid")
+
+
+def _from_text(text: str, elements: list) -> tuple[str, str, object]:
+    """v5 / shape P: content.text with its placeholders normalised; kind from the element types."""
+    reply_to = None
+    for el in elements:
+        if el.get("type") == "reply":
+            data = el.get("data") or {}
+            reply_to = data.get("referencedMessageId") or data.get("messageId")
+    text = _REPLY_PREFIX.sub("", text) if reply_to or text.startswith("[回复 ") else text
+    for pattern, replacement in _V5_PLACEHOLDERS:
+        text = pattern.sub(replacement or (lambda m: f"[{m.group(1) or m.group(2)}]"), text)
+    types = [el.get("type") for el in elements]
+    if "market_face" in types:
+        return "sticker", text or "[表情]", _id(reply_to) if reply_to else None
+    if _has_words(text) or "face" in types:
+        return "text", text, _id(reply_to) if reply_to else None
+    for t in types:
+        if t in _MEDIA:
+            return _MEDIA[t][0], text or _MEDIA[t][1], _id(reply_to) if reply_to else None
+    return ("text" if text else "unknown"), text, _id(reply_to) if reply_to else None
+
+
+def _from_elements(elements: list) -> tuple[str, str, object]:
+    """v6: text rebuilt from the ordered elements."""
+    parts, media, words, reply_to = [], None, False, None
+    for el in elements:
+        t, data = el.get("type"), el.get("data") or {}
+        if t == "text":
+            parts.append(data.get("text") or "")
+            words = words or bool((data.get("text") or "").strip())
+        elif t == "at":
+            parts.append(f"@{data.get('name') or data.get('uin') or ''}")
+            words = True
+        elif t == "face":
+            parts.append(f"[{(data.get('name') or '表情').strip('[]/')}]")
+            words = True
+        elif t == "markdown":
+            parts.append(data.get("content") or data.get("text") or "")
+            words = True
+        elif t == "reply":
+            reply_to = data.get("referencedMessageId")
+        elif t == "image" and data.get("subType") == "sticker":
+            parts.append("[动画表情]")
+            media = media or "sticker"
+        elif t == "market_face":
+            parts.append(data.get("name") or "[表情]")
+            media = media or "sticker"
+        elif t in _MEDIA:
+            kind, shown = _MEDIA[t]
+            parts.append(shown)
+            media = media or kind
+        elif t == "system":
+            return "system", data.get("text") or "[系统消息]", None
+    kind = "text" if words else media or "unknown"
+    return kind, "".join(parts), _id(reply_to) if reply_to else None
+
+
+def _has_words(text: str) -> bool:
+    return bool(_WORDS.sub("", text).strip())
+
+
+def _id(value):
+    if value is None:
+        return None
+    text = str(value)
+    return int(text) if text.isdigit() and int(text) < 2**63 else text
