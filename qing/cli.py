@@ -141,13 +141,13 @@ def export_cmd(
     db: Path = typer.Argument(..., help="nt_msg.db (plain from `qing decrypt`, or encrypted with --key), or "
                                         "another tool's export (WeClone CSV)."),
     source: str = typer.Option("auto", "--from", envvar="QING_FROM",
-                               help="Input format: auto (by content), qq-nt, qce (QQ Chat Exporter), weclone-csv "
-                                    "(telegram: not built yet)."),
+                               help="Input format: auto (by content), qq-nt, qce (QQ Chat Exporter), weclone-csv, "
+                                    "telegram (Telegram Desktop result.json)."),
     output: Path = typer.Option(Path("messages.jsonl"), "--output", "-o", help="Output file."),
     profile: Optional[Path] = typer.Option(None, "--profile", envvar="QING_PROFILE",
                                            help="profile_info.db (plain or encrypted with --key) for friends' names."),
     me: Optional[int] = typer.Option(None, "--me", envvar="QING_ME",
-                                     help="Your QQ number (default: detected from the messages you sent)."),
+                                     help="Your QQ number, or Telegram user id (default: detected)."),
     groups: bool = typer.Option(False, "--groups/--no-groups", envvar="QING_GROUPS", help="Also export group chats."),
     key: Optional[str] = typer.Option(None, "--key", envvar="QING_KEY", help=KEY_HELP, show_default=False),
     hmac: str = typer.Option("auto", "--hmac", envvar="QING_HMAC", help=HMAC_HELP),
@@ -172,6 +172,9 @@ def export_cmd(
         raise QingError(f"input {db} does not exist.")
     if source == "auto":
         source = sources.detect(db)
+    if source == "folder":
+        for path, kind in sources.folder_exports(db):
+            console.print(f"found {escape(str(path))} ({kind})")
     if source != "qq-nt":
         _export_other(sources, db, output, source, tz, me, fmt.lower(), force)
         return

@@ -7,6 +7,7 @@ later step works unchanged.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,15 +15,14 @@ from pathlib import Path
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from qing import qce, weclone
+from qing import qce, telegram, weclone
 from qing.decrypt import HEADER_SIZE, PAGE_SIZE, PLAIN_SQLITE, QQ_SIGNATURE
 from qing.errors import QingError
 from qing.files import atomic_output, check_output
 
-FORMATS = ("auto", "qq-nt", "qce", "weclone-csv", "telegram")
-NOT_BUILT = ("telegram",)
+FORMATS = ("auto", "qq-nt", "qce", "weclone-csv", "telegram")  # and "folder": several exports, each by content
 SUPPORTED = ("QQ NT databases (nt_msg.db, plain or with --key), QQ Chat Exporter JSON or chunked JSONL folders, "
-             "and WeClone CSV (WeClone, WeFlow, PyWxDump)")
+             "WeClone CSV (WeClone, WeFlow, PyWxDump) and Telegram Desktop result.json")
 
 
 @dataclass
@@ -38,10 +38,7 @@ class OtherSummary:
 def detect(path: Path) -> str:
     """The format of `path`, recognised by its content."""
     if path.is_dir():
-        if (path / "manifest.json").is_file():
-            return "qce"
-        raise QingError(f"{path} is a folder; give one export file (folders of several exports are not "
-                        f"supported yet).")
+        return "qce" if (path / "manifest.json").is_file() else "folder"
     with open(path, "rb") as f:
         head = f.read(HEADER_SIZE + 64)
     if head.startswith(PLAIN_SQLITE) or head[0x20:0x28] == QQ_SIGNATURE:
@@ -52,8 +49,7 @@ def detect(path: Path) -> str:
     start = text.lstrip("\ufeff \t\r\n")
     if start.startswith("{") and qce.looks_like(text):
         return "qce"
-    if start.startswith("{") and ('"personal_information"' in text or '"date_unixtime"' in text
-                                  or ('"messages"' in text and '"date"' in text)):
+    if start.startswith("{") and telegram.looks_like(text):
         return "telegram"
     if b"\x00" in head and path.stat().st_size % PAGE_SIZE == 0:
         return "qq-nt"  # a SQLCipher file without the QQ header: random-looking bytes in whole pages
@@ -66,11 +62,13 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
     from qing.export import _zone
 
     started = time.perf_counter()
-    if source in NOT_BUILT:
-        raise QingError(f"reading {source} exports is not built yet in this version; it reads {SUPPORTED}.")
     zone = _zone(tz)
     check_output(output, force)
-    read = {"weclone-csv": lambda: weclone.read(path, zone), "qce": lambda: qce.read(path, me)}[source]
+    if source == "folder":
+        parts = folder_exports(path)
+        read = lambda: itertools.chain.from_iterable(_reader(p, s, me, zone)() for p, s in parts)  # noqa: E731
+    else:
+        read = _reader(path, source, me, zone)
     summary = OtherSummary(output, source)
     with atomic_output(output, force) as tmp:
         try:
@@ -87,6 +85,31 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
             on_chat(chat, count, mine)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _reader(path: Path, source: str, me: str | None, zone: ZoneInfo) -> Callable[[], Iterable[dict]]:
+    return {"weclone-csv": lambda: weclone.read(path, zone), "qce": lambda: qce.read(path, me),
+            "telegram": lambda: telegram.read(path, me, zone)}[source]
+
+
+def folder_exports(folder: Path) -> list[tuple[Path, str]]:
+    """The exports in a folder (files, and QCE chunked folders), each with its format; QQ NT needs its own run."""
+    found = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        try:
+            source = detect(entry)
+        except QingError:
+            continue
+        if source in ("qce", "weclone-csv", "telegram"):
+            found.append((entry, source))
+        elif source == "qq-nt":
+            raise QingError(f"{entry} in {folder} is a QQ NT database; export it on its own (it needs --key "
+                            f"or qing decrypt), then the folder without it.")
+    if not found:
+        raise QingError(f"{folder} holds no export qing can read; it reads {SUPPORTED}.")
+    return found
 
 
 class _OutOfOrder(Exception):

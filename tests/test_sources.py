@@ -72,7 +72,7 @@ def test_our_csv_reads_back_as_the_same_messages(workdir, qing):
     ("just some notes\n", [], "is not an export qing can read"),
     (HEADER + "\n", [], "holds no messages"),
     (HEADER + "\n1,1,文本,0,a,r,hi,,yesterday\n", [], "CreateTime 'yesterday' is not a date"),
-    (HEADER + "\n", ["--from", "telegram"], "not built yet"),
+    (HEADER + "\n", ["--from", "telegram"], "is not complete JSON"),
     (HEADER + "\n", ["--from", "xml"], "unknown --from"),
 ])
 def test_bad_other_input(tmp_path, qing, content, args, message):
@@ -179,3 +179,72 @@ def test_qce_truncated_json_names_the_position(tmp_path, qing):
     path.write_bytes(path.read_bytes()[:-40])
     result = qing("export", path, "-o", tmp_path / "m.jsonl")
     assert result.exit_code == 1 and "not complete JSON" in result.output and "char" in result.output
+
+
+# --- Telegram ---------------------------------------------------------------------------
+
+@needs_samples
+@pytest.mark.parametrize("name, me, expected", [
+    ("telegram_langchain_result.json", "6565661032",
+     [("i refuse to converse with you", False), ("Hi nemesis", True), ("we meet again", False)]),
+    ("telegram_langchain_fork_with_entities.json", "6565661032",
+     [("this is bold text: BOLD TEXT", True), ("this is an email: admin@example.com", False)]),
+    ("telegram_langchain_legacy_numeric_from_id.json", "4325636679",
+     [("It's 2020...", True), ("Fireworks!", True), ("You're a minute late!", False)]),
+])
+def test_telegram_samples_ask_for_me_then_read(tmp_path, qing, name, me, expected):
+    refused = qing("export", SAMPLES / name, "-o", tmp_path / "m.jsonl")
+    assert refused.exit_code == 1 and "--me" in refused.output and "senders:" in refused.output
+    result = qing("export", SAMPLES / name, "-o", tmp_path / "m.jsonl", "--me", me, "--tz", "UTC")
+    assert result.exit_code == 0, result.output
+    rows = load(tmp_path / "m.jsonl")
+    got = [(r["text"], r["is_me"]) for r in rows]
+    assert got[:len(expected)] == expected or got[-len(expected):] == expected
+    assert all(r["kind"] == "text" for r in rows)
+    if "legacy" in name:
+        assert rows[0]["time"] == 1577836802  # 2020-01-01T00:00:02 in UTC, no date_unixtime
+    else:
+        assert rows[0]["time"] == 1692821483
+
+
+def test_telegram_whole_account_media_service_and_forwards(tmp_path, qing):
+    def m(i, sender, **extra):
+        return {"id": i, "type": "message", "date": "2024-01-01T00:00:00", "date_unixtime": str(1704067200 + i),
+                "from": "Me" if sender == "user1" else "Friend", "from_id": sender, "text": "", **extra}
+    export = {"personal_information": {"user_id": 1, "first_name": "Me"}, "chats": {"list": [
+        {"name": "Friend", "type": "personal_chat", "id": 2, "messages": [
+            m(1, "user2", text="hi"), m(2, "user1", photo="photos/a.jpg", text="看这个"),
+            m(3, "user1", media_type="sticker", sticker_emoji="😂", file="s.webp"),
+            m(4, "user2", media_type="voice_message", file="v.ogg"), m(5, "user2", forwarded_from="Chan", text="转发"),
+            {"id": 6, "type": "service", "date_unixtime": "1704067206", "actor": "Friend", "actor_id": "user2",
+             "action": "pin_message", "text": ""},
+            m(7, "user1", text=["link ", {"type": "link", "text": "https://x.org"}], reply_to_message_id=1)]},
+        {"name": "Group", "type": "private_supergroup", "id": 9, "messages": [m(8, "user1", text="大家好")]},
+    ]}}
+    (tmp_path / "result.json").write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    result = qing("export", tmp_path / "result.json", "-o", tmp_path / "m.jsonl")
+    assert result.exit_code == 0, result.output
+    rows = load(tmp_path / "m.jsonl")
+    assert [(r["chat"], r["kind"], r["text"], r["is_me"], r["reply_to"]) for r in rows] == [
+        ("tg:c2c:2", "text", "hi", False, None), ("tg:c2c:2", "text", "[图片]看这个", True, None),
+        ("tg:c2c:2", "sticker", "😂", True, None), ("tg:c2c:2", "voice", "[语音]", False, None),
+        ("tg:c2c:2", "forward", "转发", False, None), ("tg:c2c:2", "system", "pin_message", False, None),
+        ("tg:c2c:2", "text", "link https://x.org", True, 1), ("tg:group:9", "text", "大家好", True, None)]
+
+
+def test_a_folder_of_several_exports_reads_them_all(tmp_path, qing):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    qce_file(folder, [c6(1, 100, "u_peer", "20002", [{"type": "text", "data": {"text": "qq"}}]),
+                      c6(2, 110, "u_me", "10001", [{"type": "text", "data": {"text": "嗯"}}])], name="a.json")
+    (folder / "b.csv").write_text(HEADER + "\n1,5,文本,1,me,wxid_friend,微信,,2024-01-01 10:00:00\n", encoding="utf-8")
+    (folder / "notes.txt").write_text("not an export")
+    result = qing("export", folder, "-o", tmp_path / "m.jsonl")
+    assert result.exit_code == 0, result.output
+    assert "a.json (qce)" in result.output and "b.csv (weclone-csv)" in result.output
+    rows = load(tmp_path / "m.jsonl")
+    assert [(r["chat"], r["text"], r["is_me"]) for r in rows] == [
+        ("qce:c2c:小王", "qq", False), ("qce:c2c:小王", "嗯", True), ("wechat:wxid_friend", "微信", True)]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "holds no export" in qing("export", empty, "-o", tmp_path / "n.jsonl").output
