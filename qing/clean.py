@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import multiprocessing
 import os
 import random
 import re
@@ -21,13 +20,13 @@ import shutil
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, NamedTuple
 
 import orjson
 
+from qing import parallel
 from qing.errors import QingError
 from qing.files import open_private, require_input
 from qing.pii import Redactor
@@ -162,7 +161,7 @@ def iter_chats(path: Path, start: int, end: int | None, opts: CleanOptions, tall
     owner_names = tally.owner_names
     current, msgs, done = None, [], set()
     messages = mine = 0
-    for offset, lines in _line_blocks(path, start, end):
+    for offset, after, lines in _line_blocks(path, start, end):
         for line in lines:
             try:
                 m = loads(line)
@@ -190,7 +189,7 @@ def iter_chats(path: Path, start: int, end: int | None, opts: CleanOptions, tall
                 dropped["media only"] += 1
             else:
                 msgs.append((when, m.get("sender"), is_me, name, text or ""))
-        progress(offset)
+        progress(after)
     tally.messages += messages
     tally.owner_messages += mine
     owner_names.pop(None, None)
@@ -199,7 +198,8 @@ def iter_chats(path: Path, start: int, end: int | None, opts: CleanOptions, tall
 
 
 def _line_blocks(path: Path, start: int, end: int | None, size: int = 1 << 22):
-    """(offset of the block's first byte, its lines without newlines) for path[start:end], in blocks."""
+    """(offsets of the block's first byte and of the byte after it, its lines without newlines) for
+    path[start:end], in blocks."""
     with open(path, "rb") as f:
         f.seek(start)
         left = (end if end is not None else path.stat().st_size) - start
@@ -212,10 +212,10 @@ def _line_blocks(path: Path, start: int, end: int | None, size: int = 1 << 22):
                 carry = buffer
                 continue
             carry = buffer[cut + 1:]
-            yield offset, buffer[:cut].split(b"\n")
+            yield offset, offset + cut + 1, buffer[:cut].split(b"\n")
             offset += cut + 1
         if carry.strip():
-            yield offset, [carry]
+            yield offset, offset + len(carry), [carry]
 
 
 def _bad_line(path: Path, offset: int, lines: list[bytes], line: bytes, opts: CleanOptions, tally: Tally) -> None:
@@ -563,6 +563,7 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
         made, tally, workers = _make_all(messages, opts, workers, lambda done: report(done, size))
     except _Unsorted:
         (made, tally), workers = _make_unsorted(messages, opts), 1
+    report(size, size)
     if not tally.messages:
         raise QingError(f"{messages} holds no messages; export some with `qing export` first.")
     if not tally.owner_messages:
@@ -593,19 +594,23 @@ def _make_range(messages: Path, start: int, end: int | None, opts: CleanOptions,
     return made, tally
 
 
+def _make_range_in_worker(messages: Path, slot: int, start: int, end: int | None,
+                          opts: CleanOptions) -> tuple[list[Made], Tally]:
+    return _make_range(messages, start, end, opts, lambda offset: parallel.report(slot, offset - start))
+
+
 def _make_all(messages: Path, opts: CleanOptions, workers: int, progress) -> tuple[list[Made], Tally, int]:
     ranges = chat_ranges(messages, workers) if workers > 1 else [(0, None)]
     if len(ranges) == 1:
         made, tally = _make_range(messages, 0, None, opts, progress)
         return made, tally, 1
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(len(ranges), mp_context=context) as pool:
-        futures = [pool.submit(_make_range, messages, a, b, opts) for a, b in ranges]
-        pending = futures
-        while pending:
-            done, pending = wait(pending, timeout=0.2)
-            progress(sum((b or messages.stat().st_size) - a for (a, b), f in zip(ranges, futures) if f.done()))
-        parts = [f.result() for f in futures]
+    pool, shared = parallel.start_pool(len(ranges))
+    try:
+        futures = [pool.submit(_make_range_in_worker, messages, slot, a, b, opts)
+                   for slot, (a, b) in enumerate(ranges)]
+        parts = parallel.collect(futures, shared, progress)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     made, tally, chats = [], Tally(), set()
     for part_made, part_tally in parts:
         part_chats = {m.chat for m in part_made}

@@ -217,9 +217,10 @@ def _export_other(sources, path: Path, output: Path, source: str, tz: str, me: O
         note = f"{mine:,} yours" if mine else "[yellow]none yours[/yellow]: is this your export?"
         console.print(f"chat {escape(chat)}: {count:,} messages, {note}")
 
-    with console.status(f"reading {source} ..."):
+    with console.status(f"reading {source} ...") as status:
         s = sources.export_other(path, output, source, tz=tz, me=str(me) if me else None, fmt=fmt, force=force,
-                                 on_chat=on_chat)
+                                 on_chat=on_chat,
+                                 progress=lambda n: status.update(f"reading {source}: {n:,} messages"))
     kinds = ", ".join(f"{k} {n:,}" for k, n in s.kinds.most_common())
     console.print(f"wrote {s.output}: {s.messages:,} messages in {len(s.owners):,} chats from {source} in "
                   f"{s.seconds:.1f} s ({s.messages / max(s.seconds, 1e-9):,.0f} messages/s)")

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import multiprocessing
 import os
 import sqlite3
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -27,7 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
-from qing import weclone
+from qing import parallel, weclone
 from qing.decrypt import PLAIN_SQLITE, decrypt
 from qing.elements import BadBody, render
 from qing.errors import QingError
@@ -37,7 +35,6 @@ TABLES = {"c2c_msg_table": "c2c", "group_msg_table": "group"}
 SENT_BY_ME = (1, 2)  # sendType: sent from this device / from another of my devices
 PARALLEL_FROM = 100_000  # rows; below this, starting worker processes costs more than it saves
 BATCH = 4096  # rows fetched, rendered and written at a time
-MAX_JOBS = 64  # slices per export (tables x workers): slots in the shared progress array
 SLICE_SAMPLES = 500  # rows sampled to place the cuts between slices
 REPLY_MEMORY = 200_000  # per chat: msgSeq -> msgId of the latest messages, to resolve replies by seq
 
@@ -118,10 +115,10 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
             total = sum(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
             if workers is None:
                 workers = min(os.cpu_count() or 1, 4) if total >= PARALLEL_FROM else 1
-            workers = max(1, min(workers, MAX_JOBS // len(TABLES)))
+            workers = max(1, min(workers, parallel.SLOTS // len(TABLES)))
             if fmt == "csv":
                 workers = 1  # its row numbers run across the whole file
-            pool, shared = _start_pool(workers) if workers > 1 else (None, None)  # starts while we plan
+            pool, shared = parallel.start_pool(workers) if workers > 1 else (None, None)  # starts while we plan
             owner, source = (me, "--me") if me else (detect_owner(conn, tables), "detected")
             if on_owner:
                 on_owner(owner, source)
@@ -188,30 +185,12 @@ def _run_inline(conn, jobs: list[_Job], tmp: Path, fmt: str, zone: ZoneInfo, tot
     return tally
 
 
-_worker_progress = None  # in a worker process: shared array of rows done, one slot per job
-
-
-def _init_worker(shared) -> None:
-    global _worker_progress
-    _worker_progress = shared
-
-
-def _start_pool(workers: int):
-    """Worker processes, started at once so their imports overlap with planning the slices."""
-    context = multiprocessing.get_context("spawn")  # not fork: rich's refresh thread may be running
-    shared = context.Array("q", MAX_JOBS, lock=False)
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(shared,))
-    for _ in range(workers):
-        pool.submit(int)
-    return pool, shared
-
-
 def _worker(job: _Job, out: str) -> Tally:
     tally = Tally()
     conn = _connect(Path(job.db))
     try:
         with _writer(Path(out), "jsonl", None) as write:
-            _write_slice(conn, job, write, tally, lambda rows: _worker_progress.__setitem__(job.index, rows))
+            _write_slice(conn, job, write, tally, lambda rows: parallel.report(job.index, rows))
     finally:
         conn.close()
     return tally
@@ -221,14 +200,7 @@ def _run_parallel(pool: ProcessPoolExecutor, shared, jobs: list[_Job], work: Pat
                   report) -> Tally:
     parts = [work / f"part-{job.index:04d}.jsonl" for job in jobs]
     futures = [pool.submit(_worker, job, str(part)) for job, part in zip(jobs, parts)]
-    pending = futures
-    try:
-        while pending:
-            _, pending = wait(pending, timeout=0.2)
-            report(sum(shared[:len(jobs)]), total)
-        tallies = [f.result() for f in futures]
-    except BrokenProcessPool:
-        raise QingError("a worker process died (out of memory, or killed); run again with --workers 1.") from None
+    tallies = parallel.collect(futures, shared, lambda done: report(done, total))
     os.replace(parts[0], tmp)  # the first part becomes the output; the others are appended to it
     with open(tmp, "ab") as out:
         for part in parts[1:]:

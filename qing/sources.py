@@ -57,7 +57,8 @@ def detect(path: Path) -> str:
 
 
 def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | None = None, fmt: str = "jsonl",
-                 force: bool = False, on_chat: Callable[[str, int, int], None] | None = None) -> OtherSummary:
+                 force: bool = False, on_chat: Callable[[str, int, int], None] | None = None,
+                 progress: Callable[[int], None] | None = None) -> OtherSummary:
     """Export a non-QQ-NT input to contract 1 (jsonl) or WeClone CSV."""
     from qing.export import _zone
 
@@ -72,12 +73,12 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
     summary = OtherSummary(output, source)
     with atomic_output(output, force) as tmp:
         try:
-            _write_in_order(read(), tmp, fmt, zone, summary, check=True)
+            _write_in_order(read(), tmp, fmt, zone, summary, True, progress)
         except _OutOfOrder:
             summary, ranks = OtherSummary(output, source), {}
             records = sorted(enumerate(read()), key=lambda ir: (ranks.setdefault(ir[1]["chat"], len(ranks)),
                                                                 ir[1]["time"], ir[0]))
-            _write_in_order((r for _, r in records), tmp, fmt, zone, summary, check=False)
+            _write_in_order((r for _, r in records), tmp, fmt, zone, summary, False, progress)
         if not summary.messages:
             raise QingError(f"{path} holds no messages.")
     for chat, (count, mine) in summary.owners.items():
@@ -117,7 +118,7 @@ class _OutOfOrder(Exception):
 
 
 def _write_in_order(records: Iterable[dict], tmp: Path, fmt: str, zone: ZoneInfo, summary: OtherSummary,
-                    check: bool) -> None:
+                    check: bool, progress: Callable[[int], None] | None) -> None:
     """Write records, counting; with `check`, raise _OutOfOrder unless chats are contiguous and times rise."""
     from qing.export import _writer
 
@@ -142,4 +143,6 @@ def _write_in_order(records: Iterable[dict], tmp: Path, fmt: str, zone: ZoneInfo
             if len(batch) >= 4096:
                 write(batch)
                 batch = []
+                if progress:
+                    progress(summary.messages)
         write(batch)

@@ -300,12 +300,12 @@ def test_line_blocks_cover_every_line_once_with_true_offsets(tmp_path):
     data = b"".join(b"line %d %s\n" % (i, b"x" * (i % 7)) for i in range(50)) + b"last without newline"
     (tmp_path / "f").write_bytes(data)
     seen = []
-    for offset, lines in _line_blocks(tmp_path / "f", 0, None, size=16):
-        assert data[offset:].startswith(lines[0])
+    for offset, after, lines in _line_blocks(tmp_path / "f", 0, None, size=16):
+        assert data[offset:].startswith(lines[0]) and data[offset:after].split(b"\n")[:len(lines)] == lines
         seen += lines
     assert seen == data.split(b"\n")
     middle = data.index(b"line 20")
-    assert [x for _, b in _line_blocks(tmp_path / "f", middle, data.index(b"line 30"), size=8) for x in b] == \
+    assert [x for _, _, b in _line_blocks(tmp_path / "f", middle, data.index(b"line 30"), size=8) for x in b] == \
         data[middle:data.index(b"line 30") - 1].split(b"\n")
 
 
