@@ -60,6 +60,8 @@ class Chat:
         self.peer_uid = chat_info.get("peerUid")
         ident = _str(chat_info.get("peerUin")) or chat_info.get("peerUid") or chat_info.get("name") or path.stem
         self.chat = f"qce:{'group' if self.group else 'c2c'}:{ident}"
+        self.senders: dict[tuple, tuple] = {}  # sender fields -> (uid, sender id, name)
+        self.v6: bool | None = None
         self.peer = int(ident) if str(ident).isdigit() else ident
 
     def raw_messages(self) -> Iterator[dict]:
@@ -131,25 +133,29 @@ def _record(m: dict, chat: Chat, index: int) -> tuple[dict, str | None]:
     if "messageId" in m:
         return _record_p(m, chat, index)
     sender = m.get("sender") or {}
-    uid = sender.get("uid")
-    uin = _str(sender.get("uin"))
-    name = sender.get("remark") or sender.get("nickname") or sender.get("name") or sender.get("groupCard")
+    key = tuple(sender.values())
+    known = chat.senders.get(key)
+    if known is None:  # a few senders per chat: resolve each once
+        uin = _str(sender.get("uin"))
+        name = sender.get("remark") or sender.get("nickname") or sender.get("name") or sender.get("groupCard")
+        known = chat.senders[key] = (sender.get("uid"), _id(uin or sender.get("uid")), name)
+    uid, sender_id, name = known
     content = m.get("content") or {}
-    elements = content.get("elements") or []
-    v6 = str(m.get("time", "")).endswith("Z") or not str(m.get("type", "type_")).startswith("type_")
-    if v6:
-        kind, text, reply_to = _from_elements(elements)
+    if chat.v6 is None:  # one exporter version per file: decide once
+        chat.v6 = str(m.get("time", "")).endswith("Z") or not str(m.get("type", "type_")).startswith("type_")
+    if chat.v6:
+        kind, text, reply_to = _from_elements(content.get("elements") or ())
     else:
-        kind, text, reply_to = _from_text(content.get("text") or "", elements)
+        kind, text, reply_to = _from_text(content.get("text") or "", content.get("elements") or ())
     if m.get("recalled"):
         kind, text = "recall", "[撤回了一条消息]"
     elif m.get("system") or m.get("type") == "system" or name in SYSTEM_NAMES or uid == "未知":
         kind = "system"
     when = m.get("timestamp")
-    if not isinstance(when, (int, float)):
+    if when.__class__ is not int and not isinstance(when, float):
         raise QingError(f"{chat.path}: message {index + 1} has no numeric timestamp.")
     return {"id": _id(m.get("id") or m.get("seq") or index + 1), "chat": chat.chat, "peer": chat.peer,
-            "sender": _id(uin or uid), "sender_name": name, "is_me": False, "time": int(when) // 1000,
+            "sender": sender_id, "sender_name": name, "is_me": False, "time": int(when) // 1000,
             "kind": kind, "text": text, "reply_to": reply_to}, uid
 
 
@@ -235,7 +241,8 @@ def _has_words(text: str) -> bool:
 
 
 def _id(value):
-    if value is None:
-        return None
+    """A number when the id is one that fits in 64 bits, else its text."""
+    if value is None or value.__class__ is int:
+        return value
     text = str(value)
-    return int(text) if text.isdigit() and int(text) < 2**63 else text
+    return int(text) if text.isdigit() and len(text) < 20 and int(text) < 2**63 else text
