@@ -34,8 +34,8 @@ from qing.pii import Redactor
 SPEECH_DROPPED = frozenset(("system", "recall", "unknown"))
 MEDIA_KINDS = frozenset(("image", "video", "file", "card", "redpacket", "forward", "call"))
 VOICE_WITHOUT_TRANSCRIPT = "[语音]"
-DEFAULT_SYSTEM_PROMPT = "你是{owner}，正在用QQ和朋友聊天。用{owner}平时说话的语气和习惯回复。"
-ANONYMOUS_SYSTEM_PROMPT = "你正在用QQ和朋友聊天。用你平时说话的语气和习惯回复。"
+DEFAULT_SYSTEM_PROMPT = "你是{owner}，正在和朋友聊天。用{owner}平时说话的语气和习惯回复。"
+ANONYMOUS_SYSTEM_PROMPT = "你正在和朋友聊天。用你平时说话的语气和习惯回复。"
 TURN_OVERHEAD_TOKENS = 5  # <|im_start|>role\n ... <|im_end|>\n
 _PLACEHOLDERS = re.compile(r"\[[^\[\]\n]{1,8}\]|<[^<>\n]{2,6}>")  # [微笑] [图片] <手机号>: not words
 # what near-duplicates may differ in: ASCII case, spacing and punctuation (bytes.translate: fast), and

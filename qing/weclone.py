@@ -31,6 +31,9 @@ TYPE_TO_KIND = {v: k for k, v in KIND_TO_TYPE.items()} | {
 PLACEHOLDERS = {"image": "[图片]", "sticker": "[动画表情]", "voice": "[语音]", "video": "[视频]", "file": "[文件]",
                 "card": "[卡片]", "forward": "[聊天记录]", "redpacket": "[红包]", "call": "[通话]",
                 "recall": "[撤回了一条消息]"}
+# what tools write in `msg` for media: a bare word, not the person's words
+WORD_PLACEHOLDERS = {"图片", "表情", "动画表情", "语音", "视频", "文件", "位置", "链接", "卡片", "聊天记录", "转账",
+                     "红包", "通话", "语音通话", "视频通话", "小程序", "音乐", "笔记", "名片"}
 TIME_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M",
                 "%Y-%m-%dT%H:%M:%S", "%Y.%m.%d %H:%M:%S")
 OUR_PREFIXES = ("c2c:", "group:", "wechat:", "qce:", "tg:")
@@ -85,24 +88,25 @@ def _record(row: dict, default_chat: str, parse_time, line: int, path: Path) -> 
         kind = "recall"
     text = _text(kind, type_name, msg)
     talker = (row.get("talker") or "").strip() or None
+    is_me = (row.get("is_sender") or "").strip() == "1"
     when = parse_time((row.get("CreateTime") or "").strip())
     if when is None:
         raise QingError(f"{path} line {line}: CreateTime {row.get('CreateTime')!r} is not a date and time; "
                         f"expected e.g. 2024-10-04 11:42:05.")
     peer = chat.split(":", 1)[1]
     return {"id": _number_or_text(row.get("MsgSvrID") or row.get("id") or str(line)), "chat": chat,
-            "peer": _number_or_text(peer), "sender": talker, "sender_name": talker,
-            "is_me": (row.get("is_sender") or "").strip() == "1", "time": when, "kind": kind, "text": text,
-            "reply_to": None}
+            "peer": _number_or_text(peer), "sender": talker,
+            "sender_name": None if is_me else talker,  # the owner's talker is "我", a wxid or a name: not reliable
+            "is_me": is_me, "time": when, "kind": kind, "text": text, "reply_to": None}
 
 
 def _text(kind: str, type_name: str, msg: str) -> str:
     if type_name == "引用回复" or "\n\n[引用](" in msg:
         return msg.split("\n\n[引用](", 1)[0]
     if kind in PLACEHOLDERS:
-        bare = msg.strip()
-        if not bare or bare == type_name or bare.startswith("<") or kind in ("recall",) \
-                or bare == PLACEHOLDERS[kind].strip("[]"):
+        bare = msg.strip().strip("[]")
+        if not bare or bare == type_name or bare in WORD_PLACEHOLDERS or msg.lstrip().startswith("<") \
+                or kind == "recall" or bare == PLACEHOLDERS[kind].strip("[]"):
             return PLACEHOLDERS[kind]
     return msg
 

@@ -144,7 +144,7 @@ def test_system_prompt_default_names_the_owner_custom_and_off(tmp_path):
     base = [msg(C, 0, False, "hi"), msg(C, 5, True, "yo")]
     _, train, _ = run(tmp_path, base, eval_ratio=0)
     assert train[0]["messages"][0] == {"role": "system",
-                                       "content": "你是阿青，正在用QQ和朋友聊天。用阿青平时说话的语气和习惯回复。"}
+                                       "content": "你是阿青，正在和朋友聊天。用阿青平时说话的语气和习惯回复。"}
     _, train, _ = run(tmp_path, base, eval_ratio=0, system_prompt="{owner}的分身")
     assert train[0]["messages"][0]["content"] == "阿青的分身"
     _, train, _ = run(tmp_path, base, eval_ratio=0, system_prompt=None)

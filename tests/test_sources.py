@@ -31,6 +31,8 @@ def test_weclone_sample_as_a_person_reads_it(tmp_path, qing):
     quoted = [r for r in rows if r["text"] == "（我们两个人骑）"]
     assert len(quoted) == 1 and quoted[0]["kind"] == "text"  # the quoted part is split off
     assert all(isinstance(r["id"], int) for r in rows)
+    assert {r["text"] for r in rows if r["kind"] == "sticker"} == {"[动画表情]"}  # the file writes "表情"
+    assert all(r["sender_name"] is None for r in rows if r["is_me"])  # its talker there is a wxid
 
 
 def test_bom_crlf_multiline_and_no_room_name(tmp_path, qing):
