@@ -7,7 +7,6 @@ signal; CreateTime is the exporting PC's local time, parsed leniently in --tz.
 from __future__ import annotations
 
 import csv
-import functools
 import re
 from datetime import datetime
 from pathlib import Path
@@ -64,40 +63,67 @@ class Writer:
 
 def read(path: Path, zone: ZoneInfo) -> Iterator[dict]:
     """Contract-1 records from a WeClone CSV, in file order."""
-    parse_time = functools.lru_cache(maxsize=1 << 16)(functools.partial(_parse_time, zone=zone))
+    parse_time = TimeParser(zone)
     with open(path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = REQUIRED - set(reader.fieldnames or [])
+        reader = csv.reader(f)
+        header = [c.strip() for c in next(reader, [])]
+        missing = REQUIRED - set(header)
         if missing:
             raise QingError(f"{path} lacks the WeClone CSV column(s) {', '.join(sorted(missing))}; "
                             f"the header must be {','.join(HEADER)} (room_name may be absent).")
-        default_chat = f"wechat:{path.stem}"
+        column = {name: header.index(name) for name in HEADER if name in header}
+        chats = _Chats(f"wechat:{path.stem}")
         try:
             for row in reader:
-                yield _record(row, default_chat, parse_time, reader.line_num, path)
+                if row:
+                    yield _record(_Row(row, column), chats, parse_time, reader.line_num, path)
         except csv.Error as e:
             raise QingError(f"{path} line {reader.line_num} is not valid CSV ({e}).") from None
 
 
-def _record(row: dict, default_chat: str, parse_time, line: int, path: Path) -> dict:
-    room = (row.get("room_name") or "").strip()
-    chat = room if room.startswith(OUR_PREFIXES) else (f"wechat:{room}" if room else default_chat)
-    type_name, msg = (row.get("type_name") or "").strip(), row.get("msg") or ""
+class _Row:
+    """One CSV row read by column name; a short row reads as empty in the missing columns."""
+
+    __slots__ = ("values", "column")
+
+    def __init__(self, values: list[str], column: dict[str, int]):
+        self.values, self.column = values, column
+
+    def get(self, name: str) -> str:
+        i = self.column.get(name)
+        return self.values[i] if i is not None and i < len(self.values) else ""
+
+
+class _Chats(dict):
+    """room_name -> (chat id, peer), computed once per room."""
+
+    def __init__(self, default: str):
+        super().__init__()
+        self.default = default
+
+    def __missing__(self, room: str):
+        room_id = room.strip()
+        chat = room_id if room_id.startswith(OUR_PREFIXES) else (f"wechat:{room_id}" if room_id else self.default)
+        self[room] = value = (chat, _number_or_text(chat.split(":", 1)[1]))
+        return value
+
+
+def _record(row: _Row, chats: _Chats, parse_time, line: int, path: Path) -> dict:
+    chat, peer = chats[row.get("room_name")]
+    type_name, msg = row.get("type_name").strip(), row.get("msg")
     kind = TYPE_TO_KIND.get(type_name, "recall" if type_name.startswith("消息撤回") else "unknown")
     if kind == "system" and "<revokemsg>" in msg:
         kind = "recall"
-    text = _text(kind, type_name, msg)
-    talker = (row.get("talker") or "").strip() or None
-    is_me = (row.get("is_sender") or "").strip() == "1"
-    when = parse_time((row.get("CreateTime") or "").strip())
+    talker = row.get("talker").strip() or None
+    is_me = row.get("is_sender").strip() == "1"
+    when = parse_time(row.get("CreateTime").strip())
     if when is None:
         raise QingError(f"{path} line {line}: CreateTime {row.get('CreateTime')!r} is not a date and time; "
                         f"expected e.g. 2024-10-04 11:42:05.")
-    peer = chat.split(":", 1)[1]
-    return {"id": _number_or_text(row.get("MsgSvrID") or row.get("id") or str(line)), "chat": chat,
-            "peer": _number_or_text(peer), "sender": talker,
+    return {"id": _number_or_text(row.get("MsgSvrID") or row.get("id") or str(line)), "chat": chat, "peer": peer,
+            "sender": talker,
             "sender_name": None if is_me else talker,  # the owner's talker is "我", a wxid or a name: not reliable
-            "is_me": is_me, "time": when, "kind": kind, "text": text, "reply_to": None}
+            "is_me": is_me, "time": when, "kind": kind, "text": _text(kind, type_name, msg), "reply_to": None}
 
 
 def _text(kind: str, type_name: str, msg: str) -> str:
@@ -120,18 +146,39 @@ def _number_or_text(value: str):
 _DATE_TIME = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
 
-def _parse_time(text: str, zone: ZoneInfo) -> int | None:
-    if text.isdigit():
-        seconds = int(text)
-        return seconds // 1000 if seconds > 10**11 else seconds
-    if m := _DATE_TIME.match(text):  # the usual shapes, without strptime's cost
-        try:
-            return int(datetime(*(int(g or 0) for g in m.groups()), tzinfo=zone).timestamp())
-        except ValueError:
-            return None
-    for fmt in TIME_FORMATS:
-        try:
-            return int(datetime.strptime(text, fmt).replace(tzinfo=zone).timestamp())
-        except ValueError:
-            continue
-    return None
+class TimeParser:
+    """Local date-time text in a zone -> unix seconds, leniently; None when it is not one.
+
+    The usual shapes are matched by one regex and the zone is consulted once per
+    hour of local time (zones change offset on whole hours), not once per row.
+    """
+
+    def __init__(self, zone: ZoneInfo):
+        self.zone, self.hours = zone, {}
+
+    def __call__(self, text: str) -> int | None:
+        if text.isdigit():
+            seconds = int(text)
+            return seconds // 1000 if seconds > 10**11 else seconds
+        m = _DATE_TIME.match(text)
+        if not m:
+            return self._slow(text)
+        year, month, day, hour, minute, second = m.groups()
+        key = (year, month, day, hour)
+        start = self.hours.get(key)
+        if start is None:
+            try:
+                start = self.hours[key] = int(datetime(int(year), int(month), int(day), int(hour),
+                                                       tzinfo=self.zone).timestamp())
+            except ValueError:
+                return None
+        minute, second = int(minute), int(second or 0)
+        return start + minute * 60 + second if minute < 60 and second < 62 else None
+
+    def _slow(self, text: str) -> int | None:
+        for fmt in TIME_FORMATS:
+            try:
+                return int(datetime.strptime(text, fmt).replace(tzinfo=self.zone).timestamp())
+            except ValueError:
+                continue
+        return None
