@@ -176,7 +176,7 @@ def export_cmd(
         for path, kind in sources.folder_exports(db):
             console.print(f"found {escape(str(path))} ({kind})")
     if source != "qq-nt":
-        _export_other(sources, db, output, source, tz, me, fmt.lower(), force)
+        _export_other(sources, db, output, source, tz, me, fmt.lower(), force, workers)
         return
     encrypted = [p for p in (db, profile) if p and not _is_plain(p)]
     if encrypted:
@@ -209,7 +209,7 @@ def export_cmd(
 
 
 def _export_other(sources, path: Path, output: Path, source: str, tz: str, me: Optional[int], fmt: str,
-                  force: bool) -> None:
+                  force: bool, workers: int) -> None:
     if fmt not in ("jsonl", "csv"):
         raise QingError(f"unknown --format {fmt!r}; use jsonl or csv.")
 
@@ -219,11 +219,12 @@ def _export_other(sources, path: Path, output: Path, source: str, tz: str, me: O
 
     with console.status(f"reading {source} ...") as status:
         s = sources.export_other(path, output, source, tz=tz, me=str(me) if me else None, fmt=fmt, force=force,
-                                 on_chat=on_chat,
+                                 workers=workers or None, on_chat=on_chat,
                                  progress=lambda n: status.update(f"reading {source}: {n:,} messages"))
     kinds = ", ".join(f"{k} {n:,}" for k, n in s.kinds.most_common())
     console.print(f"wrote {s.output}: {s.messages:,} messages in {len(s.owners):,} chats from {source} in "
-                  f"{s.seconds:.1f} s ({s.messages / max(s.seconds, 1e-9):,.0f} messages/s)")
+                  f"{s.seconds:.1f} s ({s.messages / max(s.seconds, 1e-9):,.0f} messages/s, {s.workers} "
+                  f"process{'es' if s.workers > 1 else ''})")
     console.print(f"by kind: {kinds}")
 
 

@@ -48,10 +48,11 @@ class Chat:
             self.info = _load_json(path / "manifest.json")
             chunks = ((self.info.get("chunked") or {}).get("chunks")) or []
             self.files = [path / (c.get("relativePath") or f"chunks/{c['fileName']}") for c in chunks]
+            self.counts = [c.get("count") for c in chunks]  # messages per chunk, when the manifest says
             self.messages = None
         else:
             self.info = _load_json(path)
-            self.messages = self.info.get("messages")
+            self.messages, self.counts = self.info.get("messages"), []
             if not isinstance(self.messages, list):
                 raise QingError(f"{path} has no messages list, so it is not a QQ Chat Exporter JSON export.")
         chat_info = self.info.get("chatInfo") or {}
@@ -95,8 +96,12 @@ def _str(value) -> str | None:
     return str(value) if value not in (None, "", 0) else None
 
 
-def read(path: Path, me: str | None) -> Iterator[dict]:
-    """Contract-1 records of one QCE export, streamed; a QingError naming the senders if the owner can't be told."""
+def read(path: Path, me: str | None, chunks: tuple[int, int] | None = None, first_index: int = 0) -> Iterator[dict]:
+    """Contract-1 records of one QCE export, streamed; a QingError naming the senders if the owner can't be told.
+
+    `chunks` (start, stop) reads only those chunks of a chunked folder, whose first message is number
+    `first_index` of the whole export.
+    """
     chat = Chat(path)
     owner = _owner_rule(chat, me)
     if owner is None and not chat.group:  # shape P keeps the peer in each message's rawMessage
@@ -112,7 +117,9 @@ def read(path: Path, me: str | None) -> Iterator[dict]:
         listing = ", ".join(f"{name or '?'} ({uin}) {n}" for (uin, name), n in senders.most_common(8))
         raise QingError(f"cannot tell which sender is you in {path} (its chatInfo has no self fields); senders: "
                         f"{listing}. Pass --me YOUR_QQ_NUMBER.")
-    for index, m in enumerate(chat.raw_messages()):
+    if chunks:
+        chat.files = chat.files[chunks[0]:chunks[1]]
+    for index, m in enumerate(chat.raw_messages(), first_index):
         record, uid = _record(m, chat, index)
         record["is_me"] = record["kind"] != "system" and bool(owner(record, uid))
         yield record

@@ -8,6 +8,7 @@ later step works unchanged.
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -15,10 +16,10 @@ from pathlib import Path
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from qing import qce, telegram, weclone
+from qing import parallel, qce, telegram, weclone
 from qing.decrypt import HEADER_SIZE, PAGE_SIZE, PLAIN_SQLITE, QQ_SIGNATURE
 from qing.errors import QingError
-from qing.files import atomic_output, check_output
+from qing.files import atomic_output, check_output, copy_into
 
 FORMATS = ("auto", "qq-nt", "qce", "weclone-csv", "telegram")  # and "folder": several exports, each by content
 SUPPORTED = ("QQ NT databases (nt_msg.db, plain or with --key), QQ Chat Exporter JSON or chunked JSONL folders, "
@@ -31,8 +32,19 @@ class OtherSummary:
     source: str
     messages: int = 0
     kinds: Counter = field(default_factory=Counter)
-    owners: dict = field(default_factory=dict)  # chat -> (messages, of them the owner's)
+    owners: dict = field(default_factory=dict)  # chat -> [messages, of them the owner's]
     seconds: float = 0.0
+    workers: int = 1
+    first: tuple | None = None  # (chat, time) of the first and the last record written
+    last: tuple | None = None
+
+    def add(self, other: "OtherSummary") -> None:
+        self.messages += other.messages
+        self.kinds.update(other.kinds)
+        for chat, (count, mine) in other.owners.items():
+            counts = self.owners.setdefault(chat, [0, 0])
+            counts[0] += count
+            counts[1] += mine
 
 
 def detect(path: Path) -> str:
@@ -57,9 +69,14 @@ def detect(path: Path) -> str:
 
 
 def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | None = None, fmt: str = "jsonl",
-                 force: bool = False, on_chat: Callable[[str, int, int], None] | None = None,
+                 force: bool = False, workers: int | None = None,
+                 on_chat: Callable[[str, int, int], None] | None = None,
                  progress: Callable[[int], None] | None = None) -> OtherSummary:
-    """Export a non-QQ-NT input to contract 1 (jsonl) or WeClone CSV."""
+    """Export a non-QQ-NT input to contract 1 (jsonl) or WeClone CSV.
+
+    A big QCE chunked folder is read by `workers` processes (default: one per core, at most 4), each taking
+    a run of chunks; the parts are joined in order, or everything is sorted when they are not in order.
+    """
     from qing.export import _zone
 
     started = time.perf_counter()
@@ -73,7 +90,11 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
     summary = OtherSummary(output, source)
     with atomic_output(output, force) as tmp:
         try:
-            _write_in_order(read(), tmp, fmt, zone, summary, True, progress)
+            jobs = _qce_jobs(path, workers) if source == "qce" and fmt == "jsonl" else []
+            if len(jobs) > 1:
+                summary = _qce_parallel(path, me, jobs, tmp, summary, progress)
+            else:
+                _write_in_order(read(), tmp, fmt, zone, summary, True, progress)
         except _OutOfOrder:
             summary, ranks = OtherSummary(output, source), {}
             records = sorted(enumerate(read()), key=lambda ir: (ranks.setdefault(ir[1]["chat"], len(ranks)),
@@ -85,6 +106,58 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
         if on_chat:
             on_chat(chat, count, mine)
     summary.seconds = time.perf_counter() - started
+    return summary
+
+
+QCE_PARALLEL_FROM = 100_000  # messages: below this, starting worker processes costs more than it saves
+
+
+def _qce_jobs(path: Path, workers: int | None) -> list[tuple[int, int, int]]:
+    """(first chunk, stop chunk, index of its first message) for each worker; [] to read in one process."""
+    if not path.is_dir():
+        return []
+    counts = qce.Chat(path).counts
+    if len(counts) < 2 or not all(isinstance(c, int) for c in counts) or sum(counts) < QCE_PARALLEL_FROM:
+        return []
+    workers = workers or min(os.cpu_count() or 1, 4)
+    total, jobs, start, done = sum(counts), [], 0, 0
+    for i in range(1, len(counts) + 1):
+        if i == len(counts) or sum(counts[start:i]) >= total / workers:
+            jobs.append((start, i, done))
+            done += sum(counts[start:i])
+            start = i
+    return jobs
+
+
+def _qce_part(path: Path, me: str | None, job: tuple[int, int, int], out: str, slot: int) -> OtherSummary:
+    summary = OtherSummary(Path(out), "qce")
+    records = qce.read(path, me, chunks=job[:2], first_index=job[2])
+    _write_in_order(records, Path(out), "jsonl", None, summary, True, lambda n: parallel.report(slot, n))
+    return summary
+
+
+def _qce_parallel(path: Path, me: str | None, jobs: list, tmp: Path, summary: OtherSummary,
+                  progress: Callable[[int], None] | None) -> OtherSummary:
+    next(iter(qce.read(path, me)), None)  # the owner question is answered (or asked) once, here
+    parts = [tmp.with_name(f"{tmp.name}.{i}") for i in range(len(jobs))]
+    pool, shared = parallel.start_pool(len(jobs))
+    try:
+        futures = [pool.submit(_qce_part, path, me, job, str(part), slot)
+                   for slot, (job, part) in enumerate(zip(jobs, parts))]
+        results = parallel.collect(futures, shared, progress or (lambda n: None))
+        for before, after in zip(results, results[1:]):
+            if before.last and after.first and after.first < before.last:
+                raise _OutOfOrder
+        with open(tmp, "wb") as out:
+            for part, result in zip(parts, results):
+                with open(part, "rb") as f:
+                    copy_into(f, out)
+                summary.add(result)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        for part in parts:
+            part.unlink(missing_ok=True)
+    summary.workers = len(jobs)
     return summary
 
 
@@ -134,6 +207,8 @@ def _write_in_order(records: Iterable[dict], tmp: Path, fmt: str, zone: ZoneInfo
             if check and last is not None and r["time"] < last:
                 raise _OutOfOrder
             last = r["time"]
+            if summary.first is None:
+                summary.first = (chat, last)
             counts = summary.owners[chat]
             counts[0] += 1
             counts[1] += r["is_me"]
@@ -146,3 +221,5 @@ def _write_in_order(records: Iterable[dict], tmp: Path, fmt: str, zone: ZoneInfo
                 if progress:
                     progress(summary.messages)
         write(batch)
+    if chat is not None:
+        summary.last = (chat, last)

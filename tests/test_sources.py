@@ -250,3 +250,30 @@ def test_a_folder_of_several_exports_reads_them_all(tmp_path, qing):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert "holds no export" in qing("export", empty, "-o", tmp_path / "n.jsonl").output
+
+
+def test_qce_chunks_read_by_workers_equal_one_process(tmp_path):
+    from qing import sources
+
+    folder = tmp_path / "big_chunked_jsonl"
+    (folder / "chunks").mkdir(parents=True)
+    entries = []
+    for i in range(4):
+        name = f"c{i + 1:06d}.jsonl"
+        chunk = [c6(i * 100 + k, 1000 + i * 100 + k, "u_me" if k % 2 else "u_peer", "10001" if k % 2 else "20002",
+                    [{"type": "text", "data": {"text": f"第{i}块第{k}句"}}]) for k in range(30)]
+        (folder / "chunks" / name).write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in chunk))
+        entries.append({"index": i + 1, "fileName": name, "relativePath": f"chunks/{name}", "count": 30})
+    (folder / "manifest.json").write_text(json.dumps({
+        "metadata": {"name": "QQChatExporter"}, "chatInfo": {"name": "w", "type": "private", "selfUin": "10001"},
+        "chunked": {"format": "jsonl", "chunks": entries}}))
+    sources.QCE_PARALLEL_FROM, old = 10, sources.QCE_PARALLEL_FROM
+    try:
+        one = sources.export_other(folder, tmp_path / "one.jsonl", "qce", tz="UTC", workers=1)
+        two = sources.export_other(folder, tmp_path / "two.jsonl", "qce", tz="UTC", workers=2)
+    finally:
+        sources.QCE_PARALLEL_FROM = old
+    assert two.workers == 2 and one.workers == 1
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+    assert (one.messages, one.owners, one.kinds) == (two.messages, two.owners, two.kinds) and one.messages == 120
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big_chunked_jsonl", "one.jsonl", "two.jsonl"]
