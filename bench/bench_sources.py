@@ -42,7 +42,7 @@ def qce_folder(root: Path, messages: int, per_chunk: int = 50_000) -> Path:
                 "system": False}))
         name = f"c{index:06d}.jsonl"
         (folder / "chunks" / name).write_bytes(b"\n".join(lines) + b"\n")
-        entries.append({"index": index, "fileName": name, "relativePath": f"chunks/{name}"})
+        entries.append({"index": index, "fileName": name, "relativePath": f"chunks/{name}", "count": len(lines)})
     (folder / "manifest.json").write_bytes(orjson.dumps({
         "metadata": {"name": "QQChatExporter"},
         "chatInfo": {"name": "小王", "type": "private", "selfUid": "u_me", "peerUid": "u_peer", "peerUin": "20002"},
