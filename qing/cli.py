@@ -160,7 +160,13 @@ def export_cmd(
     force: bool = typer.Option(False, "--force", help="Overwrite the output if it exists."),
 ) -> None:
     """Export messages to messages.jsonl (one message a line) or WeClone CSV."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from qing import sources
     from qing.export import export
@@ -284,9 +290,21 @@ def clean_cmd(
     force: bool = typer.Option(False, "--force", help="Replace the output directory if it exists."),
 ) -> None:
     """Clean messages into chat samples: DIR/train.jsonl, eval.jsonl, report.json."""
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
-    from qing.clean import CleanOptions, clean, pyplot, read_replacements, read_word_list
+    from qing.clean import (
+        CleanOptions,
+        clean,
+        pyplot,
+        read_replacements,
+        read_word_list,
+    )
 
     if plot:
         pyplot()  # missing matplotlib: say so before the work, not after

@@ -9,9 +9,11 @@ holds. `.env.example` lists every key (a test checks it against the CLI).
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import load_dotenv
 
+from qing.errors import QingError
 
 
 def load_env_file(directory: Path | None = None) -> Path | None:
@@ -21,3 +23,11 @@ def load_env_file(directory: Path | None = None) -> Path | None:
         return None
     load_dotenv(path, override=False)
     return path
+
+
+def time_zone(name: str) -> ZoneInfo:
+    """The --tz zone, or a one-sentence error."""
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise QingError(f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai.") from None

@@ -21,15 +21,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 from urllib.parse import quote
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import orjson
 
 from qing import parallel, weclone
+from qing.config import time_zone
 from qing.decrypt import PLAIN_SQLITE, decrypt
 from qing.elements import BadBody, render
 from qing.errors import QingError
-from qing.files import atomic_output, check_output, copy_into, open_private, require_input
+from qing.files import (
+    atomic_output,
+    check_output,
+    copy_into,
+    open_private,
+    require_input,
+)
 
 TABLES = {"c2c_msg_table": "c2c", "group_msg_table": "group"}
 SENT_BY_ME = (1, 2)  # sendType: sent from this device / from another of my devices
@@ -98,7 +105,7 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
     started = time.perf_counter()
     if fmt not in ("jsonl", "csv"):
         raise QingError(f"unknown --format {fmt!r}; use jsonl or csv.")
-    zone = _zone(tz)
+    zone = time_zone(tz)
     require_input(db, "database")
     if profile:
         require_input(profile, "profile database")
@@ -211,13 +218,6 @@ def _run_parallel(pool: ProcessPoolExecutor, shared, jobs: list[_Job], work: Pat
     for t in tallies:
         tally.add(t)
     return tally
-
-
-def _zone(tz: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise QingError(f"unknown time zone {tz!r}; use an IANA name such as Asia/Shanghai.") from None
 
 
 def _plain(path: Path, key: str | None, hmac: str, target: Path) -> Path:

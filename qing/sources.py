@@ -17,6 +17,7 @@ from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 from qing import parallel, qce, telegram, weclone
+from qing.config import time_zone
 from qing.decrypt import HEADER_SIZE, PAGE_SIZE, PLAIN_SQLITE, QQ_SIGNATURE
 from qing.errors import QingError
 from qing.files import atomic_output, check_output, copy_into
@@ -77,10 +78,8 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
     A big QCE chunked folder is read by `workers` processes (default: one per core, at most 4), each taking
     a run of chunks; the parts are joined in order, or everything is sorted when they are not in order.
     """
-    from qing.export import _zone
-
     started = time.perf_counter()
-    zone = _zone(tz)
+    zone = time_zone(tz)
     check_output(output, force)
     if source == "folder":
         parts = folder_exports(path)

@@ -4,7 +4,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import KEY, build_msg_db
 
 ALL_HMACS = ["HMAC_SHA1", "HMAC_SHA256", "HMAC_SHA512"]

@@ -5,8 +5,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from conftest import GROUP, KEY, LI, LONG_TEXT, OWNER, WANG
+
 from qing import ntbuild as nb
 from qing.elements import render
 

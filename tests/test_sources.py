@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import KEY
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
