@@ -356,10 +356,77 @@ def _print_clean_summary(result) -> None:
         console.print("[yellow]warning[/yellow]: no training sample was made; see the dropped counts above.")
 
 
+# --- clean-llm -------------------------------------------------------------------
+
+@command("clean-llm")
+def clean_llm_cmd(
+    dataset: Optional[Path] = typer.Argument(None, help="Dataset directory from `qing clean`."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output directory (default: <DATASET>-llm)."),
+    base_url: str = typer.Option("http://127.0.0.1:1234/v1", "--base-url", envvar="QING_LLM_BASE_URL",
+                                 help="OpenAI-compatible endpoint: LM Studio :1234/v1, Ollama :11434/v1, "
+                                      "vLLM :8000/v1."),
+    model: str = typer.Option("", "--model", envvar="QING_LLM_MODEL", help="Model name as the server lists it."),
+    api_key: str = typer.Option("not-needed", "--api-key", envvar="QING_LLM_API_KEY", show_default=False,
+                                help="API key (local servers ignore it). Safer in QING_LLM_API_KEY or .env."),
+    concurrency: int = typer.Option(4, "--concurrency", envvar="QING_LLM_CONCURRENCY", help="Requests in flight."),
+    batch: int = typer.Option(8, "--batch", envvar="QING_LLM_BATCH", help="Samples per request."),
+    min_score: int = typer.Option(3, "--min-score", envvar="QING_LLM_MIN_SCORE",
+                                  help="Keep samples scoring at least this (1-5)."),
+    remove_noise: bool = typer.Option(False, "--remove-noise", envvar="QING_LLM_REMOVE_NOISE",
+                                      help="Also remove the turn pairs the model flags as noise."),
+    timeout: float = typer.Option(120.0, "--timeout", envvar="QING_LLM_TIMEOUT", help="Seconds per answer."),
+    retries: int = typer.Option(5, "--retries", envvar="QING_LLM_RETRIES",
+                                help="Retries of a request on 429 / 5xx / timeouts."),
+    check_only: bool = typer.Option(False, "--check", help="Only test the connection and list the models."),
+    force: bool = typer.Option(False, "--force", help="Write a finished output directory again."),
+) -> None:
+    """Score samples with an OpenAI-compatible server (LM Studio, Ollama, vLLM) and keep the good ones."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from qing.llm_clean import LlmOptions, check, clean_llm
+
+    for name in ("openai", "httpx", "httpcore"):  # request logs stay out of our output, --verbose included
+        logging.getLogger(name).setLevel(logging.WARNING)
+    opts = LlmOptions(base_url=base_url, model=model, api_key=api_key, concurrency=concurrency, batch=batch,
+                      min_score=min_score, remove_noise=remove_noise, timeout=timeout, retries=retries)
+    if check_only:
+        models = check(opts)
+        console.print(f"{escape(base_url)} is reachable; models: {escape(', '.join(models)) or 'none'}")
+        return
+    if dataset is None:
+        raise QingError("give the dataset directory that `qing clean` wrote, e.g. qing clean-llm dataset.")
+    output = output or dataset.with_name(dataset.name + "-llm")
+    columns = (TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+               TextColumn("{task.fields[failed]}"), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("score", total=None, rate="", failed="")
+
+        def progress(done: int, total: int, failed: int) -> None:
+            elapsed = bar.tasks[0].elapsed or 0
+            bar.update(task, completed=done, total=total, rate=f"{done / elapsed:.1f}/s" if elapsed else "",
+                       failed=f"{failed} failed" if failed else "")
+
+        result = clean_llm(dataset, output, opts, force, progress)
+    r = result.report
+    histogram = "  ".join(f"{k}: {n}" for k, n in r["scores"].items())
+    console.print(f"scores  {histogram}")
+    console.print(f"kept train {r['kept']['train']:,}, eval {r['kept']['eval']:,}; dropped "
+                  + ", ".join(f"{why} {n}" for why, n in r["dropped"].items() if n) + f" -> {result.output}")
+    q = r["requests"]
+    console.print(f"{q['sent']} requests ({q['retries']} retries, {q['splits']} splits), {q['prompt_tokens']:,} "
+                  f"prompt tokens, {r['input']['reused_from_cache']} from the cache, in {result.seconds:.1f} s")
+
+
 # --- steps that later issues build -------------------------------------------
 
 _PENDING = {
-    "clean-llm": "Score and filter samples with an OpenAI-compatible server.",
     "finetune": "LoRA / QLoRA fine-tuning on the chat samples.",
     "infer": "Chat with the fine-tuned model.",
     "gguf": "Convert the model to GGUF for llama.cpp / Ollama / LM Studio.",
