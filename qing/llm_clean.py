@@ -93,6 +93,7 @@ class Outcome:
     splits: int = 0
     prompt_tokens: int = 0
     plain_prompting: bool = False
+    seconds: float = 0.0
     errors: Counter = field(default_factory=Counter)
 
 
@@ -357,7 +358,9 @@ def clean_llm(dataset: Path, output: Path, opts: LlmOptions, force: bool = False
     done_before = len(samples) - len(todo)
     tick = lambda: report_progress(done_before + outcome.done, len(samples), outcome.failed)  # noqa: E731
     tick()
+    scoring = time.perf_counter()
     results = asyncio.run(_score_all(todo, opts, cache_path, outcome, tick))
+    outcome.seconds = time.perf_counter() - scoring
     cached.update(results)
     if outcome.failed:
         errors = ", ".join(f"{why} {n}" for why, n in outcome.errors.most_common(3))
@@ -419,7 +422,8 @@ def _write(output: Path, samples: list[Sample], results: dict, opts: LlmOptions,
         "dropped": {"below min score": sum(n for k, n in histogram.items() if k < opts.min_score),
                     "too long to score": too_long, "all turns noise": emptied},
         "requests": {"sent": outcome.requests, "retries": outcome.retries, "splits": outcome.splits,
-                     "prompt_tokens": outcome.prompt_tokens, "plain_prompting": outcome.plain_prompting},
+                     "prompt_tokens": outcome.prompt_tokens, "plain_prompting": outcome.plain_prompting,
+                     "scoring_seconds": round(outcome.seconds, 3)},
         "model": opts.model, "prompt_version": PROMPT_VERSION,
         "options": {"batch": opts.batch, "concurrency": opts.concurrency, "min_score": opts.min_score,
                     "remove_noise": opts.remove_noise, "base_url": opts.base_url},

@@ -28,6 +28,8 @@ class Script:
 
 class Handler(BaseHTTPRequestHandler):
     script: Script
+    protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+    disable_nagle_algorithm = True  # headers and body go out at once, no delayed-ACK stall
 
     def log_message(self, *args):
         pass
@@ -96,8 +98,9 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
                          "choices": [{"index": 0, "finish_reason": "stop",
                                       "message": {"role": "assistant", "content": text}}],
-                         "usage": {"prompt_tokens": len(body["messages"][-1]["content"]), "completion_tokens": 10,
-                                   "total_tokens": 10}})
+                         # characters of the whole prompt stand in for its tokens
+                         "usage": {"prompt_tokens": sum(len(m["content"]) for m in body["messages"]),
+                                   "completion_tokens": 10, "total_tokens": 10}})
 
 
 def start(script: Script):
