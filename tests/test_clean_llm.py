@@ -181,3 +181,20 @@ def test_resumes_after_kill_9_without_losing_or_rescoring(dataset, server, tmp_p
     keys = [json.loads(line)["key"] for line in cache.read_text().splitlines()]
     assert len(keys) == len(set(keys)) == 24  # nothing lost, nothing scored twice
     assert f"{done_before} from the cache" in finished.stderr
+
+
+def test_a_slow_answer_times_out_and_is_retried(dataset, server, qing):
+    script, url = server
+    script.failures = ["slow"]  # the first answer takes 3 s
+    result = run(qing, dataset, url, "--concurrency", "1", "--timeout", "1")
+    assert result.exit_code == 0, result.output
+    assert json.loads((dataset.parent / "dataset-llm" / "report.json").read_text())["requests"]["retries"] >= 1
+
+
+def test_api_key_stays_out_of_verbose_logs(dataset, server, qing):
+    script, url = server
+    script.key = "sk-verbose-secret"
+    result = qing("--verbose", "clean-llm", dataset, "--base-url", url, "--model", "tiny-judge",
+                  "--api-key", "sk-verbose-secret")
+    assert result.exit_code == 0, result.output
+    assert "sk-verbose-secret" not in result.output
