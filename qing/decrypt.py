@@ -18,9 +18,10 @@ from pathlib import Path
 
 from qing.errors import QingError
 from qing.files import atomic_output, check_output, copy_into, require_input
-from qing.ntbuild import HEADER_SIZE, PAGE_SIZE, apply_cipher
 from qing.protowire import WireError, iter_fields
 
+HEADER_SIZE = 1024  # QQ NT's plaintext header before the SQLCipher file
+PAGE_SIZE = 4096
 HMACS = {"sha1": "HMAC_SHA1", "sha512": "HMAC_SHA512", "sha256": "HMAC_SHA256"}  # dict order = try order
 QQ_SIGNATURE = b"QQ_NT DB"
 PLAIN_SQLITE = b"SQLite format 3\x00"
@@ -48,6 +49,16 @@ class DecryptResult:
     tables: dict[str, int] = field(default_factory=dict)
     bytes_in: int = 0
     seconds: float = 0.0
+
+
+def apply_cipher(conn, key: str, hmac: str) -> None:
+    """QQ NT's SQLCipher settings (qq-nt-format.md section 1)."""
+    conn.execute("PRAGMA cipher_log_level = NONE")  # wrong-HMAC attempts would print to stderr
+    conn.execute("PRAGMA key = '{}'".format(key.replace("'", "''")))
+    conn.execute("PRAGMA cipher_page_size = 4096")
+    conn.execute("PRAGMA kdf_iter = 4000")
+    conn.execute(f"PRAGMA cipher_hmac_algorithm = {hmac}")
+    conn.execute("PRAGMA cipher_kdf_algorithm = PBKDF2_HMAC_SHA512")
 
 
 def inspect(path: Path) -> NtFile:

@@ -12,10 +12,9 @@ import shutil
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
+from qing.decrypt import HEADER_SIZE, PAGE_SIZE, apply_cipher  # noqa: F401  (the format's settings)
 from qing.protowire import field, message
 
-HEADER_SIZE = 1024
-PAGE_SIZE = 4096
 MESSAGE_COLUMNS = {  # column -> SQL type, as the client creates them
     40001: "INTEGER PRIMARY KEY", 40002: "INTEGER", 40003: "INTEGER", 40010: "INTEGER",
     40011: "INTEGER", 40012: "INTEGER", 40013: "INTEGER", 40020: "TEXT", 40021: "TEXT",
@@ -32,16 +31,6 @@ def qq_header(hmac: str | None = "HMAC_SHA1", rand: str = "6tPaJ9GP", created: i
     info = message((2, rand), (3, "1.0.0.1"), (4, hmac) if hmac else None, (5, created))
     head = b"SQLite header 3\x00".ljust(0x20, b"\x00") + b"QQ_NT DB" + len(info).to_bytes(4, "little") + info
     return head.ljust(HEADER_SIZE, b"\x00")
-
-
-def apply_cipher(conn, key: str, hmac: str) -> None:
-    """QQ NT's SQLCipher settings (qq-nt-format.md section 1)."""
-    conn.execute("PRAGMA cipher_log_level = NONE")  # wrong-HMAC attempts would print to stderr
-    conn.execute("PRAGMA key = '{}'".format(key.replace("'", "''")))
-    conn.execute("PRAGMA cipher_page_size = 4096")
-    conn.execute("PRAGMA kdf_iter = 4000")
-    conn.execute(f"PRAGMA cipher_hmac_algorithm = {hmac}")
-    conn.execute("PRAGMA cipher_kdf_algorithm = PBKDF2_HMAC_SHA512")
 
 
 def write_encrypted(path: Path, key: str, fill: Callable, *, hmac: str = "HMAC_SHA1",
