@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
-from qing.decrypt import HEADER_SIZE, PAGE_SIZE, apply_cipher  # noqa: F401  (the format's settings)
+from qing.decrypt import HEADER_SIZE, apply_cipher
 from qing.protowire import field, message
 
 MESSAGE_COLUMNS = {  # column -> SQL type, as the client creates them
