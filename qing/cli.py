@@ -417,8 +417,8 @@ def clean_llm_cmd(
     r = result.report
     histogram = "  ".join(f"{k}: {n}" for k, n in r["scores"].items())
     console.print(f"scores  {histogram}")
-    console.print(f"kept train {r['kept']['train']:,}, eval {r['kept']['eval']:,}; dropped "
-                  + ", ".join(f"{why} {n}" for why, n in r["dropped"].items() if n) + f" -> {result.output}")
+    dropped = ", ".join(f"{why} {n}" for why, n in r["dropped"].items() if n) or "none"
+    console.print(f"kept train {r['kept']['train']:,}, eval {r['kept']['eval']:,}; dropped {dropped} -> {result.output}")
     q = r["requests"]
     console.print(f"{q['sent']} requests ({q['retries']} retries, {q['splits']} splits), {q['prompt_tokens']:,} "
                   f"prompt tokens, {r['input']['reused_from_cache']} from the cache, in {result.seconds:.1f} s")
