@@ -418,7 +418,8 @@ def clean_llm_cmd(
     histogram = "  ".join(f"{k}: {n}" for k, n in r["scores"].items())
     console.print(f"scores  {histogram}")
     dropped = ", ".join(f"{why} {n}" for why, n in r["dropped"].items() if n) or "none"
-    console.print(f"kept train {r['kept']['train']:,}, eval {r['kept']['eval']:,}; dropped {dropped} -> {result.output}")
+    kept = f"kept train {r['kept']['train']:,}, eval {r['kept']['eval']:,}"
+    console.print(f"{kept}; dropped {dropped} -> {result.output}")
     q = r["requests"]
     console.print(f"{q['sent']} requests ({q['retries']} retries, {q['splits']} splits), {q['prompt_tokens']:,} "
                   f"prompt tokens, {r['input']['reused_from_cache']} from the cache, in {result.seconds:.1f} s")
