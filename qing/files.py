@@ -81,7 +81,7 @@ def copy_into(src: BinaryIO, dst: BinaryIO) -> None:
             if sent == 0:
                 break
             remaining -= sent
-    except OSError:  # e.g. across file systems on old kernels: plain reads and writes
+    except (AttributeError, OSError):  # not Linux (macOS, Windows), or an old kernel: plain reads and writes
         src.seek(os.fstat(src.fileno()).st_size - remaining)
         while chunk := src.read(1 << 20):
             dst.write(chunk)

@@ -61,3 +61,18 @@ def test_verbose_from_dotenv(tmp_path, monkeypatch, qing):
 def test_help_texts_keep_their_brackets(qing):
     # typer reads [..] in help as markup: defaults must be written so they survive
     assert "(default: ./<input stem>.plain.db)" in qing("decrypt", "--help", env={"COLUMNS": "200"}).output
+
+
+def test_copy_into_without_copy_file_range(tmp_path, monkeypatch):
+    """macOS and Windows have no os.copy_file_range: the plain copy must give the same bytes."""
+    import os
+
+    from qing.files import copy_into
+
+    monkeypatch.delattr(os, "copy_file_range", raising=False)
+    (tmp_path / "a").write_bytes(b"head" + bytes(range(256)) * 5000)
+    with open(tmp_path / "a", "rb") as src, open(tmp_path / "b", "wb") as dst:
+        src.seek(4)
+        dst.write(b"x")
+        copy_into(src, dst)
+    assert (tmp_path / "b").read_bytes() == b"x" + bytes(range(256)) * 5000
