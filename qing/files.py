@@ -28,6 +28,19 @@ def require_input(path: Path, what: str = "input file") -> Path:
     return path
 
 
+def load_json_object(path: Path, what: str) -> dict:
+    """A whole JSON file that must be an object; one sentence when it is cut short or something else."""
+    import orjson
+
+    try:
+        data = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as e:
+        raise QingError(f"{path} is not complete JSON ({e}); the export may be truncated.") from None
+    if not isinstance(data, dict):
+        raise QingError(f"{path} is not a {what} (not a JSON object).")
+    return data
+
+
 def check_output(path: Path, force: bool) -> None:
     """Refuse to overwrite an existing output unless `force`."""
     if path.exists() and not force:

@@ -17,6 +17,7 @@ from typing import Iterator
 import orjson
 
 from qing.errors import QingError
+from qing.files import load_json_object
 
 SYSTEM_NAMES = {"系统消息"}
 _V5_PLACEHOLDERS = [  # (pattern in content.text, our rendering)
@@ -83,13 +84,7 @@ class Chat:
 
 
 def _load_json(path: Path) -> dict:
-    try:
-        data = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as e:
-        raise QingError(f"{path} is not complete JSON ({e}); the export may be truncated.") from None
-    if not isinstance(data, dict):
-        raise QingError(f"{path} is not a QQ Chat Exporter export (not a JSON object).")
-    return data
+    return load_json_object(path, "QQ Chat Exporter export")
 
 
 def _str(value) -> str | None:

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-import orjson
-
 from qing.errors import QingError
+from qing.files import load_json_object
 
 GROUP_TYPES = {"private_group", "private_supergroup", "public_supergroup", "private_channel", "public_channel"}
 MEDIA = {"sticker": ("sticker", "[动画表情]"), "animation": ("sticker", "[动画表情]"),
@@ -32,12 +31,7 @@ def looks_like(text: str) -> bool:
 
 def read(path: Path, me: str | None, zone: ZoneInfo) -> Iterator[dict]:
     """Contract-1 records of every chat in the export."""
-    try:
-        data = orjson.loads(path.read_bytes())
-    except orjson.JSONDecodeError as e:
-        raise QingError(f"{path} is not complete JSON ({e}); the export may be truncated.") from None
-    if not isinstance(data, dict):
-        raise QingError(f"{path} is not a Telegram Desktop export (not a JSON object).")
+    data = load_json_object(path, "Telegram Desktop export")
     account = (data.get("personal_information") or {}).get("user_id")
     if "chats" in data:
         chats = list((data.get("chats") or {}).get("list") or []) + list((data.get("left_chats") or {}).get("list")
