@@ -71,27 +71,17 @@ def read(path: Path, zone: ZoneInfo) -> Iterator[dict]:
         if missing:
             raise QingError(f"{path} lacks the WeClone CSV column(s) {', '.join(sorted(missing))}; "
                             f"the header must be {','.join(HEADER)} (room_name may be absent).")
-        column = {name: header.index(name) for name in HEADER if name in header}
+        width = len(header)  # a column the file lacks reads from one empty cell past the end
+        column = {name: header.index(name) if name in header else width for name in HEADER}
         chats = _Chats(f"wechat:{path.stem}")
         try:
             for row in reader:
                 if row:
-                    yield _record(_Row(row, column), chats, parse_time, reader.line_num, path)
+                    if len(row) <= width:
+                        row += [""] * (width + 1 - len(row))
+                    yield _record(row, column, chats, parse_time, reader.line_num, path)
         except csv.Error as e:
             raise QingError(f"{path} line {reader.line_num} is not valid CSV ({e}).") from None
-
-
-class _Row:
-    """One CSV row read by column name; a short row reads as empty in the missing columns."""
-
-    __slots__ = ("values", "column")
-
-    def __init__(self, values: list[str], column: dict[str, int]):
-        self.values, self.column = values, column
-
-    def get(self, name: str) -> str:
-        i = self.column.get(name)
-        return self.values[i] if i is not None and i < len(self.values) else ""
 
 
 class _Chats(dict):
@@ -108,20 +98,20 @@ class _Chats(dict):
         return value
 
 
-def _record(row: _Row, chats: _Chats, parse_time, line: int, path: Path) -> dict:
-    chat, peer = chats[row.get("room_name")]
-    type_name, msg = row.get("type_name").strip(), row.get("msg")
+def _record(row: list[str], column: dict[str, int], chats: _Chats, parse_time, line: int, path: Path) -> dict:
+    chat, peer = chats[row[column["room_name"]]]
+    type_name, msg = row[column["type_name"]].strip(), row[column["msg"]]
     kind = TYPE_TO_KIND.get(type_name, "recall" if type_name.startswith("消息撤回") else "unknown")
     if kind == "system" and "<revokemsg>" in msg:
         kind = "recall"
-    talker = row.get("talker").strip() or None
-    is_me = row.get("is_sender").strip() == "1"
-    when = parse_time(row.get("CreateTime").strip())
+    talker = row[column["talker"]].strip() or None
+    is_me = row[column["is_sender"]].strip() == "1"
+    when = parse_time(row[column["CreateTime"]].strip())
     if when is None:
-        raise QingError(f"{path} line {line}: CreateTime {row.get('CreateTime')!r} is not a date and time; "
+        raise QingError(f"{path} line {line}: CreateTime {row[column['CreateTime']]!r} is not a date and time; "
                         f"expected e.g. 2024-10-04 11:42:05.")
-    return {"id": _number_or_text(row.get("MsgSvrID") or row.get("id") or str(line)), "chat": chat, "peer": peer,
-            "sender": talker,
+    return {"id": _number_or_text(row[column["MsgSvrID"]] or row[column["id"]] or str(line)), "chat": chat,
+            "peer": peer, "sender": talker,
             "sender_name": None if is_me else talker,  # the owner's talker is "我", a wxid or a name: not reliable
             "is_me": is_me, "time": when, "kind": kind, "text": _text(kind, type_name, msg), "reply_to": None}
 
