@@ -8,6 +8,7 @@ are QingError: shown as one sentence, exit code non-zero, no traceback
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import getpass
 import logging
@@ -89,6 +90,26 @@ def command(name: str, **settings):
     return register
 
 
+@contextlib.contextmanager
+def _progress(label: str, unit: str, scale: float = 1.0):
+    """A progress bar for long work: done/total, rate, elapsed, remaining; yields update(done, total, note="")."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    columns = (TextColumn(label), BarColumn(), TextColumn("{task.fields[count]}"), TextColumn("{task.fields[rate]}"),
+               TextColumn("{task.fields[note]}"), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task(label, total=None, count="", rate="", note="")
+
+        def update(done: int, total: int, note: str = "") -> None:
+            elapsed = bar.tasks[0].elapsed or 0
+            speed = done / scale / elapsed if elapsed else 0
+            rate = f"{speed:,.{0 if speed >= 10 else 1}f} {unit}/s" if elapsed else ""
+            bar.update(task, completed=done, total=total, count=f"{done / scale:,.0f}/{total / scale:,.0f} {unit}",
+                       rate=rate, note=note)
+
+        yield update
+
+
 def _read_key(key: Optional[str], db: Path, uid: Optional[str] = None) -> str:
     """The key from the flag / QING_KEY / .env, else derived from an Android uid, else a no-echo prompt."""
     if key:
@@ -160,14 +181,6 @@ def export_cmd(
     force: bool = typer.Option(False, "--force", help="Overwrite the output if it exists."),
 ) -> None:
     """Export messages to messages.jsonl (one message a line) or WeClone CSV."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     from qing import sources
     from qing.export import export
 
@@ -187,16 +200,10 @@ def export_cmd(
     encrypted = [p for p in (db, profile) if p and not _is_plain(p)]
     if encrypted:
         key = _read_key(key, encrypted[0], uid)
-    with Progress(TextColumn("exporting"), BarColumn(), MofNCompleteColumn(),
-                  TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task("export", total=None, rate="")
-
-        def progress(done: int, total: int) -> None:
-            elapsed = bar.tasks[0].elapsed or 0
-            bar.update(task, completed=done, total=total, rate=f"{done / elapsed:,.0f} msg/s" if elapsed else "")
+    with _progress("exporting", "msg") as progress:
 
         def on_owner(uin: int, source: str) -> None:
-            bar.console.print(f"owner: [bold]{uin}[/bold] ({source})")
+            console.print(f"owner: [bold]{uin}[/bold] ({source})")
 
         s = export(db, output, key=key, hmac=hmac.lower(), profile=profile, me=me, groups=groups, fmt=fmt.lower(),
                    tz=tz, force=force, workers=workers or None, progress=progress, on_owner=on_owner)
@@ -290,14 +297,6 @@ def clean_cmd(
     force: bool = typer.Option(False, "--force", help="Replace the output directory if it exists."),
 ) -> None:
     """Clean messages into chat samples: DIR/train.jsonl, eval.jsonl, report.json."""
-    from rich.progress import (
-        BarColumn,
-        DownloadColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     from qing.clean import (
         CleanOptions,
         clean,
@@ -314,10 +313,8 @@ def clean_cmd(
         replacements=read_replacements(replace) if replace else {}, max_repeat=max_repeat,
         system_prompt=None if no_system else system_prompt, owner_opener=owner_opener, eval_ratio=eval_ratio,
         seed=seed, groups=groups, skip_bad_lines=skip_bad_lines)
-    with Progress(TextColumn("reading"), BarColumn(), DownloadColumn(), TimeElapsedColumn(), console=console) as bar:
-        task = bar.add_task("read", total=None)
-        result = clean(messages, output, opts, force, workers=workers or None,
-                       progress=lambda done, total: bar.update(task, completed=done, total=total))
+    with _progress("reading", "MB", scale=1e6) as progress:
+        result = clean(messages, output, opts, force, workers=workers or None, progress=progress)
     if plot:
         from qing.clean import plot_lengths
 
@@ -381,15 +378,6 @@ def clean_llm_cmd(
     force: bool = typer.Option(False, "--force", help="Write a finished output directory again."),
 ) -> None:
     """Score samples with an OpenAI-compatible server (LM Studio, Ollama, vLLM) and keep the good ones."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     from qing.llm_clean import LlmOptions, check, clean_llm
 
     for name in ("openai", "httpx", "httpcore"):  # request logs stay out of our output, --verbose included
@@ -403,17 +391,9 @@ def clean_llm_cmd(
     if dataset is None:
         raise QingError("give the dataset directory that `qing clean` wrote, e.g. qing clean-llm dataset.")
     output = output or dataset.with_name(dataset.name + "-llm")
-    columns = (TextColumn("scoring"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
-               TextColumn("{task.fields[failed]}"), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console) as bar:
-        task = bar.add_task("score", total=None, rate="", failed="")
-
-        def progress(done: int, total: int, failed: int) -> None:
-            elapsed = bar.tasks[0].elapsed or 0
-            bar.update(task, completed=done, total=total, rate=f"{done / elapsed:.1f}/s" if elapsed else "",
-                       failed=f"{failed} failed" if failed else "")
-
-        result = clean_llm(dataset, output, opts, force, progress)
+    with _progress("scoring", "samples") as update:
+        result = clean_llm(dataset, output, opts, force,
+                           lambda done, total, failed: update(done, total, f"{failed} failed" if failed else ""))
     r = result.report
     histogram = "  ".join(f"{k}: {n}" for k, n in r["scores"].items())
     console.print(f"scores  {histogram}")
