@@ -182,6 +182,7 @@ def export_cmd(
 ) -> None:
     """Export messages to messages.jsonl (one message a line) or WeClone CSV."""
     from qing import sources
+    from qing.decrypt import is_plain_sqlite
     from qing.export import export
 
     source = source.lower()
@@ -197,7 +198,7 @@ def export_cmd(
     if source != "qq-nt":
         _export_other(sources, db, output, source, tz, me, fmt.lower(), force, workers)
         return
-    encrypted = [p for p in (db, profile) if p and not _is_plain(p)]
+    encrypted = [p for p in (db, profile) if p and p.is_file() and not is_plain_sqlite(p)]
     if encrypted:
         key = _read_key(key, encrypted[0], uid)
     with _progress("exporting", "msg") as progress:
@@ -223,9 +224,6 @@ def export_cmd(
 
 def _export_other(sources, path: Path, output: Path, source: str, tz: str, me: Optional[int], fmt: str,
                   force: bool, workers: int) -> None:
-    if fmt not in ("jsonl", "csv"):
-        raise QingError(f"unknown --format {fmt!r}; use jsonl or csv.")
-
     def on_chat(chat: str, count: int, mine: int) -> None:
         note = f"{mine:,} yours" if mine else "[yellow]none yours[/yellow]: is this your export?"
         console.print(f"chat {escape(chat)}: {count:,} messages, {note}")
@@ -239,16 +237,6 @@ def _export_other(sources, path: Path, output: Path, source: str, tz: str, me: O
                   f"{s.seconds:.1f} s ({s.messages / max(s.seconds, 1e-9):,.0f} messages/s, {s.workers} "
                   f"process{'es' if s.workers > 1 else ''})")
     console.print(f"by kind: {kinds}")
-
-
-def _is_plain(db: Path) -> bool:
-    from qing.decrypt import PLAIN_SQLITE
-
-    try:
-        with open(db, "rb") as f:
-            return f.read(16) == PLAIN_SQLITE
-    except OSError:
-        return True  # let export report the missing file
 
 
 # --- clean ---------------------------------------------------------------------

@@ -61,6 +61,12 @@ def apply_cipher(conn, key: str, hmac: str) -> None:
     conn.execute("PRAGMA cipher_kdf_algorithm = PBKDF2_HMAC_SHA512")
 
 
+def is_plain_sqlite(path: Path) -> bool:
+    """Whether the file starts as a plain (unencrypted) SQLite database does."""
+    with open(path, "rb") as f:
+        return f.read(16) == PLAIN_SQLITE
+
+
 def inspect(path: Path) -> NtFile:
     """Classify the input file, raising a one-sentence error for what cannot be decrypted."""
     require_input(path, "database")

@@ -9,7 +9,6 @@ be decoded is counted by cause, never fatal and never silently dropped.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
 import sqlite3
@@ -22,18 +21,15 @@ from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-import orjson
-
-from qing import parallel, weclone
+from qing import parallel, records
 from qing.config import time_zone
-from qing.decrypt import PLAIN_SQLITE, decrypt
+from qing.decrypt import decrypt, is_plain_sqlite
 from qing.elements import BadBody, render
 from qing.errors import QingError
 from qing.files import (
     atomic_output,
     check_output,
     copy_into,
-    open_private,
     require_input,
 )
 
@@ -102,8 +98,7 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
     joined in order; the result is the same as with one process.
     """
     started = time.perf_counter()
-    if fmt not in ("jsonl", "csv"):
-        raise QingError(f"unknown --format {fmt!r}; use jsonl or csv.")
+    records.check_format(fmt)
     zone = time_zone(tz)
     require_input(db, "database")
     if profile:
@@ -185,7 +180,7 @@ def _slices(conn: sqlite3.Connection, table: str, count: int) -> list[tuple[str,
 
 def _run_inline(conn, jobs: list[_Job], tmp: Path, fmt: str, zone: ZoneInfo, total: int, report) -> Tally:
     tally = Tally()
-    with _writer(tmp, fmt, zone) as write:
+    with records.writer(tmp, fmt, zone) as write:
         for job in jobs:
             _write_slice(conn, job, write, tally, lambda rows: report(rows, total))
     return tally
@@ -195,7 +190,7 @@ def _worker(job: _Job, out: str) -> Tally:
     tally = Tally()
     conn = _connect(Path(job.db))
     try:
-        with _writer(Path(out), "jsonl", None) as write:
+        with records.writer(Path(out), "jsonl", None) as write:
             _write_slice(conn, job, write, tally, lambda rows: parallel.report(job.index, rows))
     finally:
         conn.close()
@@ -221,9 +216,8 @@ def _run_parallel(pool: ProcessPoolExecutor, shared, jobs: list[_Job], work: Pat
 
 def _plain(path: Path, key: str | None, hmac: str, target: Path) -> Path:
     """The path of a plain SQLite copy of `path`: itself when plain, else decrypted with `key`."""
-    with open(path, "rb") as f:
-        if f.read(16) == PLAIN_SQLITE:
-            return path
+    if is_plain_sqlite(path):
+        return path
     if not key:
         raise QingError(f"{path} is encrypted; pass --key (or set QING_KEY) to read it, "
                         f"or run `qing decrypt` on it first.")
@@ -323,7 +317,7 @@ def _write_slice(conn: sqlite3.Connection, job: _Job, write, tally: Tally, repor
     seqs: dict[int, int] = {}  # msgSeq -> msgId in this chat, the latest REPLY_MEMORY of them
     mine = 0
     while batch := rows.fetchmany(BATCH):
-        records = []
+        rows_out = []
         for msg_id, seq, peer, peer_uid, is_me, sender, when, stored_name, blob in batch:
             try:
                 kind, text, reply_to, reply_seq = render(blob, problems)
@@ -350,22 +344,10 @@ def _write_slice(conn: sqlite3.Connection, job: _Job, write, tally: Tally, repor
                         del seqs[old]
             mine += is_me
             kinds[kind] += 1
-            records.append({"id": msg_id, "chat": chat, "peer": peer, "sender": sender,
+            rows_out.append({"id": msg_id, "chat": chat, "peer": peer, "sender": sender,
                             "sender_name": names.get(sender) or stored_name, "is_me": is_me, "time": when,
                             "kind": kind, "text": text, "reply_to": reply_to})
-        write(records)
+        write(rows_out)
         tally.rows += len(batch)
         report(tally.rows)
     tally.owner_messages += mine
-
-
-@contextlib.contextmanager
-def _writer(path: Path, fmt: str, zone: ZoneInfo | None):
-    """A function writing a list of records to `path` in `fmt`."""
-    if fmt == "csv":
-        with open_private(path, "w", encoding="utf-8", newline="") as out:
-            yield weclone.Writer(out, zone).write
-        return
-    with open_private(path, "wb") as out:
-        dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
-        yield lambda records: out.write(b"".join([dumps(r, option=newline) for r in records]))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from qing import parallel, qce, telegram, weclone
+from qing import parallel, qce, records, telegram, weclone
 from qing.config import time_zone
 from qing.decrypt import HEADER_SIZE, PAGE_SIZE, PLAIN_SQLITE, QQ_SIGNATURE
 from qing.errors import QingError
@@ -79,6 +79,7 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
     a run of chunks; the parts are joined in order, or everything is sorted when they are not in order.
     """
     started = time.perf_counter()
+    records.check_format(fmt)
     zone = time_zone(tz)
     check_output(output, force)
     if source == "folder":
@@ -96,9 +97,9 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
                 _write_in_order(read(), tmp, fmt, zone, summary, True, progress)
         except _OutOfOrder:
             summary, ranks = OtherSummary(output, source), {}
-            records = sorted(enumerate(read()), key=lambda ir: (ranks.setdefault(ir[1]["chat"], len(ranks)),
+            ordered = sorted(enumerate(read()), key=lambda ir: (ranks.setdefault(ir[1]["chat"], len(ranks)),
                                                                 ir[1]["time"], ir[0]))
-            _write_in_order((r for _, r in records), tmp, fmt, zone, summary, False, progress)
+            _write_in_order((r for _, r in ordered), tmp, fmt, zone, summary, False, progress)
         if not summary.messages:
             raise QingError(f"{path} holds no messages.")
     for chat, (count, mine) in summary.owners.items():
@@ -130,8 +131,8 @@ def _qce_jobs(path: Path, workers: int | None) -> list[tuple[int, int, int]]:
 
 def _qce_part(path: Path, me: str | None, job: tuple[int, int, int], out: str, slot: int) -> OtherSummary:
     summary = OtherSummary(Path(out), "qce")
-    records = qce.read(path, me, chunks=job[:2], first_index=job[2])
-    _write_in_order(records, Path(out), "jsonl", None, summary, True, lambda n: parallel.report(slot, n))
+    items = qce.read(path, me, chunks=job[:2], first_index=job[2])
+    _write_in_order(items, Path(out), "jsonl", None, summary, True, lambda n: parallel.report(slot, n))
     return summary
 
 
@@ -189,14 +190,12 @@ class _OutOfOrder(Exception):
     pass
 
 
-def _write_in_order(records: Iterable[dict], tmp: Path, fmt: str, zone: ZoneInfo, summary: OtherSummary,
+def _write_in_order(items: Iterable[dict], tmp: Path, fmt: str, zone: ZoneInfo, summary: OtherSummary,
                     check: bool, progress: Callable[[int], None] | None) -> None:
     """Write records, counting; with `check`, raise _OutOfOrder unless chats are contiguous and times rise."""
-    from qing.export import _writer
-
     done, chat, last, batch = set(), None, None, []
-    with _writer(tmp, fmt, zone) as write:
-        for r in records:
+    with records.writer(tmp, fmt, zone) as write:
+        for r in items:
             if r["chat"] != chat:
                 if check and r["chat"] in done:
                     raise _OutOfOrder
