@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Callable, Iterable, NamedTuple
 
 import orjson
 
@@ -554,16 +554,16 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
         raise QingError(f"output directory {output} already exists; pass --force to replace it or -o for another.")
     if output.exists() and not output.is_dir():
         raise QingError(f"output {output} is a file; give a directory with -o.")
-    TokenCounter(opts.tokenizer)  # a bad --tokenizer fails here, before any work
+    count = TokenCounter(opts.tokenizer)  # a bad --tokenizer fails here, before any work
     size = messages.stat().st_size
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if size >= PARALLEL_FROM_BYTES else 1
-    report = (progress or _nothing)
+    tell = progress or _nothing
     try:
-        made, tally, workers = _make_all(messages, opts, workers, lambda done: report(done, size))
+        made, tally, workers = _make_all(messages, opts, workers, lambda done: tell(done, size))
     except _Unsorted:
         (made, tally), workers = _make_unsorted(messages, opts), 1
-    report(size, size)
+    tell(size, size)
     if not tally.messages:
         raise QingError(f"{messages} holds no messages; export some with `qing export` first.")
     if not tally.owner_messages:
@@ -574,7 +574,6 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
     kept = _dedupe(made, tally)
     train, evals = _split(kept, opts.eval_ratio)
     random.Random(opts.seed).shuffle(train)
-    count = TokenCounter(opts.tokenizer)
     result = _report(messages, opts, tally, count, train, evals, system)
     _write(output, train, evals, system, result)
     return CleanResult(output, result, time.perf_counter() - started, workers)
@@ -587,11 +586,15 @@ def _nothing(*_):
 def _make_range(messages: Path, start: int, end: int | None, opts: CleanOptions,
                 progress: Callable[[int], None] = _nothing) -> tuple[list[Made], Tally]:
     tally = Tally()
+    return _make_chats(iter_chats(messages, start, end, opts, tally, progress), opts, tally), tally
+
+
+def _make_chats(chats: Iterable[tuple[str, list]], opts: CleanOptions, tally: Tally) -> list[Made]:
     clean_text, count, budget = _chat_tools(opts, tally)
     made: list[Made] = []
-    for chat, msgs in iter_chats(messages, start, end, opts, tally, progress):
+    for chat, msgs in chats:
         made += process_chat(chat, msgs, opts, clean_text, count, budget, tally)
-    return made, tally
+    return made
 
 
 def _make_range_in_worker(messages: Path, slot: int, start: int, end: int | None,
@@ -628,11 +631,7 @@ def _make_unsorted(messages: Path, opts: CleanOptions) -> tuple[list[Made], Tall
     chats: dict[str, list] = {}
     for chat, msgs in iter_chats(messages, 0, None, opts, tally, grouped=False):
         chats.setdefault(chat, []).extend(msgs)
-    made: list[Made] = []
-    clean_text, count, budget = _chat_tools(opts, tally)
-    for chat, msgs in chats.items():
-        made += process_chat(chat, msgs, opts, clean_text, count, budget, tally)
-    return made, tally
+    return _make_chats(chats.items(), opts, tally), tally
 
 
 def _chat_tools(opts: CleanOptions, tally: Tally) -> tuple[TextCleaner, TokenCounter, int]:
