@@ -13,13 +13,12 @@ import argparse
 import os
 import random
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
 
 import orjson
-from measure import cpu_reference, timed
+from measure import print_machine_speed, repeat
 
 OWNER = 10001
 WORDS = ("今天 明天 我们 你 好的 哈哈哈 吃饭 了吗 下班 学校 作业 考试 周末 电影 游戏 真的 不是 可以 没事 谢谢 晚安 早 "
@@ -71,7 +70,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / "out-clean")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
-    print(f"machine speed now: a 20M-step Python loop takes {cpu_reference():.2f} s (compare runs by it)")
+    print_machine_speed()
     work = args.workdir
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -83,9 +82,8 @@ def main() -> None:
     for workers in ("0", "1"):
         cmd = [sys.executable, "-m", "qing", "clean", str(source), "-o", str(work / "dataset"), "--force",
                "--groups", "--workers", workers]
-        runs = [timed(cmd) for _ in range(args.repeat)]
-        seconds, best = statistics.median(r[0] for r in runs), min(r[0] for r in runs)
-        total, largest = max(r[1] for r in runs), max(r[2] for r in runs)
+        runs = repeat(cmd, args.repeat)
+        seconds, best, total, largest = runs.median, runs.best, runs.peak_total, runs.peak_largest
         report = orjson.loads((work / "dataset" / "report.json").read_bytes())
         print(f"qing clean --groups --workers {workers}: {seconds:6.2f} s  {args.messages / seconds:,.0f} messages/s "
               f"(best {args.messages / best:,.0f})  peak RSS {total:.0f} MB in all, {largest:.0f} MB largest "

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from measure import cpu_reference, timed
+from measure import print_machine_speed, repeat
 
 from qing import ntbuild as nb
 
@@ -109,7 +109,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated files")
     args = parser.parse_args()
 
-    print(f"machine speed now: a 20M-step Python loop takes {cpu_reference():.2f} s (compare runs by it)")
+    print_machine_speed()
     work = args.workdir
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -138,17 +138,15 @@ def main() -> None:
     env = dict(os.environ, QING_KEY=KEY)
     qing = [sys.executable, "-m", "qing"]
     plain = work / "nt_msg.plain.db"
-    runs = [timed(qing + ["decrypt", str(db), "-o", str(plain), "--force"], env) for _ in range(args.repeat)]
-    seconds, rss = statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+    runs = repeat(qing + ["decrypt", str(db), "-o", str(plain), "--force"], args.repeat, env)
+    seconds, rss = runs.median, runs.peak_total
     print(f"qing decrypt (whole command):           {seconds:6.2f} s  {size_mb / seconds:6.1f} MB/s  "
           f"peak RSS {rss:.0f} MB  ({seconds / base:.2f}x SQLCipher alone's time)")
 
     out = work / "messages.jsonl"
     for workers in ("0", "1"):
-        runs = [timed(qing + ["export", str(plain), "-o", str(out), "--workers", workers, "--force"], env)
-                for _ in range(args.repeat)]
-        seconds, best = statistics.median(r[0] for r in runs), min(r[0] for r in runs)
-        rss, one = max(r[1] for r in runs), max(r[2] for r in runs)
+        runs = repeat(qing + ["export", str(plain), "-o", str(out), "--workers", workers, "--force"], args.repeat, env)
+        seconds, best, rss, one = runs.median, runs.best, runs.peak_total, runs.peak_largest
         with open(out, "rb") as f:
             lines = sum(1 for _ in f)
         print(f"qing export --workers {workers} (command):  {seconds:6.2f} s  {lines / seconds:8,.0f} messages/s "

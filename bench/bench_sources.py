@@ -9,13 +9,12 @@ import argparse
 import csv
 import random
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
 
 import orjson
-from measure import cpu_reference, timed
+from measure import print_machine_speed, repeat
 
 WORDS = "今天 明天 我们 你 好的 哈哈哈 吃饭 了吗 下班 学校 作业 考试 周末 电影 游戏 真的 不是 可以".split()
 
@@ -73,7 +72,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / "out-sources")
     args = parser.parse_args()
-    print(f"machine speed now: a 20M-step Python loop takes {cpu_reference():.2f} s (compare runs by it)")
+    print_machine_speed()
     shutil.rmtree(args.workdir, ignore_errors=True)
     args.workdir.mkdir(parents=True)
     for name, make in (("QCE chunked JSONL", qce_folder), ("WeClone CSV", weclone_csv)):
@@ -82,8 +81,8 @@ def main() -> None:
         made = time.perf_counter() - started
         out = args.workdir / "messages.jsonl"
         cmd = [sys.executable, "-m", "qing", "export", str(source), "-o", str(out), "--force"]
-        runs = [timed(cmd) for _ in range(args.repeat)]
-        seconds, peak = statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+        runs = repeat(cmd, args.repeat)
+        seconds, peak = runs.median, runs.peak_total
         print(f"{name:18} ({made:.0f} s to make): {seconds:6.2f} s  {args.messages / seconds:,.0f} messages/s  "
               f"peak RSS {peak:.0f} MB")
     shutil.rmtree(args.workdir)

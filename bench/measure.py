@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 
 
 def tree_rss_mb(root: int) -> tuple[float, float]:
@@ -48,3 +50,23 @@ def cpu_reference() -> float:
     for i in range(20_000_000):
         total += i
     return time.perf_counter() - started
+
+
+@dataclass
+class Runs:
+    """Repeated runs of one command: median and best seconds, peak RSS (all processes, largest one)."""
+
+    median: float
+    best: float
+    peak_total: float
+    peak_largest: float
+
+
+def repeat(cmd: list[str], times: int, env: dict | None = None) -> Runs:
+    runs = [timed(cmd, env) for _ in range(times)]
+    return Runs(statistics.median(r[0] for r in runs), min(r[0] for r in runs), max(r[1] for r in runs),
+                max(r[2] for r in runs))
+
+
+def print_machine_speed() -> None:
+    print(f"machine speed now: a 20M-step Python loop takes {cpu_reference():.2f} s (compare runs by it)")
