@@ -14,6 +14,7 @@ import getpass
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -25,6 +26,7 @@ from qing import __version__
 from qing.clean import DEFAULT_SYSTEM_PROMPT
 from qing.config import load_env_file
 from qing.errors import QingError
+from qing.finetune import DEFAULT_EXPERT_PATTERNS, DEFAULT_ROUTER_PATTERNS, DEFAULT_TARGETS
 
 app = typer.Typer(
     help="qing: turn your own QQ chat history into a chat model that talks like you.\n\n"
@@ -393,11 +395,193 @@ def clean_llm_cmd(
                   f"prompt tokens, {r['input']['reused_from_cache']} from the cache, in {result.seconds:.1f} s")
 
 
+# --- finetune ---------------------------------------------------------------------
+
+def _quiet_libraries() -> None:
+    """transformers / hub / bitsandbytes chatter stays out of the output unless --verbose."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for name in ("bitsandbytes", "accelerate", "peft", "modelscope", "huggingface_hub"):
+        logging.getLogger(name).setLevel(logging.DEBUG if _state["verbose"] else logging.ERROR)
+    import transformers
+
+    if not _state["verbose"]:
+        warnings.filterwarnings("ignore", category=FutureWarning)  # deprecation notes meant for developers
+    transformers.logging.set_verbosity(logging.INFO if _state["verbose"] else logging.ERROR)
+    transformers.utils.logging.disable_progress_bar()
+
+
+def _train_progress(entry: dict) -> None:
+    if "eval_loss" in entry:
+        when = f"step {entry['step']}/{entry['max_steps']}" if entry["max_steps"] else "before training"
+        console.print(f"{when}  eval loss {entry['eval_loss']:.4f}")
+    elif "loss" in entry:
+        eta = entry.get("eta_seconds")
+        eta_text = f"  ETA {int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else ""
+        console.print(f"step {entry['step']}/{entry['max_steps']}  epoch {entry['epoch']:.2f}  loss {entry['loss']:.4f}"
+                      f"  lr {entry.get('learning_rate', 0):.2e}  {entry['tokens_per_second']:,.0f} tokens/s{eta_text}")
+
+
+@command("finetune")
+def finetune_cmd(
+    dataset: Path = typer.Argument(..., help="Dataset directory from `qing clean` (train.jsonl, eval.jsonl)."),
+    output: Path = typer.Option(Path("runs/qing"), "--output", "-o", help="Run directory."),
+    model: str = typer.Option("Qwen/Qwen3-8B-Base", "--model", envvar="QING_MODEL",
+                              help="Base model: a local directory or an id (downloaded once, resumable)."),
+    source: str = typer.Option("modelscope", "--source", envvar="QING_MODEL_SOURCE",
+                               help="Where a model id is fetched from: modelscope or hf."),
+    models_dir: Path = typer.Option(Path("models"), "--models-dir", envvar="QING_MODELS_DIR",
+                                    help="Where downloaded models are kept."),
+    quant: str = typer.Option("4bit", "--quant", envvar="QING_QUANT",
+                              help="4bit (QLoRA, NF4), 8bit or none; needs CUDA, the CPU trains unquantized."),
+    template: str = typer.Option("auto", "--template", envvar="QING_TEMPLATE",
+                                 help="auto: the model's chat template (ChatML if none); chatml: force ChatML."),
+    lora_r: int = typer.Option(16, "--lora-r", envvar="QING_LORA_R", help="LoRA rank."),
+    lora_alpha: int = typer.Option(32, "--lora-alpha", envvar="QING_LORA_ALPHA", help="LoRA alpha."),
+    lora_dropout: float = typer.Option(0.05, "--lora-dropout", envvar="QING_LORA_DROPOUT", help="LoRA dropout."),
+    target_modules: str = typer.Option(DEFAULT_TARGETS, "--target-modules", envvar="QING_TARGET_MODULES",
+                                       help="Comma-separated module names that get a LoRA."),
+    learning_rate: float = typer.Option(2e-4, "--learning-rate", envvar="QING_LEARNING_RATE", help="Peak LR."),
+    num_train_epochs: float = typer.Option(3.0, "--num-train-epochs", envvar="QING_NUM_TRAIN_EPOCHS",
+                                           help="Epochs."),
+    max_steps: int = typer.Option(-1, "--max-steps", envvar="QING_MAX_STEPS",
+                                  help="Stop after this many optimizer steps (-1: run the epochs)."),
+    warmup_ratio: float = typer.Option(0.05, "--warmup-ratio", envvar="QING_WARMUP_RATIO",
+                                       help="Share of steps warming the LR up."),
+    lr_scheduler_type: str = typer.Option("cosine", "--lr-scheduler-type", envvar="QING_LR_SCHEDULER_TYPE",
+                                          help="LR schedule (transformers' names: cosine, linear, constant...)."),
+    weight_decay: float = typer.Option(0.0, "--weight-decay", envvar="QING_WEIGHT_DECAY", help="Weight decay."),
+    per_device_train_batch_size: int = typer.Option(1, "--per-device-train-batch-size", min=1,
+                                                    envvar="QING_PER_DEVICE_TRAIN_BATCH_SIZE",
+                                                    help="Rows per GPU per step (a packed row holds many samples)."),
+    per_device_eval_batch_size: int = typer.Option(1, "--per-device-eval-batch-size", min=1,
+                                                   envvar="QING_PER_DEVICE_EVAL_BATCH_SIZE", help="Eval rows per GPU."),
+    gradient_accumulation_steps: int = typer.Option(16, "--gradient-accumulation-steps", min=1,
+                                                    envvar="QING_GRADIENT_ACCUMULATION_STEPS",
+                                                    help="Steps whose gradients add up before an update."),
+    max_length: int = typer.Option(2048, "--max-length", envvar="QING_MAX_LENGTH", min=16,
+                                   help="Tokens per row; longer samples are skipped and counted."),
+    max_samples: Optional[int] = typer.Option(None, "--max-samples", envvar="QING_MAX_SAMPLES",
+                                              help="Use only the first N training samples."),
+    max_eval_samples: Optional[int] = typer.Option(None, "--max-eval-samples", envvar="QING_MAX_EVAL_SAMPLES",
+                                                   help="Use only the first N eval samples."),
+    seed: int = typer.Option(42, "--seed", envvar="QING_SEED", help="Random seed."),
+    logging_steps: int = typer.Option(1, "--logging-steps", envvar="QING_LOGGING_STEPS", help="Log every N steps."),
+    eval_steps: int = typer.Option(50, "--eval-steps", envvar="QING_EVAL_STEPS", help="Eval loss every N steps."),
+    save_steps: int = typer.Option(200, "--save-steps", envvar="QING_SAVE_STEPS", help="Checkpoint every N steps."),
+    save_total_limit: int = typer.Option(2, "--save-total-limit", envvar="QING_SAVE_TOTAL_LIMIT",
+                                         help="Checkpoints kept."),
+    gradient_checkpointing: bool = typer.Option(True, "--gradient-checkpointing/--no-gradient-checkpointing",
+                                                envvar="QING_GRADIENT_CHECKPOINTING",
+                                                help="Recompute activations: much less memory, ~30% slower."),
+    optim: str = typer.Option("adamw_torch_fused", "--optim", envvar="QING_OPTIM",
+                              help="Optimizer (transformers' names; fused AdamW falls back to plain on CPU)."),
+    packing: bool = typer.Option(True, "--packing/--no-packing", envvar="QING_PACKING",
+                                 help="Pack samples into max-length rows (no attention across samples)."),
+    merge: bool = typer.Option(False, "--merge/--no-merge", envvar="QING_MERGE",
+                               help="Also write OUT/merged: the adapter merged into a 16-bit copy of the base."),
+    moe_enable: bool = typer.Option(False, "--moe-enable", envvar="QING_MOE_ENABLE",
+                                    help="MoE models: put LoRA on experts / routers by the patterns below."),
+    moe_lora_scope: str = typer.Option("expert_only", "--moe-lora-scope", envvar="QING_MOE_LORA_SCOPE",
+                                       help="expert_only, router_only or all."),
+    moe_expert_patterns: str = typer.Option(DEFAULT_EXPERT_PATTERNS, "--moe-expert-patterns",
+                                            envvar="QING_MOE_EXPERT_PATTERNS",
+                                            help="Comma-separated regexes of expert linear layers."),
+    moe_router_patterns: str = typer.Option(DEFAULT_ROUTER_PATTERNS, "--moe-router-patterns",
+                                            envvar="QING_MOE_ROUTER_PATTERNS",
+                                            help="Comma-separated regexes of router / gate layers."),
+    moe_max_experts_lora: int = typer.Option(-1, "--moe-max-experts-lora", envvar="QING_MOE_MAX_EXPERTS_LORA",
+                                             help="At most this many experts per layer get a LoRA (-1: all)."),
+    moe_dry_run: bool = typer.Option(False, "--moe-dry-run", envvar="QING_MOE_DRY_RUN",
+                                     help="Only list the modules that would get a LoRA."),
+    resume: bool = typer.Option(False, "--resume", help="Continue OUT from its latest checkpoint."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing run directory."),
+) -> None:
+    """Fine-tune a LoRA / QLoRA adapter on the chat samples: OUT/adapter, checkpoints, metrics, loss.png."""
+    from qing.finetune import FinetuneOptions, finetune
+
+    _quiet_libraries()
+    opts = FinetuneOptions(
+        model=model, source=source, models_dir=str(models_dir), quant=quant, template=template, lora_r=lora_r,
+        lora_alpha=lora_alpha, lora_dropout=lora_dropout, target_modules=target_modules,
+        learning_rate=learning_rate, num_train_epochs=num_train_epochs, max_steps=max_steps,
+        warmup_ratio=warmup_ratio, lr_scheduler_type=lr_scheduler_type, weight_decay=weight_decay,
+        per_device_train_batch_size=per_device_train_batch_size,
+        per_device_eval_batch_size=per_device_eval_batch_size,
+        gradient_accumulation_steps=gradient_accumulation_steps, max_length=max_length, max_samples=max_samples,
+        max_eval_samples=max_eval_samples, seed=seed, logging_steps=logging_steps, eval_steps=eval_steps,
+        save_steps=save_steps, save_total_limit=save_total_limit, gradient_checkpointing=gradient_checkpointing,
+        optim=optim, packing=packing, merge=merge, moe_enable=moe_enable, moe_lora_scope=moe_lora_scope,
+        moe_expert_patterns=moe_expert_patterns, moe_router_patterns=moe_router_patterns,
+        moe_max_experts_lora=moe_max_experts_lora, moe_dry_run=moe_dry_run)
+    main_process = int(os.environ.get("RANK", "0")) == 0
+    result = finetune(dataset, output, opts, force=force, resume=resume,
+                      progress=_train_progress if main_process else None,
+                      note=lambda text: console.print(f"[yellow]note[/yellow]: {escape(text)}"))
+    if not main_process:
+        return
+    if result.dry_run_modules is not None:
+        for name in result.dry_run_modules:
+            print(name)
+        console.print(f"{len(result.dry_run_modules)} modules would get a LoRA (dry run: nothing trained).")
+        return
+    d = result.data
+    console.print(f"data: {d.samples:,} samples in {len(d.rows):,} rows, {d.tokens:,} tokens ({d.trained_tokens:,} "
+                  f"trained), padding {d.padding_share:.1%}, rows {d.fill:.0%} full"
+                  + (f"; {d.too_long:,} longer than --max-length skipped" if d.too_long else ""))
+    evals = (f"; eval loss {result.first_eval_loss:.4f} -> {result.eval_loss:.4f}"
+             if result.first_eval_loss is not None else
+             f"; eval loss {result.eval_loss:.4f}" if result.eval_loss is not None else "")
+    console.print(f"trained {result.steps} steps in {result.seconds:.0f} s ({result.tokens_per_second:,.0f} tokens/s)"
+                  f"{evals} -> {output / 'adapter'}" + (f", {result.merged}" if result.merged else ""))
+
+
+# --- infer -------------------------------------------------------------------------
+
+@command("infer")
+def infer_cmd(
+    run: Optional[Path] = typer.Argument(None, help="Run directory from `qing finetune`."),
+    model: Optional[str] = typer.Option(None, "--model", help="Base model (default: the run's)."),
+    adapter: Optional[Path] = typer.Option(None, "--adapter", help="LoRA adapter directory."),
+    merged: Optional[Path] = typer.Option(None, "--merged", help="Merged model directory (instead of an adapter)."),
+    prompt: Optional[str] = typer.Option(None, "--prompt", "-p",
+                                         help="One message: print only the reply and exit (for scripts)."),
+    system_prompt: Optional[str] = typer.Option(None, "--system-prompt", help="System prompt (default: the run's)."),
+    temperature: float = typer.Option(0.7, "--temperature", envvar="QING_TEMPERATURE",
+                                      help="Sampling temperature; 0 = greedy."),
+    top_p: float = typer.Option(0.9, "--top-p", envvar="QING_TOP_P", help="Nucleus sampling."),
+    max_new_tokens: int = typer.Option(512, "--max-new-tokens", envvar="QING_MAX_NEW_TOKENS", min=1,
+                                       help="Longest reply, in tokens."),
+    quant: str = typer.Option("none", "--quant", envvar="QING_INFER_QUANT",
+                              help="4bit / 8bit to fit small cards (CUDA), or none."),
+    template: str = typer.Option("auto", "--template", help="auto (the run's) or chatml."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for reproducible sampling."),
+) -> None:
+    """Chat with the fine-tuned model in the terminal (or answer one --prompt)."""
+    from qing import infer
+
+    _quiet_libraries()
+    if run is None and merged is None and model is None:
+        raise QingError("give a run directory (qing infer runs/qing), --merged DIR, or --model with --adapter.")
+    opts = infer.InferOptions(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, quant=quant,
+                              template=template, system_prompt=system_prompt, seed=seed)
+    cm = infer.load(run, model, adapter, merged, opts)
+    if prompt is not None:
+        text = infer.reply(cm, infer.Conversation(cm.system_prompt), prompt, opts)
+        print(text)
+        return
+    console.print(f"[dim]{escape(cm.description)}[/dim]")
+
+    def write(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    infer.repl(cm, opts, input, write)
+
+
 # --- steps that later issues build -------------------------------------------
 
 _PENDING = {
-    "finetune": "LoRA / QLoRA fine-tuning on the chat samples.",
-    "infer": "Chat with the fine-tuned model.",
     "gguf": "Convert the model to GGUF for llama.cpp / Ollama / LM Studio.",
     "quantize": "Quantize a GGUF file (Q4_K_M and others).",
 }

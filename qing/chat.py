@@ -1,0 +1,132 @@
+"""The chat format a model is trained on and talked to with: one renderer for finetune and infer.
+
+A conversation is rendered by the tokenizer's own chat template (ChatML when it has none, or when
+`--template chatml` forces it), with thinking off for Qwen3. Training renders the whole sample;
+inference renders the history plus the generation prompt, which is the same text up to the reply.
+Labels cover each assistant reply and its end-of-turn token, nothing else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qing.errors import QingError
+
+CHATML_TEMPLATE = (
+    "{%- for message in messages %}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}"
+    "{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
+)
+TEMPLATES = ("auto", "chatml")
+IGNORE = -100  # the label transformers' loss skips
+ROLES = ("system", "user", "assistant")
+
+
+def load_tokenizer(model_dir: Path, template: str = "auto"):
+    """The model's tokenizer with a chat template it can render: its own (auto) or ChatML."""
+    from transformers import AutoTokenizer
+
+    if template not in TEMPLATES:
+        raise QingError(f"unknown --template {template!r}; use one of: {', '.join(TEMPLATES)}.")
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    except (OSError, ValueError) as e:
+        raise QingError(f"{model_dir} has no tokenizer transformers can load ({type(e).__name__}).") from None
+    if template == "chatml" or not tokenizer.chat_template:
+        tokenizer.chat_template = CHATML_TEMPLATE
+        if "<|im_end|>" not in tokenizer.get_vocab():
+            tokenizer.add_special_tokens({"additional_special_tokens": ["<|im_start|>", "<|im_end|>"]})
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def render(tokenizer, messages: list[dict], generation_prompt: bool = False) -> str:
+    """The conversation as text, exactly as the model sees it (thinking off where the template has it)."""
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt,
+                                         enable_thinking=False)
+
+
+def end_of_turn(tokenizer) -> str:
+    """The special token the template puts after a reply (<|im_end|>, <|eot_id|>...): where generation stops."""
+    probe = [{"role": "user", "content": "q7"}, {"role": "assistant", "content": "r9"}]
+    text = render(tokenizer, probe)
+    after = text[text.rindex("r9") + 2:]
+    specials = sorted((t for t in tokenizer.get_added_vocab() if after.startswith(t)), key=len, reverse=True)
+    if specials:
+        return specials[0]
+    if tokenizer.eos_token and after.startswith(tokenizer.eos_token):
+        return tokenizer.eos_token
+    raise QingError("the chat template ends a reply without a special token; pass --template chatml.")
+
+
+def reply_spans(text: str, messages: list[dict], eot: str) -> list[tuple[int, int]]:
+    """Character spans of each assistant content plus its end-of-turn token within the rendered text.
+
+    Messages are found in order, each as `content + eot`; the cursor moves past each one, so a reply
+    can never be matched inside the template's own markup.
+    """
+    spans, cursor = [], 0
+    for message in messages:
+        needle = message["content"] + eot
+        at = text.find(needle, cursor)
+        if at < 0:
+            raise QingError("the chat template does not render message texts verbatim; pass --template chatml.")
+        cursor = at + len(needle)
+        if message["role"] == "assistant":
+            spans.append((at, cursor))
+    return spans
+
+
+def encode(tokenizer, messages: list[dict], eot: str) -> tuple[list[int], list[int]]:
+    """Token ids of a rendered sample and its labels: replies + end tokens, -100 everywhere else.
+
+    Each stretch is tokenized on its own, so the ids of the prompt part are what inference feeds and
+    the ids of a reply are what the model generates.
+    """
+    text = render(tokenizer, messages)
+    ids: list[int] = []
+    labels: list[int] = []
+    cursor = 0
+    for start, end in reply_spans(text, messages, eot):
+        prompt = tokenizer.encode(text[cursor:start], add_special_tokens=False) if start > cursor else []
+        reply = tokenizer.encode(text[start:end], add_special_tokens=False)
+        ids += prompt + reply
+        labels += [IGNORE] * len(prompt) + reply
+        cursor = end
+    tail = tokenizer.encode(text[cursor:], add_special_tokens=False) if cursor < len(text) else []
+    ids += tail
+    labels += [IGNORE] * len(tail)
+    return ids, labels
+
+
+def check_sample(record, where: str) -> list[dict]:
+    """The messages of a contract-2 sample, or one sentence saying what is wrong with it."""
+    messages = record.get("messages") if isinstance(record, dict) else None
+    if not isinstance(messages, list) or not all(
+            isinstance(m, dict) and isinstance(m.get("content"), str) and m.get("role") in ROLES for m in messages):
+        raise QingError(f"{where} is not a chat sample: it needs a 'messages' list of role/content objects.")
+    turns = [m["role"] for m in messages if m["role"] != "system"]
+    if not turns or turns[-1] != "assistant" or any(a == b for a, b in zip(turns, turns[1:])):
+        raise QingError(f"{where}: turns must alternate user/assistant and end with the assistant's.")
+    return [{"role": m["role"], "content": m["content"]} for m in messages]
+
+
+def read_samples(path: Path, limit: int | None = None) -> list[list[dict]]:
+    """The conversations of a train.jsonl / eval.jsonl (contract 2); blank lines are skipped."""
+    import orjson
+
+    samples = []
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                raise QingError(f"line {number} of {path} is not JSON.") from None
+            samples.append(check_sample(record, f"line {number} of {path}"))
+            if limit and len(samples) >= limit:
+                break
+    return samples

@@ -1,0 +1,621 @@
+"""LoRA / QLoRA fine-tuning on chat samples (contract 2), as one recipe: setup, train, save.
+
+The model learns exactly what `qing infer` will show it: each sample is rendered with the model's chat
+template (thinking off) and only the owner's replies and their end-of-turn token carry loss. Samples
+are packed into rows of up to max_length tokens whose position ids restart at each sample, so
+attention never crosses samples and no compute goes to padding. Training runs through transformers'
+Trainer: checkpoints resume with optimizer, scheduler and data position, and `accelerate launch`
+spreads it over several GPUs (or CPU processes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from qing import chat
+from qing.errors import QingError
+from qing.files import open_private, private_dir
+
+log = logging.getLogger(__name__)
+
+RUN_FILE = "qing-run.json"
+QUANTS = ("4bit", "8bit", "none")
+MOE_SCOPES = ("expert_only", "router_only", "all")
+DEFAULT_TARGETS = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
+DEFAULT_EXPERT_PATTERNS = (r"experts\.ffn\.(gate_proj|up_proj|down_proj),"  # Qwen-MoE
+                           r"layers\.[0-9]+\.mlp\.experts\.[0-9]+\.(w1|w2|w3)")  # Mixtral
+DEFAULT_ROUTER_PATTERNS = r"router\.(gate|dense)"
+OOM_ADVICE = ("CUDA ran out of memory; try --quant 4bit, a shorter --max-length (1024), "
+              "--per-device-train-batch-size 1 or --no-packing.")
+
+
+@dataclass
+class FinetuneOptions:
+    """Everything a run is made of; saved in OUT/qing-run.json so infer, gguf and --resume read it."""
+
+    model: str = "Qwen/Qwen3-8B-Base"
+    """Local model directory, or an id fetched from `source`."""
+    source: str = "modelscope"
+    """Where a model id comes from: modelscope or hf."""
+    models_dir: str = "models"
+    """Where downloads go (resumable)."""
+    quant: str = "4bit"
+    """4bit (NF4, double quantization, bf16 compute), 8bit, or none; CUDA only, CPU trains unquantized."""
+    template: str = "auto"
+    """auto: the tokenizer's chat template (ChatML if it has none); chatml: force ChatML."""
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    target_modules: str = DEFAULT_TARGETS
+    learning_rate: float = 2e-4
+    num_train_epochs: float = 3.0
+    max_steps: int = -1
+    warmup_ratio: float = 0.05
+    lr_scheduler_type: str = "cosine"
+    weight_decay: float = 0.0
+    per_device_train_batch_size: int = 1
+    per_device_eval_batch_size: int = 1
+    gradient_accumulation_steps: int = 16
+    max_length: int = 2048
+    max_samples: int | None = None
+    max_eval_samples: int | None = None
+    seed: int = 42
+    logging_steps: int = 1
+    eval_steps: int = 50
+    save_steps: int = 200
+    save_total_limit: int = 2
+    gradient_checkpointing: bool = True
+    optim: str = "adamw_torch_fused"
+    packing: bool = True
+    """Pack samples into max_length rows (positions restart per sample: no attention across them)."""
+    merge: bool = False
+    """Also write OUT/merged: the adapter merged into a fresh bf16/fp16 copy of the base."""
+    moe_enable: bool = False
+    moe_lora_scope: str = "expert_only"
+    moe_expert_patterns: str = DEFAULT_EXPERT_PATTERNS
+    moe_router_patterns: str = DEFAULT_ROUTER_PATTERNS
+    moe_max_experts_lora: int = -1
+    moe_dry_run: bool = False
+    system_prompt: str | None = field(default=None)
+    """Filled from the dataset: the system turn of its samples, for infer and the Modelfile."""
+
+
+@dataclass
+class Encoded:
+    """Tokenized samples and what it cost."""
+
+    rows: list[dict]
+    samples: int
+    tokens: int
+    trained_tokens: int
+    too_long: int
+    padding_share: float
+    """Share of the positions fed to the model that are padding."""
+    fill: float
+    """Tokens / (rows x max_length): how full the rows are."""
+
+
+# --- data --------------------------------------------------------------------------
+
+def encode_samples(tokenizer, samples: list[list[dict]], eot: str, max_length: int) -> tuple[list[tuple], int]:
+    """(ids, labels) of each sample that fits max_length, and how many did not."""
+    out, too_long = [], 0
+    for messages in samples:
+        ids, labels = chat.encode(tokenizer, messages, eot)
+        if len(ids) > max_length:
+            too_long += 1
+            continue
+        out.append((ids, labels))
+    return out, too_long
+
+
+def pack(lengths: list[int], capacity: int) -> list[list[int]]:
+    """Best-fit decreasing bin packing: indices grouped so each group's total length fits `capacity`."""
+    by_free: list[list[int]] = [[] for _ in range(capacity + 1)]  # by_free[c]: bins with c positions left
+    bins: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        need = lengths[i]
+        free = need
+        while free <= capacity and not by_free[free]:
+            free += 1
+        if free > capacity:
+            bins.append([])
+            b, free = len(bins) - 1, capacity
+        else:
+            b = by_free[free].pop()
+        bins[b].append(i)
+        by_free[free - need].append(b)
+    return bins
+
+
+def make_rows(encoded: list[tuple], max_length: int, packing: bool, batch: int, too_long: int) -> Encoded:
+    tokens = sum(len(ids) for ids, _ in encoded)
+    trained = sum(sum(1 for x in labels if x != chat.IGNORE) for _, labels in encoded)
+    if packing:
+        rows = []
+        for group in pack([len(ids) for ids, _ in encoded], max_length):
+            ids = [t for i in group for t in encoded[i][0]]
+            labels = [t for i in group for t in encoded[i][1]]
+            positions = [p for i in group for p in range(len(encoded[i][0]))]
+            rows.append({"input_ids": ids, "labels": labels, "position_ids": positions})
+        padding = 0.0  # rows are concatenated, never padded
+    else:
+        rows = [{"input_ids": ids, "labels": labels} for ids, labels in encoded]
+        padding = _padding_share([len(r["input_ids"]) for r in rows], batch)
+    fill = tokens / (len(rows) * max_length) if rows else 0.0
+    return Encoded(rows, len(encoded), tokens, trained, too_long, padding, fill)
+
+
+def _padding_share(lengths: list[int], batch: int) -> float:
+    """Padding share of batches padded to their longest sample (the order is random, so estimate in order)."""
+    fed = sum(max(lengths[i:i + batch]) * len(lengths[i:i + batch]) for i in range(0, len(lengths), batch))
+    return 1 - sum(lengths) / fed if fed else 0.0
+
+
+class Collator:
+    """Packed rows become one flat row (position ids restart per sample); plain samples are padded."""
+
+    def __init__(self, pad_id: int, packing: bool):
+        self.pad_id, self.packing = pad_id, packing
+
+    def __call__(self, rows: list[dict]) -> dict:
+        import torch
+
+        if self.packing:
+            return {key: torch.tensor([[v for r in rows for v in r[key]]])
+                    for key in ("input_ids", "labels", "position_ids")}
+        width = max(len(r["input_ids"]) for r in rows)
+        batch = {"input_ids": [], "labels": [], "attention_mask": []}
+        for r in rows:
+            pad = width - len(r["input_ids"])
+            batch["input_ids"].append(r["input_ids"] + [self.pad_id] * pad)
+            batch["labels"].append(r["labels"] + [chat.IGNORE] * pad)
+            batch["attention_mask"].append([1] * len(r["input_ids"]) + [0] * pad)
+        return {k: torch.tensor(v) for k, v in batch.items()}
+
+
+def load_dataset(dataset: Path, opts: FinetuneOptions) -> tuple[list, list]:
+    if not dataset.is_dir():
+        raise QingError(f"{dataset} is not a dataset directory; give the one `qing clean` wrote.")
+    train_path, eval_path = dataset / "train.jsonl", dataset / "eval.jsonl"
+    if not train_path.is_file():
+        raise QingError(f"{dataset} has no train.jsonl; run `qing clean` first.")
+    train = chat.read_samples(train_path, opts.max_samples)
+    if not train:
+        raise QingError(f"{train_path} holds no samples.")
+    evals = chat.read_samples(eval_path, opts.max_eval_samples) if eval_path.is_file() else []
+    return train, evals
+
+
+def system_prompt_of(samples: list[list[dict]]) -> str | None:
+    for m in samples[0]:
+        if m["role"] == "system":
+            return m["content"]
+    return None
+
+
+# --- model ---------------------------------------------------------------------------
+
+def device_kind() -> str:
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def compute_dtype():
+    """bf16 where the GPU has it, else fp16 on CUDA, fp32 on CPU."""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32
+
+
+def quantization_config(quant: str):
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    if quant == "4bit":
+        return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+                                  bnb_4bit_compute_dtype=compute_dtype() if torch.cuda.is_available() else None)
+    if quant == "8bit":
+        return BitsAndBytesConfig(load_in_8bit=True)
+    return None
+
+
+def load_base(model_dir: Path, quant: str, for_training: bool = True):
+    """The base model on this machine's device, quantized as asked where CUDA allows it."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    if quant not in QUANTS:
+        raise QingError(f"unknown --quant {quant!r}; use one of: {', '.join(QUANTS)}.")
+    kwargs = {"dtype": compute_dtype()}
+    if quant != "none" and torch.cuda.is_available():
+        try:
+            import bitsandbytes  # noqa: F401
+        except ImportError:
+            raise QingError("--quant 4bit/8bit needs bitsandbytes: pip install bitsandbytes, or use --quant none.") \
+                from None
+        kwargs["quantization_config"] = quantization_config(quant)
+        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0))}
+    try:
+        model = AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)
+    except ValueError as e:
+        raise QingError(f"transformers cannot load the model in {model_dir} ({str(e).splitlines()[0][:160]}).") \
+            from None
+    if torch.cuda.is_available() and "device_map" not in kwargs:
+        model.to(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
+    if for_training:
+        model.config.use_cache = False
+    return model
+
+
+def lora_targets(model, opts: FinetuneOptions) -> list[str]:
+    """Module names that get a LoRA: the target list, or for MoE the expert / router patterns."""
+    linear_names = [name for name, module in model.named_modules() if _is_linear(module)]
+    if not opts.moe_enable:
+        wanted = {t.strip() for t in opts.target_modules.split(",") if t.strip()}
+        matched = [n for n in linear_names if n.rsplit(".", 1)[-1] in wanted]
+    else:
+        if opts.moe_lora_scope not in MOE_SCOPES:
+            raise QingError(f"unknown --moe-lora-scope {opts.moe_lora_scope!r}; use {', '.join(MOE_SCOPES)}.")
+        patterns = []
+        if opts.moe_lora_scope in ("expert_only", "all"):
+            patterns += _regexes(opts.moe_expert_patterns)
+        if opts.moe_lora_scope in ("router_only", "all"):
+            patterns += _regexes(opts.moe_router_patterns)
+        matched = [n for n in linear_names if any(p.search(n) for p in patterns)]
+        matched = _limit_experts(matched, opts.moe_max_experts_lora)
+    if not matched:
+        raise QingError("no module of the model matches the LoRA targets; check --target-modules "
+                        "(or the MoE patterns, with --moe-dry-run to list them).")
+    return matched
+
+
+def _is_linear(module) -> bool:
+    import torch
+
+    return isinstance(module, torch.nn.Linear) or type(module).__name__ in ("Linear4bit", "Linear8bitLt")
+
+
+def _regexes(patterns: str) -> list[re.Pattern]:
+    try:
+        return [re.compile(p.strip()) for p in patterns.split(",") if p.strip()]
+    except re.error as e:
+        raise QingError(f"an MoE module pattern is not a valid regular expression ({e}).") from None
+
+
+def _limit_experts(names: list[str], limit: int) -> list[str]:
+    """Keep LoRA on at most `limit` experts per layer (the lowest-numbered), routers untouched."""
+    if limit < 0:
+        return names
+    kept = []
+    for name in names:
+        m = re.search(r"layers\.(\d+)\..*experts\.(\d+)\.", name)
+        if m is None or int(m.group(2)) < limit:
+            kept.append(name)
+    return kept
+
+
+# --- the run -------------------------------------------------------------------------
+
+@dataclass
+class RunResult:
+    output: Path
+    steps: int
+    train_loss: float | None
+    eval_loss: float | None
+    first_eval_loss: float | None
+    seconds: float
+    tokens_per_second: float
+    data: Encoded
+    eval_data: Encoded | None
+    merged: Path | None = None
+    dry_run_modules: list[str] | None = None
+
+
+def is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def prepare_output(out: Path, force: bool, resume: bool) -> None:
+    """Refuse to train over an existing run unless --resume or --force (which only replaces a qing run)."""
+    if not is_main_process():
+        return
+    if resume:
+        if not (out / RUN_FILE).is_file():
+            raise QingError(f"--resume needs a run directory; {out} holds no {RUN_FILE}.")
+        return
+    if out.exists() and any(out.iterdir()):
+        if not force:
+            raise QingError(f"output {out} already exists; pass --resume to continue it, --force to replace it, "
+                            "or -o to choose another directory.")
+        if not (out / RUN_FILE).is_file():
+            raise QingError(f"{out} is not a qing run directory; refusing to replace it. Choose another -o.")
+        shutil.rmtree(out)
+    private_dir(out)
+
+
+def read_run(run_dir: Path) -> dict:
+    path = run_dir / RUN_FILE
+    if not path.is_file():
+        raise QingError(f"{run_dir} is not a run directory of `qing finetune` (no {RUN_FILE}).")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        raise QingError(f"{path} is damaged (not JSON).") from None
+
+
+def write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.part")
+    with open_private(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, indent=2)
+    os.replace(tmp, path)
+
+
+def finetune(dataset: Path, out: Path, opts: FinetuneOptions, *, force: bool = False, resume: bool = False,
+             progress: Callable[[dict], None] | None = None, note: Callable[[str], None] = log.info) -> RunResult:
+    """Train a LoRA adapter on DATASET's train.jsonl into OUT; see the module docstring."""
+    from qing import models
+
+    started = time.perf_counter()
+    if resume:
+        saved = read_run(out)["options"]
+        opts = FinetuneOptions(**{k: v for k, v in saved.items() if k in FinetuneOptions.__dataclass_fields__})
+    train, evals = load_dataset(dataset, opts)
+    if opts.quant not in QUANTS:
+        raise QingError(f"unknown --quant {opts.quant!r}; use one of: {', '.join(QUANTS)}.")
+    model_dir = models.resolve(opts.model, opts.source, Path(opts.models_dir))
+    tokenizer = chat.load_tokenizer(model_dir, opts.template)
+    eot = chat.end_of_turn(tokenizer)
+    opts.system_prompt = system_prompt_of(train)
+
+    if opts.moe_dry_run:
+        return _dry_run(model_dir, opts, out, started)
+    prepare_output(out, force, resume)
+    encoded, too_long = encode_samples(tokenizer, train, eot, opts.max_length)
+    data = make_rows(encoded, opts.max_length, opts.packing, opts.per_device_train_batch_size, too_long)
+    if not data.rows:
+        raise QingError(f"every training sample is longer than --max-length {opts.max_length}; raise it, or "
+                        "re-run `qing clean` with --max-tokens of the same value.")
+    eval_data = None
+    if evals:
+        encoded, too_long = encode_samples(tokenizer, evals, eot, opts.max_length)
+        eval_data = make_rows(encoded, opts.max_length, opts.packing, opts.per_device_eval_batch_size, too_long)
+        eval_data = eval_data if eval_data.rows else None
+    if quant_note := _quant_note(opts.quant):
+        note(quant_note)
+    run_info = {"options": dataclasses.asdict(opts), "model_dir": str(model_dir), "dataset": str(dataset),
+                "end_of_turn": eot, "template": opts.template, "chat_template": tokenizer.chat_template,
+                "data": _data_info(data, eval_data)}
+    if is_main_process():
+        write_json(out / RUN_FILE, run_info)
+    model = _with_lora(load_base(model_dir, opts.quant), opts)
+    if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
+        model.resize_token_embeddings(len(tokenizer))
+    trainer, recorder = _trainer(model, tokenizer, data, eval_data, out, opts, progress)
+    try:
+        first_eval = trainer.evaluate()["eval_loss"] if eval_data and not resume else None
+        output = trainer.train(resume_from_checkpoint=_last_checkpoint(out) if resume else None)
+        last_eval = recorder.eval_loss_at(trainer.state.global_step)
+        if eval_data and last_eval is None:
+            last_eval = trainer.evaluate()["eval_loss"]
+    except Exception as e:
+        if type(e).__name__ == "OutOfMemoryError":
+            raise QingError(OOM_ADVICE) from None
+        raise
+    result = RunResult(out, trainer.state.global_step, output.training_loss, last_eval, first_eval,
+                       time.perf_counter() - started, recorder.tokens_per_second(), data, eval_data)
+    if trainer.is_world_process_zero():
+        _save_adapter(trainer.model, tokenizer, out)
+        recorder.plot(out / "loss.png")
+        run_info["result"] = {"steps": result.steps, "train_loss": result.train_loss, "eval_loss": last_eval,
+                              "first_eval_loss": first_eval, "seconds": round(result.seconds, 1),
+                              "tokens_per_second": round(result.tokens_per_second, 1)}
+        write_json(out / RUN_FILE, run_info)
+        if opts.merge:
+            del trainer, model
+            result.merged = merge(out)
+    return result
+
+
+def _quant_note(quant: str) -> str | None:
+    if quant != "none" and device_kind() != "cuda":
+        return f"no CUDA GPU here: --quant {quant} needs one, so this run trains unquantized (fp32 on the CPU)."
+    return None
+
+
+def _data_info(data: Encoded, eval_data: Encoded | None) -> dict:
+    info = {"train_samples": data.samples, "train_rows": len(data.rows), "train_tokens": data.tokens,
+            "trained_tokens": data.trained_tokens, "too_long": data.too_long,
+            "padding_share": round(data.padding_share, 4), "row_fill": round(data.fill, 4)}
+    if eval_data:
+        info.update(eval_samples=eval_data.samples, eval_tokens=eval_data.tokens)
+    return info
+
+
+def _with_lora(model, opts: FinetuneOptions):
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+
+    if getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False):
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=opts.gradient_checkpointing,
+                                                gradient_checkpointing_kwargs={"use_reentrant": False})
+    elif opts.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_input_require_grads()
+    config = LoraConfig(r=opts.lora_r, lora_alpha=opts.lora_alpha, lora_dropout=opts.lora_dropout, bias="none",
+                        task_type="CAUSAL_LM", target_modules=lora_targets(model, opts))
+    return get_peft_model(model, config)
+
+
+def _dry_run(model_dir: Path, opts: FinetuneOptions, out: Path, started: float) -> RunResult:
+    """List the modules the MoE options match, on an empty (meta) copy of the model: nothing is trained."""
+    from accelerate import init_empty_weights
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    with init_empty_weights():
+        model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(model_dir))
+    modules = lora_targets(model, opts)
+    empty = Encoded([], 0, 0, 0, 0, 0.0, 0.0)
+    return RunResult(out, 0, None, None, None, time.perf_counter() - started, 0.0, empty, None,
+                     dry_run_modules=modules)
+
+
+def _last_checkpoint(out: Path) -> str:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    last = get_last_checkpoint(str(out))
+    if last is None:
+        raise QingError(f"{out} has no checkpoint to resume from yet (one is saved every --save-steps steps).")
+    return last
+
+
+def _trainer(model, tokenizer, data: Encoded, eval_data: Encoded | None, out: Path, opts: FinetuneOptions,
+             progress):
+    import torch
+    from transformers import Trainer, TrainingArguments
+    from transformers.trainer_callback import PrinterCallback
+
+    cuda = torch.cuda.is_available()
+    dtype = compute_dtype()
+    args = TrainingArguments(
+        output_dir=str(out), seed=opts.seed, data_seed=opts.seed,
+        per_device_train_batch_size=opts.per_device_train_batch_size,
+        per_device_eval_batch_size=opts.per_device_eval_batch_size,
+        gradient_accumulation_steps=opts.gradient_accumulation_steps, learning_rate=opts.learning_rate,
+        weight_decay=opts.weight_decay, num_train_epochs=opts.num_train_epochs, max_steps=opts.max_steps,
+        warmup_steps=opts.warmup_ratio, lr_scheduler_type=opts.lr_scheduler_type,
+        optim=opts.optim if cuda or "fused" not in opts.optim else "adamw_torch",
+        logging_steps=opts.logging_steps, save_strategy="steps", save_steps=opts.save_steps,
+        save_total_limit=opts.save_total_limit, eval_strategy="steps" if eval_data else "no",
+        eval_steps=opts.eval_steps, bf16=cuda and dtype == torch.bfloat16, fp16=cuda and dtype == torch.float16,
+        remove_unused_columns=False, report_to="none", disable_tqdm=True,
+        ddp_backend="gloo" if not cuda and int(os.environ.get("WORLD_SIZE", "1")) > 1 else None,
+        ddp_find_unused_parameters=False,
+        include_num_input_tokens_seen=True if opts.packing else "non_padding",  # packed rows hold no padding
+        dataloader_num_workers=0, use_cpu=not cuda,
+    )
+    recorder = _make_recorder()(out / "metrics.jsonl", progress)
+    trainer = Trainer(model=model, args=args, train_dataset=data.rows,
+                      eval_dataset=eval_data.rows if eval_data else None,
+                      data_collator=Collator(tokenizer.pad_token_id, opts.packing), callbacks=[recorder])
+    trainer.remove_callback(PrinterCallback)  # the Recorder reports progress; raw log dicts stay off the screen
+    return trainer, recorder
+
+
+def _save_adapter(model, tokenizer, out: Path) -> None:
+    """OUT/adapter: the LoRA weights and the tokenizer, written whole or not at all."""
+    final, tmp = out / "adapter", out / ".adapter.part"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+
+
+def merge(run_dir: Path, force: bool = False) -> Path:
+    """OUT/merged: the adapter merged into a fresh copy of the base in its own 16-bit dtype (never 4-bit)."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    run = read_run(run_dir)
+    adapter = run_dir / "adapter"
+    if not (adapter / "adapter_config.json").is_file():
+        raise QingError(f"{run_dir} has no finished adapter to merge (adapter/ is missing).")
+    final, tmp = run_dir / "merged", run_dir / ".merged.part"
+    if final.exists() and not force:
+        return final
+    base_dir = Path(run["model_dir"])
+    dtype = getattr(AutoConfig.from_pretrained(base_dir), "dtype", None) or torch.bfloat16
+    if isinstance(dtype, str):
+        dtype = getattr(torch, dtype)
+    base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=dtype)
+    tokenizer = chat.load_tokenizer(adapter)
+    if len(tokenizer) > base.get_input_embeddings().weight.shape[0]:
+        base.resize_token_embeddings(len(tokenizer))
+    merged = PeftModel.from_pretrained(base, adapter).merge_and_unload()
+    shutil.rmtree(tmp, ignore_errors=True)
+    merged.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    return final
+
+
+def _make_recorder():
+    from transformers import TrainerCallback
+
+    class _Recorder(TrainerCallback):
+        """metrics.jsonl (one line per log), tokens/s, and progress for the CLI; main process only."""
+
+        def __init__(self, path: Path, progress):
+            self.path, self.progress = path, progress
+            self.history: list[dict] = []
+            self.start = None
+            self.start_tokens = 0
+
+        def on_train_begin(self, args, state, control, **kw):
+            self.start, self.start_tokens = time.perf_counter(), state.num_input_tokens_seen
+
+        def eval_loss_at(self, step: int) -> float | None:
+            return next((h["eval_loss"] for h in reversed(self.history) if h["step"] == step and "eval_loss" in h),
+                        None)
+
+        def tokens_per_second(self) -> float:
+            return 0.0 if not self.history else self.history[-1].get("tokens_per_second", 0.0)
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            if not state.is_world_process_zero or not logs:
+                return
+            elapsed = time.perf_counter() - (self.start or time.perf_counter())
+            tokens = state.num_input_tokens_seen - self.start_tokens
+            entry = {"step": state.global_step, "max_steps": state.max_steps, "epoch": round(state.epoch or 0, 3)}
+            entry.update({k: v for k, v in logs.items() if isinstance(v, (int, float))})
+            entry["tokens_per_second"] = round(tokens / elapsed, 1) if elapsed > 0 else 0.0
+            done = state.global_step / max(state.max_steps, 1)
+            entry["eta_seconds"] = round(elapsed / done - elapsed, 1) if done > 0 else None
+            self.history.append(entry)
+            with open_private(self.path, "a", encoding="utf-8") as f:
+                f.write(json.dumps(entry) + "\n")
+            if self.progress:
+                self.progress(entry)
+
+        def plot(self, path: Path) -> None:
+            with contextlib.suppress(ImportError):
+                plot_losses(self.history, path)
+
+    return _Recorder
+
+
+def plot_losses(history: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    train = [(h["step"], h["loss"]) for h in history if "loss" in h]
+    evals = [(h["step"], h["eval_loss"]) for h in history if "eval_loss" in h]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for points, label in ((train, "train loss"), (evals, "eval loss")):
+        if points:
+            ax.plot(*zip(*points), label=label, marker="o" if label.startswith("eval") else None)
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.legend()
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.part.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    os.replace(tmp, path)
