@@ -32,9 +32,10 @@ RUN_FILE = "qing-run.json"
 QUANTS = ("4bit", "8bit", "none")
 MOE_SCOPES = ("expert_only", "router_only", "all")
 DEFAULT_TARGETS = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
-DEFAULT_EXPERT_PATTERNS = (r"experts\.ffn\.(gate_proj|up_proj|down_proj),"  # Qwen-MoE
-                           r"layers\.[0-9]+\.mlp\.experts\.[0-9]+\.(w1|w2|w3)")  # Mixtral
-DEFAULT_ROUTER_PATTERNS = r"router\.(gate|dense)"
+DEFAULT_EXPERT_PATTERNS = (r"experts\.ffn\.(gate_proj|up_proj|down_proj),"  # Qwen-MoE, one Linear per expert
+                           r"layers\.[0-9]+\.mlp\.experts\.[0-9]+\.(w1|w2|w3),"  # Mixtral
+                           r"mlp\.experts\.(gate_up_proj|down_proj)$")  # transformers 5: fused expert weights
+DEFAULT_ROUTER_PATTERNS = r"router\.(gate|dense),mlp\.gate\.weight$"
 OOM_ADVICE = ("CUDA ran out of memory; try --quant 4bit, a shorter --max-length (1024), "
               "--per-device-train-batch-size 1 or --no-packing.")
 
@@ -261,12 +262,17 @@ def load_base(model_dir: Path, quant: str, for_training: bool = True):
     return model
 
 
-def lora_targets(model, opts: FinetuneOptions) -> list[str]:
-    """Module names that get a LoRA: the target list, or for MoE the expert / router patterns."""
+def lora_targets(model, opts: FinetuneOptions) -> tuple[list[str], list[str]]:
+    """(modules, parameters) that get a LoRA: the target list, or for MoE what the expert / router patterns match.
+
+    MoE experts come two ways: one Linear per expert (older code, Mixtral's w1/w2/w3), or fused 3-D
+    parameters (transformers 5: experts.gate_up_proj / experts.down_proj); peft reaches the latter
+    through target_parameters.
+    """
     linear_names = [name for name, module in model.named_modules() if _is_linear(module)]
     if not opts.moe_enable:
         wanted = {t.strip() for t in opts.target_modules.split(",") if t.strip()}
-        matched = [n for n in linear_names if n.rsplit(".", 1)[-1] in wanted]
+        modules, parameters = [n for n in linear_names if n.rsplit(".", 1)[-1] in wanted], []
     else:
         if opts.moe_lora_scope not in MOE_SCOPES:
             raise QingError(f"unknown --moe-lora-scope {opts.moe_lora_scope!r}; use {', '.join(MOE_SCOPES)}.")
@@ -275,12 +281,15 @@ def lora_targets(model, opts: FinetuneOptions) -> list[str]:
             patterns += _regexes(opts.moe_expert_patterns)
         if opts.moe_lora_scope in ("router_only", "all"):
             patterns += _regexes(opts.moe_router_patterns)
-        matched = [n for n in linear_names if any(p.search(n) for p in patterns)]
-        matched = _limit_experts(matched, opts.moe_max_experts_lora)
-    if not matched:
+        modules = _limit_experts([n for n in linear_names if any(p.search(n) for p in patterns)],
+                                 opts.moe_max_experts_lora)
+        inside_linear = {f"{n}.weight" for n in linear_names} | {f"{n}.bias" for n in linear_names}
+        parameters = [n for n, p in model.named_parameters()
+                      if p.dim() >= 2 and n not in inside_linear and any(x.search(n) for x in patterns)]
+    if not modules and not parameters:
         raise QingError("no module of the model matches the LoRA targets; check --target-modules "
                         "(or the MoE patterns, with --moe-dry-run to list them).")
-    return matched
+    return modules, parameters
 
 
 def _is_linear(module) -> bool:
@@ -401,7 +410,7 @@ def finetune(dataset: Path, out: Path, opts: FinetuneOptions, *, force: bool = F
                 "data": _data_info(data, eval_data)}
     if is_main_process():
         write_json(out / RUN_FILE, run_info)
-    model = _with_lora(load_base(model_dir, opts.quant), opts)
+    model = _with_lora(load_base(model_dir, opts.quant), opts, note)
     if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
         model.resize_token_embeddings(len(tokenizer))
     trainer, recorder = _trainer(model, tokenizer, data, eval_data, out, opts, progress)
@@ -445,7 +454,7 @@ def _data_info(data: Encoded, eval_data: Encoded | None) -> dict:
     return info
 
 
-def _with_lora(model, opts: FinetuneOptions):
+def _with_lora(model, opts: FinetuneOptions, note: Callable[[str], None] = log.info):
     from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
 
     if getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False):
@@ -454,8 +463,13 @@ def _with_lora(model, opts: FinetuneOptions):
     elif opts.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()
-    config = LoraConfig(r=opts.lora_r, lora_alpha=opts.lora_alpha, lora_dropout=opts.lora_dropout, bias="none",
-                        task_type="CAUSAL_LM", target_modules=lora_targets(model, opts))
+    modules, parameters = lora_targets(model, opts)
+    dropout = opts.lora_dropout
+    if parameters and dropout:
+        note("LoRA on fused expert weights cannot use dropout (peft): lora_dropout is 0 for this run.")
+        dropout = 0.0
+    config = LoraConfig(r=opts.lora_r, lora_alpha=opts.lora_alpha, lora_dropout=dropout, bias="none",
+                        task_type="CAUSAL_LM", target_modules=modules or None, target_parameters=parameters or None)
     return get_peft_model(model, config)
 
 
@@ -466,10 +480,10 @@ def _dry_run(model_dir: Path, opts: FinetuneOptions, out: Path, started: float) 
 
     with init_empty_weights():
         model = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(model_dir))
-    modules = lora_targets(model, opts)
+    modules, parameters = lora_targets(model, opts)
     empty = Encoded([], 0, 0, 0, 0, 0.0, 0.0)
     return RunResult(out, 0, None, None, None, time.perf_counter() - started, 0.0, empty, None,
-                     dry_run_modules=modules)
+                     dry_run_modules=modules + parameters)
 
 
 def _last_checkpoint(out: Path) -> str:

@@ -1,0 +1,334 @@
+"""qing finetune and qing infer on a tiny locally built Qwen3 (qing.tinymodel): CPU only, no downloads."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("peft")
+
+from qing import chat  # noqa: E402
+from qing.finetune import FinetuneOptions, encode_samples, finetune, make_rows, pack  # noqa: E402
+
+SYSTEM = "你是小晴，正在和朋友聊天。"
+MEMO = ("周末去爬山吗？", "下雨了，改天吧")
+ROOT = Path(__file__).resolve().parents[1]
+FAST = ["--quant", "none", "--gradient-accumulation-steps", "1", "--learning-rate", "1e-2", "--lora-r", "8",
+        "--max-length", "256", "--logging-steps", "5", "--eval-steps", "10", "--save-steps", "10"]
+
+
+def sample(*pairs, system=SYSTEM):
+    head = [{"role": "system", "content": system}] if system else []
+    return head + [{"role": r, "content": c} for u, a in pairs for r, c in (("user", u), ("assistant", a))]
+
+
+def write_dataset(path: Path, train: list, evals: list | None = None) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    for name, samples in (("train", train), ("eval", evals)):
+        if samples is not None:
+            (path / f"{name}.jsonl").write_text(
+                "".join(json.dumps({"messages": m}, ensure_ascii=False) + "\n" for m in samples), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def memo(tmp_path_factory) -> Path:
+    return write_dataset(tmp_path_factory.mktemp("memo") / "dataset", [sample(MEMO)] * 16, [sample(MEMO)] * 2)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, memo, tiny_model):
+    """One short run on the memorisation set, through the CLI, with the default --quant 4bit (CPU: a note)."""
+    from typer.testing import CliRunner
+
+    from qing.cli import app
+
+    out = tmp_path_factory.mktemp("runs") / "memo"
+    args = ["finetune", str(memo), "-o", str(out), "--model", str(tiny_model), "--max-steps", "30", "--merge",
+            *FAST[2:]]
+    result = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_model):
+    return chat.load_tokenizer(tiny_model)
+
+
+# --- the format the model learns ---------------------------------------------------------
+
+def test_labels_are_exactly_the_replies_and_their_end_tokens(tokenizer):
+    messages = sample(("在吗", "在的"), ("今天吃什么", "我也不知道，你定吧\n还是火锅？"))
+    ids, labels = chat.encode(tokenizer, messages, "<|im_end|>")
+    assert len(ids) == len(labels)
+    labelled = tokenizer.decode([t for t in labels if t != chat.IGNORE])
+    assert labelled == "在的<|im_end|>我也不知道，你定吧\n还是火锅？<|im_end|>"
+    assert tokenizer.decode(ids) == chat.render(tokenizer, messages)
+
+
+def test_trained_text_is_what_infer_feeds(tokenizer):
+    messages = sample(("在吗", "在的"), ("今天吃什么", "火锅"))
+    prompt = chat.render(tokenizer, messages[:-1], generation_prompt=True)
+    ids, labels = chat.encode(tokenizer, messages, "<|im_end|>")
+    first_of_last_reply = max(i for i in range(1, len(labels)) if labels[i] != chat.IGNORE == labels[i - 1])
+    assert ids[:first_of_last_reply] == tokenizer.encode(prompt, add_special_tokens=False)
+
+
+QWEN3_LIKE = (  # the thinking part of Qwen3's template: an empty think block before the last reply
+    "{%- for m in messages %}{%- if m.role == 'assistant' and loop.last %}"
+    "{{- '<|im_start|>assistant\\n<think>\\n\\n</think>\\n\\n' + m.content + '<|im_end|>\\n' }}"
+    "{%- else %}{{- '<|im_start|>' + m.role + '\\n' + m.content + '<|im_end|>\\n' }}{%- endif %}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}"
+    "{%- if enable_thinking is defined and enable_thinking is false %}{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}"
+    "{%- endif %}")
+
+
+def test_thinking_off_template_trains_what_infer_feeds(tiny_model):
+    tok = chat.load_tokenizer(tiny_model)
+    tok.chat_template = QWEN3_LIKE
+    messages = sample(("在吗", "在的"), ("晚安", "晚安，明天见"))
+    full = chat.render(tok, messages)
+    assert full == chat.render(tok, messages[:-1], generation_prompt=True) + "晚安，明天见<|im_end|>\n"
+    ids, labels = chat.encode(tok, messages, chat.end_of_turn(tok))
+    assert tok.decode([t for t in labels if t != chat.IGNORE]) == "在的<|im_end|>晚安，明天见<|im_end|>"
+
+
+def test_a_template_that_alters_texts_is_refused(tiny_model):
+    from qing.errors import QingError
+
+    tok = chat.load_tokenizer(tiny_model)
+    tok.chat_template = tok.chat_template.replace("message['content']", "message['content'] | upper")
+    with pytest.raises(QingError, match="--template chatml"):
+        chat.encode(tok, sample(("hi", "ok")), "<|im_end|>")
+
+
+def test_packing_fills_rows_without_losing_or_repeating_a_sample():
+    import random
+
+    lengths = [random.Random(i).randint(20, 900) for i in range(500)]
+    bins = pack(lengths, 2048)
+    assert sorted(i for b in bins for i in b) == list(range(500))
+    assert all(sum(lengths[i] for i in b) <= 2048 for b in bins)
+    assert sum(lengths) / (len(bins) * 2048) > 0.95
+
+
+def test_packed_loss_equals_the_separate_samples_loss(tiny_model, tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    from qing.finetune import Collator
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model).eval()
+    samples = [sample(("在吗", "在的")), sample(("今天吃什么", "我也不知道，你定吧"), ("好吧", "哈哈哈哈哈")),
+               sample(("晚安", "晚安，明天见"))]
+    encoded, _ = encode_samples(tokenizer, samples, "<|im_end|>", 256)
+    packed = make_rows(encoded, 256, True, 1, 0)
+    assert len(packed.rows) == 1 and packed.padding_share == 0.0
+    batch = Collator(tokenizer.pad_token_id, packing=True)(packed.rows)
+    with torch.no_grad():
+        logits = model(input_ids=batch["input_ids"], position_ids=batch["position_ids"], use_cache=False).logits
+        packed_sum = _token_loss_sum(logits, batch["labels"])
+        separate_sum = sum(_token_loss_sum(model(input_ids=torch.tensor([ids]), use_cache=False).logits,
+                                           torch.tensor([labels])) for ids, labels in encoded)
+    assert packed_sum == pytest.approx(separate_sum, rel=1e-4)
+    # the same row without restarting positions would attend across samples and differ
+    with torch.no_grad():
+        leaking = _token_loss_sum(model(input_ids=batch["input_ids"], use_cache=False).logits, batch["labels"])
+    assert leaking != pytest.approx(separate_sum, rel=1e-3)
+
+
+def _token_loss_sum(logits, labels):
+    return torch.nn.functional.cross_entropy(logits[0, :-1], labels[0, 1:], ignore_index=chat.IGNORE,
+                                             reduction="sum").item()
+
+
+def test_unpacked_batches_report_their_padding(tokenizer):
+    samples = [sample(("在吗", "在的")), sample(("今天吃什么", "我也不知道，你定吧"), ("好吧", "哈哈哈哈哈"))]
+    encoded, _ = encode_samples(tokenizer, samples, "<|im_end|>", 256)
+    plain = make_rows(encoded, 256, False, 2, 0)
+    lengths = [len(ids) for ids, _ in encoded]
+    assert plain.padding_share == pytest.approx(1 - sum(lengths) / (2 * max(lengths)))
+
+
+# --- a real run -------------------------------------------------------------------------
+
+def test_short_run_memorises_and_writes_everything(run):
+    out, output = run
+    assert "no CUDA GPU here" in output and "trains unquantized" in output
+    info = json.loads((out / "qing-run.json").read_text())
+    assert info["result"]["eval_loss"] < info["result"]["first_eval_loss"] / 3
+    assert info["options"]["system_prompt"] == SYSTEM and info["end_of_turn"] == "<|im_end|>"
+    assert info["data"]["padding_share"] == 0.0
+    for name in ("adapter/adapter_config.json", "adapter/tokenizer.json", "merged/config.json", "loss.png",
+                 "metrics.jsonl"):
+        assert (out / name).is_file(), name
+    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert any("eval_loss" in m for m in metrics) and all("tokens_per_second" in m for m in metrics)
+    assert oct((out / "qing-run.json").stat().st_mode & 0o777) == "0o600"
+
+
+def _infer(*args):
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    result = subprocess.run([sys.executable, "-m", "qing", "infer", *map(str, args), "--temperature", "0",
+                             "--max-new-tokens", "24"], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_infer_prompt_prints_only_the_memorised_reply(run):
+    out, _ = run
+    assert _infer(out, "--prompt", MEMO[0]) == MEMO[1] + "\n"
+
+
+def test_adapter_merged_and_run_agree_on_greedy_output(run, tiny_model):
+    out, _ = run
+    question = "今天吃什么"
+    by_run = _infer(out, "--prompt", question)
+    by_adapter = _infer("--model", tiny_model, "--adapter", out / "adapter", "--system-prompt", SYSTEM,
+                        "--prompt", question)
+    by_merged = _infer("--merged", out / "merged", "--system-prompt", SYSTEM, "--prompt", question)
+    assert by_run == by_adapter == by_merged
+
+
+def test_repl_through_a_pseudo_terminal(run):
+    import pexpect
+
+    out, _ = run
+    child = pexpect.spawn(sys.executable, ["-m", "qing", "infer", str(out), "--temperature", "0"],
+                          env=dict(os.environ, OMP_NUM_THREADS="1"), encoding="utf-8", timeout=120)
+    child.expect("你: ")
+    child.sendline(MEMO[0])
+    child.expect("ta: ")
+    child.expect("你: ")
+    assert MEMO[1] in child.before
+    child.sendline("/system 你是机器人")
+    child.expect("系统提示已更新")
+    child.sendline('"""')
+    child.sendline("第一行")
+    child.sendline("第二行")
+    child.sendline('"""')
+    child.expect("ta: ")
+    child.expect("你: ")
+    child.sendline("/reset")
+    child.expect("对话已清空")
+    child.sendline("/exit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_resume_continues_from_the_checkpoint_step(tmp_path, memo, tiny_model):
+    opts = FinetuneOptions(model=str(tiny_model), quant="none", max_steps=20, gradient_accumulation_steps=1,
+                           learning_rate=1e-2, lora_r=8, max_length=256, logging_steps=1, eval_steps=100,
+                           save_steps=10)
+
+    def crash_after_12(entry):
+        if entry.get("step") == 12:
+            raise RuntimeError("power cut")
+
+    out = tmp_path / "run"
+    with pytest.raises(RuntimeError, match="power cut"):
+        finetune(memo, out, opts, progress=crash_after_12)
+    assert (out / "checkpoint-10").is_dir() and not (out / "adapter").exists()
+    steps = []
+    result = finetune(memo, out, FinetuneOptions(), resume=True, progress=lambda e: steps.append(e["step"]))
+    assert result.steps == 20 and steps[0] == 11
+    assert (out / "adapter" / "adapter_config.json").is_file()
+
+
+def test_two_process_ddp_on_cpu(tmp_path, memo, tiny_model):
+    out = tmp_path / "ddp"
+    env = dict(os.environ, OMP_NUM_THREADS="1", ACCELERATE_USE_CPU="1")
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--num_machines", "1",
+           "--mixed_precision", "no", "--dynamo_backend", "no", "--cpu", "-m", "qing", "finetune", str(memo),
+           "-o", str(out), "--model", str(tiny_model), "--max-steps", "4", *FAST]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    info = json.loads((out / "qing-run.json").read_text())
+    assert info["result"]["steps"] == 4 and (out / "adapter" / "adapter_config.json").is_file()
+    assert result.stderr.count("trained 4 steps") == 1  # the summary comes from the main process only
+
+
+# --- MoE --------------------------------------------------------------------------------
+
+def test_moe_dry_run_lists_expert_and_router_weights(tmp_path, memo):
+    from transformers import AutoModelForCausalLM, Qwen3MoeConfig
+
+    from qing import tinymodel
+
+    tok = tinymodel.train_tokenizer()
+    config = Qwen3MoeConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                            num_key_value_heads=1, head_dim=16, intermediate_size=64, moe_intermediate_size=16,
+                            num_experts=4, num_experts_per_tok=2)
+    AutoModelForCausalLM.from_config(config).save_pretrained(tmp_path / "moe")
+    tok.save_pretrained(tmp_path / "moe")
+    from typer.testing import CliRunner
+
+    from qing.cli import app
+
+    def dry(*extra):
+        result = CliRunner().invoke(app, ["finetune", str(memo), "-o", str(tmp_path / "out"), "--model",
+                                          str(tmp_path / "moe"), "--moe-enable", "--moe-dry-run", *extra])
+        assert result.exit_code == 0, result.output
+        return [line for line in result.stdout.splitlines() if line.startswith("model.")]
+
+    experts = dry()
+    assert experts == [f"model.layers.{i}.mlp.experts.{p}" for i in (0, 1) for p in ("gate_up_proj", "down_proj")]
+    assert dry("--moe-lora-scope", "router_only") == [f"model.layers.{i}.mlp.gate.weight" for i in (0, 1)]
+    assert not (tmp_path / "out").exists()
+    opts = FinetuneOptions(model=str(tmp_path / "moe"), quant="none", max_steps=2, gradient_accumulation_steps=1,
+                           max_length=256, moe_enable=True, moe_lora_scope="all", eval_steps=100, save_steps=100)
+    assert finetune(memo, tmp_path / "moe-run", opts).steps == 2
+
+
+# --- bad input --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "is not a dataset directory"),
+    ("no-train", "has no train.jsonl"),
+    ("empty", "holds no samples"),
+    ("not-json", "line 2 of"),
+    ("not-a-sample", "is not a chat sample"),
+    ("user-last", "end with the assistant"),
+])
+def test_bad_datasets_are_one_sentence(tmp_path, tiny_model, qing, case, message):
+    data = tmp_path / "data"
+    good = json.dumps({"messages": sample(MEMO)}, ensure_ascii=False)
+    if case != "missing":
+        data.mkdir()
+    lines = {"empty": "\n", "not-json": good + "\n{oops\n", "not-a-sample": json.dumps({"text": "x"}) + "\n",
+             "user-last": json.dumps({"messages": sample(MEMO)[:-1]}) + "\n"}
+    if case in lines:
+        (data / "train.jsonl").write_text(lines[case])
+    result = qing("finetune", data, "-o", tmp_path / "out", "--model", tiny_model, *FAST)
+    assert result.exit_code == 1 and message in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
+def test_output_model_and_resume_mistakes_are_one_sentence(tmp_path, memo, tiny_model, qing):
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine")
+    cases = [
+        (["-o", tmp_path / "taken", "--model", tiny_model], "already exists"),
+        (["-o", tmp_path / "taken", "--model", tiny_model, "--force"], "not a qing run directory"),
+        (["-o", tmp_path / "new", "--model", tmp_path], "not a model directory"),
+        (["-o", tmp_path / "new", "--model", "./nowhere"], "neither a directory nor a model id"),
+        (["-o", tmp_path / "new", "--model", tiny_model, "--resume"], "not a run directory of `qing finetune`"),
+        (["-o", tmp_path / "new", "--model", tiny_model, "--template", "alpaca"], "unknown --template"),
+    ]
+    for args, message in cases:
+        result = qing("finetune", memo, *args, *FAST)
+        assert result.exit_code == 1 and message in result.output, (args, result.output)
+    assert (tmp_path / "taken" / "notes.txt").read_text() == "mine"
+
+
+def test_infer_mistakes_are_one_sentence(tmp_path, qing):
+    assert "give a run directory" in qing("infer").output
+    result = qing("infer", tmp_path)
+    assert result.exit_code == 1 and "not a run directory" in result.output
