@@ -517,7 +517,7 @@ def finetune_cmd(
     main_process = int(os.environ.get("RANK", "0")) == 0
     result = finetune(dataset, output, opts, force=force, resume=resume,
                       progress=_train_progress if main_process else None,
-                      note=lambda text: console.print(f"[yellow]note[/yellow]: {escape(text)}"))
+                      note=(lambda text: console.print(escape(text))) if main_process else (lambda text: None))
     if not main_process:
         return
     if result.dry_run_modules is not None:
@@ -525,10 +525,6 @@ def finetune_cmd(
             print(name)
         console.print(f"{len(result.dry_run_modules)} modules would get a LoRA (dry run: nothing trained).")
         return
-    d = result.data
-    console.print(f"data: {d.samples:,} samples in {len(d.rows):,} rows, {d.tokens:,} tokens ({d.trained_tokens:,} "
-                  f"trained), padding {d.padding_share:.1%}, rows {d.fill:.0%} full"
-                  + (f"; {d.too_long:,} longer than --max-length skipped" if d.too_long else ""))
     evals = (f"; eval loss {result.first_eval_loss:.4f} -> {result.eval_loss:.4f}"
              if result.first_eval_loss is not None else
              f"; eval loss {result.eval_loss:.4f}" if result.eval_loss is not None else "")

@@ -61,6 +61,16 @@ def open_private(path: Path, mode: str = "w", **kwargs):
 
 
 @contextlib.contextmanager
+def private_files() -> Iterator[None]:
+    """Everything created inside (by us or by libraries: checkpoints, adapters) is owner-only."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@contextlib.contextmanager
 def atomic_output(path: Path, force: bool = False) -> Iterator[Path]:
     """Yield a private temporary path beside `path`; rename it onto `path` on success.
 

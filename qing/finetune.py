@@ -24,7 +24,7 @@ from typing import Callable
 
 from qing import chat
 from qing.errors import QingError
-from qing.files import open_private, private_dir
+from qing.files import open_private, private_dir, private_files
 
 log = logging.getLogger(__name__)
 
@@ -375,7 +375,15 @@ def write_json(path: Path, data: dict) -> None:
 
 def finetune(dataset: Path, out: Path, opts: FinetuneOptions, *, force: bool = False, resume: bool = False,
              progress: Callable[[dict], None] | None = None, note: Callable[[str], None] = log.info) -> RunResult:
-    """Train a LoRA adapter on DATASET's train.jsonl into OUT; see the module docstring."""
+    """Train a LoRA adapter on DATASET's train.jsonl into OUT; see the module docstring.
+
+    Everything written (checkpoints, adapter, merged model: all learned from chat data) is owner-only.
+    """
+    with private_files():
+        return _finetune(dataset, out, opts, force, resume, progress, note)
+
+
+def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resume: bool, progress, note) -> RunResult:
     from qing import models
 
     started = time.perf_counter()
@@ -405,6 +413,7 @@ def finetune(dataset: Path, out: Path, opts: FinetuneOptions, *, force: bool = F
         eval_data = eval_data if eval_data.rows else None
     if quant_note := _quant_note(opts.quant):
         note(quant_note)
+    note(f"model {model_dir} on {device_kind()}; {_describe(data)}")
     run_info = {"options": dataclasses.asdict(opts), "model_dir": str(model_dir), "dataset": str(dataset),
                 "end_of_turn": eot, "template": opts.template, "chat_template": tokenizer.chat_template,
                 "data": _data_info(data, eval_data)}
@@ -441,8 +450,14 @@ def finetune(dataset: Path, out: Path, opts: FinetuneOptions, *, force: bool = F
 
 def _quant_note(quant: str) -> str | None:
     if quant != "none" and device_kind() != "cuda":
-        return f"no CUDA GPU here: --quant {quant} needs one, so this run trains unquantized (fp32 on the CPU)."
+        return f"note: no CUDA GPU here: --quant {quant} needs one, so this run trains unquantized (fp32 on the CPU)."
     return None
+
+
+def _describe(d: Encoded) -> str:
+    skipped = f"; {d.too_long:,} longer than --max-length skipped" if d.too_long else ""
+    return (f"{d.samples:,} samples in {len(d.rows):,} rows, {d.tokens:,} tokens ({d.trained_tokens:,} trained), "
+            f"padding {d.padding_share:.1%}, rows {d.fill:.0%} full{skipped}")
 
 
 def _data_info(data: Encoded, eval_data: Encoded | None) -> dict:
@@ -560,11 +575,12 @@ def merge(run_dir: Path, force: bool = False) -> Path:
     if len(tokenizer) > base.get_input_embeddings().weight.shape[0]:
         base.resize_token_embeddings(len(tokenizer))
     merged = PeftModel.from_pretrained(base, adapter).merge_and_unload()
-    shutil.rmtree(tmp, ignore_errors=True)
-    merged.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
+    with private_files():
+        shutil.rmtree(tmp, ignore_errors=True)
+        merged.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
     return final
 
 

@@ -170,7 +170,9 @@ def test_short_run_memorises_and_writes_everything(run):
         assert (out / name).is_file(), name
     metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert any("eval_loss" in m for m in metrics) and all("tokens_per_second" in m for m in metrics)
-    assert oct((out / "qing-run.json").stat().st_mode & 0o777) == "0o600"
+    for path in (out / "qing-run.json", out / "adapter" / "adapter_model.safetensors", out / "loss.png"):
+        assert path.stat().st_mode & 0o777 == 0o600, path
+    assert (out / "adapter").stat().st_mode & 0o777 == 0o700
 
 
 def _infer(*args):
