@@ -401,7 +401,7 @@ def _quiet_libraries() -> None:
     """transformers / hub / bitsandbytes chatter stays out of the output unless --verbose."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    for name in ("bitsandbytes", "accelerate", "peft", "modelscope", "huggingface_hub"):
+    for name in ("bitsandbytes", "accelerate", "peft", "modelscope", "modelscope_hub", "huggingface_hub"):
         logging.getLogger(name).setLevel(logging.DEBUG if _state["verbose"] else logging.ERROR)
     import transformers
 

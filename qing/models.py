@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -36,23 +37,36 @@ def resolve(model: str, source: str = "modelscope", models_dir: Path = Path("mod
 
 
 def _download(model: str, source: str, target: Path) -> Path:
+    created = [p for p in (target, *target.parents) if not p.exists()]
     target.mkdir(parents=True, exist_ok=True)
+    try:
+        return _fetch(model, source, target)
+    except QingError:
+        for path in created:  # nothing came: leave no empty model directories behind
+            with contextlib.suppress(OSError):
+                path.rmdir()
+        raise
+
+
+def _fetch(model: str, source: str, target: Path) -> Path:
     patterns = ["*.json", "*.safetensors", "*.txt", "*.model", "*.jinja", "*.tiktoken", "*.py"]
     try:
         if source == "modelscope":
             from modelscope import snapshot_download
 
+            _quiet("modelscope")
             snapshot_download(model, local_dir=str(target), allow_patterns=patterns)
         else:
             from huggingface_hub import snapshot_download
 
+            _quiet("huggingface_hub")
             snapshot_download(model, local_dir=str(target), allow_patterns=patterns)
     except ImportError as e:
         raise QingError(f"downloading from {source} needs the train extra: pip install 'qing[train]' ({e.name}).") \
             from None
     except Exception as e:  # the hubs raise many types: not found, no network, refused
         name = type(e).__name__
-        if "NotFound" in name or "404" in str(e):
+        if "RepositoryNotFound" in name or "404" in str(e) or "not exist" in str(e).lower():
             raise QingError(f"model {model} was not found on {source}; check the id, or try --source "
                             f"{'hf' if source == 'modelscope' else 'modelscope'}.") from None
         raise QingError(f"could not download {model} from {source} ({name}): check the network, or download it "
@@ -60,3 +74,12 @@ def _download(model: str, source: str, target: Path) -> Path:
     if not is_model_dir(target):
         raise QingError(f"the download of {model} from {source} holds no config.json; is it a model id?")
     return target
+
+
+def _quiet(prefix: str) -> None:
+    """The hubs' own retry warnings stay out of the output (our error says what failed) unless debugging."""
+    if log.isEnabledFor(logging.DEBUG):
+        return
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith(prefix):
+            logging.getLogger(name).setLevel(logging.ERROR)

@@ -330,6 +330,16 @@ def test_output_model_and_resume_mistakes_are_one_sentence(tmp_path, memo, tiny_
     assert (tmp_path / "taken" / "notes.txt").read_text() == "mine"
 
 
+def test_an_unreachable_hub_is_one_sentence_and_leaves_nothing(tmp_path, memo):
+    env = dict(os.environ, HF_ENDPOINT="http://127.0.0.1:9", HF_HUB_ETAG_TIMEOUT="2", HF_HUB_DOWNLOAD_TIMEOUT="2")
+    result = subprocess.run([sys.executable, "-m", "qing", "finetune", str(memo), "-o", str(tmp_path / "out"),
+                             "--model", "Qwen/Qwen3-8B-Base", "--source", "hf", "--models-dir", str(tmp_path / "m")],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "could not download Qwen/Qwen3-8B-Base from hf" in result.stderr and "check the network" in result.stderr
+    assert not (tmp_path / "m").exists() and not (tmp_path / "out").exists()
+
+
 def test_infer_mistakes_are_one_sentence(tmp_path, qing):
     assert "give a run directory" in qing("infer").output
     result = qing("infer", tmp_path)
