@@ -575,25 +575,68 @@ def infer_cmd(
     infer.repl(cm, opts, input, write)
 
 
-# --- steps that later issues build -------------------------------------------
+# --- gguf / quantize ------------------------------------------------------------------
 
-_PENDING = {
-    "gguf": "Convert the model to GGUF for llama.cpp / Ollama / LM Studio.",
-    "quantize": "Quantize a GGUF file (Q4_K_M and others).",
-}
+LLAMA_CPP_HELP = "A llama.cpp checkout: its convert_hf_to_gguf.py / llama-quantize for what qing does not do natively."
 
 
-def _pending(name: str):
-    def not_built() -> None:
-        raise QingError(f"`qing {name}` is not built yet in qing {__version__}; it will come in a later release.",
-                        exit_code=2)
+@command("gguf")
+def gguf_cmd(
+    model_dir: Path = typer.Argument(..., help="Hugging Face model directory, or a `qing finetune` run directory."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="GGUF file to write (default: <dir>/<name>-<outtype>.gguf)."),
+    outtype: str = typer.Option("f16", "--outtype", envvar="QING_GGUF_OUTTYPE", help="f16, bf16, q8_0 or f32."),
+    llama_cpp: Optional[Path] = typer.Option(None, "--llama-cpp", envvar="QING_LLAMA_CPP", help=LLAMA_CPP_HELP),
+    force: bool = typer.Option(False, "--force", help="Overwrite the GGUF file and Modelfile."),
+) -> None:
+    """Convert a model (or a fine-tuning run) to GGUF for llama.cpp / Ollama / LM Studio, with an Ollama Modelfile."""
+    import time
 
-    not_built.__doc__ = f"{_PENDING[name]} (not built yet)"
-    return not_built
+    from qing import gguf
+    from qing.files import check_output
+
+    started = time.perf_counter()
+    base = model_dir
+    if (model_dir / "qing-run.json").is_file():
+        _quiet_libraries()
+    source = gguf.model_dir_of(model_dir, note=lambda text: console.print(escape(text)))
+    name = (base if source != base else source).resolve().name
+    output = output or (base / f"{name}-{outtype.lower()}.gguf")
+    check_output(output.parent / "Modelfile", force)  # before the long conversion, not after it
+    with _progress("converting", "MB", scale=1e6) as update:
+        out = gguf.convert(source, output, outtype, llama_cpp=llama_cpp, force=force, progress=update)
+    modelfile = gguf.write_modelfile(out, system=gguf.run_system_prompt(source), force=force)
+    console.print(f"wrote {out} ({out.stat().st_size / 1e9:.2f} GB, {outtype.lower()}) in "
+                  f"{time.perf_counter() - started:.1f} s")
+    console.print(f"wrote {modelfile}: ollama create {name} -f {modelfile}")
 
 
-for _name in _PENDING:
-    command(_name, context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(_pending(_name))
+@command("quantize")
+def quantize_cmd(
+    gguf_file: Optional[Path] = typer.Argument(None, help="GGUF file from `qing gguf`."),
+    output: Optional[Path] = typer.Argument(None, help="Output file (default: <stem>-<TYPE>.gguf beside the input)."),
+    qtype: str = typer.Option("Q4_K_M", "--type", "-t", envvar="QING_QUANT_TYPE",
+                              help="Quantization type; --list shows them all."),
+    list_types: bool = typer.Option(False, "--list", help="List the quantization types with a one-line guide."),
+    llama_cpp: Optional[Path] = typer.Option(None, "--llama-cpp", envvar="QING_LLAMA_CPP", help=LLAMA_CPP_HELP),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output."),
+) -> None:
+    """Quantize a GGUF file (Q4_K_M and the other types that need no importance matrix)."""
+    import time
+
+    from qing import gguf
+
+    if list_types:
+        for name, guide in gguf.QUANT_TYPES.items():
+            print(f"{name:8s} {guide}")
+        return
+    if gguf_file is None:
+        raise QingError("give the GGUF file to quantize, e.g. qing quantize model-f16.gguf (--list shows types).")
+    started = time.perf_counter()
+    out = gguf.quantize(gguf_file, output, qtype, llama_cpp=llama_cpp, force=force, verbose=_state["verbose"])
+    size, before = out.stat().st_size, gguf_file.stat().st_size
+    console.print(f"wrote {out} ({size / 1e9:.2f} GB, {qtype.upper()}; {size / before:.0%} of the input) in "
+                  f"{time.perf_counter() - started:.1f} s")
 
 
 def main() -> None:

@@ -23,11 +23,10 @@ def test_python_dash_m_runs_the_same_cli():
     assert result.returncode == 0 and re.search(r"qing \d+\.\d+\.\d+", result.stderr + result.stdout)
 
 
-def test_steps_not_built_yet_say_so_and_fail(qing):
-    for name in ["gguf", "quantize"]:
-        result = qing(name, "anything", "--some-flag")
-        assert result.exit_code == 2, name
-        assert result.output.strip().count("\n") == 0 and "not built yet" in result.output
+def test_every_step_has_its_help(qing):
+    for name in PIPELINE:
+        result = qing(name, "--help")
+        assert result.exit_code == 0 and "not built yet" not in result.output, name
 
 
 def _envvars() -> set[str]:

@@ -225,6 +225,28 @@ def test_repl_through_a_pseudo_terminal(run):
     assert child.exitstatus == 0
 
 
+def test_run_to_gguf_to_quantized_answers_like_infer(run, tmp_path, qing):
+    """The whole back half: a run (adapter only: merged first) -> GGUF + Modelfile -> Q8_0, run by llama.cpp."""
+    import shutil
+
+    llama_cpp = pytest.importorskip("llama_cpp")
+    out, _ = run
+    copy = tmp_path / "run"
+    shutil.copytree(out, copy, ignore=shutil.ignore_patterns("merged", "checkpoint-*"))
+    result = qing("gguf", copy)
+    assert result.exit_code == 0, result.output
+    assert "merging it into a 16-bit copy" in result.output and (copy / "merged" / "config.json").is_file()
+    f16, modelfile = copy / "run-f16.gguf", copy / "Modelfile"
+    assert f16.is_file() and f'SYSTEM """{SYSTEM}"""' in modelfile.read_text()
+    assert qing("quantize", f16, "--type", "Q8_0").exit_code == 0
+    tok = chat.load_tokenizer(copy / "merged")
+    prompt = chat.render(tok, sample(MEMO)[:-1], generation_prompt=True)
+    for path in (f16, copy / "run-Q8_0.gguf"):
+        llm = llama_cpp.Llama(model_path=str(path), n_ctx=256, n_threads=1, verbose=False, seed=0)
+        answer = llm(prompt, max_tokens=24, temperature=0.0, top_k=1, stop=["<|im_end|>"])["choices"][0]["text"]
+        assert answer == MEMO[1], path.name
+
+
 def test_resume_continues_from_the_checkpoint_step(tmp_path, memo, tiny_model):
     opts = FinetuneOptions(model=str(tiny_model), quant="none", max_steps=20, gradient_accumulation_steps=1,
                            learning_rate=1e-2, lora_r=8, max_length=256, logging_steps=1, eval_steps=100,

@@ -1,0 +1,762 @@
+"""Hugging Face model directory -> GGUF, GGUF -> quantized GGUF, and an Ollama Modelfile.
+
+`convert` is a native converter built on the `gguf` package for the architectures qing fine-tunes
+(Qwen2, Qwen3, Llama with a byte-level BPE tokenizer). It reads safetensors a slice of rows at a
+time and writes each slice as soon as it is converted, so its memory stays near a few tens of MB
+whatever the model's size. Other architectures go through a llama.cpp checkout's
+`convert_hf_to_gguf.py` when one is given with `llama_cpp`.
+
+`quantize` calls llama.cpp's quantizer: llama-cpp-python's `llama_model_quantize`, or the
+`llama-quantize` binary of a llama.cpp checkout.
+
+Every output is written under a temporary name beside its final path and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import struct
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from qing.errors import QingError
+from qing.files import atomic_output, check_output, open_private
+
+# HF architecture -> (gguf MODEL_ARCH name, undo llama's q/k rotary permutation)
+NATIVE_ARCHS = {
+    "Qwen2ForCausalLM": ("QWEN2", False),
+    "Qwen3ForCausalLM": ("QWEN3", False),
+    "LlamaForCausalLM": ("LLAMA", True),
+}
+OUTTYPES = ("f16", "bf16", "q8_0", "f32")
+
+# tokenizer.json pre-tokenizer split regex -> llama.cpp `tokenizer.ggml.pre` (see llama-vocab.cpp)
+PRE_TOKENIZERS = {
+    # Qwen2 / Qwen2.5 / Qwen3 (and DeepSeek-R1-Distill-Qwen)
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+":
+        "qwen2",
+    # Llama 3 / 3.1 / 3.2 / 3.3
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+"
+    r"|\s+(?!\S)|\s+": "llama-bpe",
+    # Qwen3.5
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N}| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+"
+    r"|\s+(?!\S)|\s+": "qwen35",
+}
+
+# quantization types that need no importance matrix -> one-line guide (sizes for a 7-8B model)
+QUANT_TYPES = {
+    "Q2_K": "smallest (~2.9 GB for 7B); clearly worse, only when nothing else fits",
+    "Q3_K_S": "~3.2 GB for 7B; very small, noticeable quality loss",
+    "Q3_K_M": "~3.5 GB for 7B; small, quality loss on hard prompts",
+    "Q3_K_L": "~3.8 GB for 7B; small, a little better than Q3_K_M",
+    "Q4_0": "~4.1 GB for 7B; legacy 4-bit, prefer Q4_K_M",
+    "Q4_1": "~4.5 GB for 7B; legacy 4-bit, prefer Q4_K_M",
+    "Q4_K_S": "~4.1 GB for 7B; good balance, slightly smaller than Q4_K_M",
+    "Q4_K_M": "~4.4 GB for 7B; recommended default: good quality at a quarter of F16",
+    "Q5_0": "~5.0 GB for 7B; legacy 5-bit, prefer Q5_K_M",
+    "Q5_1": "~5.4 GB for 7B; legacy 5-bit, prefer Q5_K_M",
+    "Q5_K_S": "~5.0 GB for 7B; high quality",
+    "Q5_K_M": "~5.1 GB for 7B; high quality, close to F16",
+    "Q6_K": "~5.9 GB for 7B; very close to F16",
+    "Q8_0": "~7.6 GB for 7B; practically lossless, half of F16",
+    "F16": "~14 GB for 7B; no quantization (16-bit floats)",
+    "BF16": "~14 GB for 7B; no quantization (bfloat16, as most models are trained)",
+    "F32": "~28 GB for 7B; 32-bit floats, only for debugging",
+}
+
+GGUF_MAGIC = b"GGUF"
+_CHUNK_BYTES = 32 << 20  # float32 bytes converted at a time
+_SAFETENSORS_DTYPES = {"BF16": ("<u2", 2), "F16": ("<f2", 2), "F32": ("<f4", 4)}
+
+Progress = Callable[[int, int], None]  # (bytes written, bytes in all)
+
+
+# --------------------------------------------------------------------------- convert
+
+
+def convert(model_dir: Path, out: Path, outtype: str = "f16", *, llama_cpp: Path | None = None, force: bool = False,
+            progress: Progress | None = None) -> Path:
+    """Convert the Hugging Face model in MODEL_DIR to the GGUF file OUT; return OUT.
+
+    outtype: f16, bf16, q8_0 or f32 (1-D tensors and norms stay f32, as in llama.cpp).
+    Architectures without a native converter need `llama_cpp`, a llama.cpp checkout.
+    """
+    model_dir, out = Path(model_dir), Path(out)
+    outtype = outtype.lower()
+    if outtype not in OUTTYPES:
+        raise QingError(f"unknown --outtype {outtype!r}; choose one of {', '.join(OUTTYPES)}.")
+    config = _read_config(model_dir)
+    check_output(out, force)
+    arch = (config.get("architectures") or ["?"])[0]
+    reason = None
+    if arch not in NATIVE_ARCHS:
+        reason = f"architecture {arch} has no native converter (qing converts {', '.join(NATIVE_ARCHS)})"
+    else:
+        tokenizer = _read_json(model_dir / "tokenizer.json", "tokenizer.json",
+                               missing=f"{model_dir} has no tokenizer.json; save the tokenizer beside the model "
+                                       "(tokenizer.save_pretrained).")
+        pre = _pre_tokenizer(tokenizer)
+        if pre is None:
+            reason = (f"the tokenizer of {model_dir} is not a byte-level BPE with a pre-tokenizer qing knows "
+                      "(Qwen2/Qwen3/Llama-3 style)")
+    if reason is None:
+        return _convert_native(model_dir, out, outtype, config, tokenizer, pre, force, progress)
+    if llama_cpp is None:
+        raise QingError(f"{reason}; pass --llama-cpp DIR (a llama.cpp checkout) to use its convert_hf_to_gguf.py.")
+    return convert_with_llama_cpp(model_dir, out, outtype, llama_cpp, force=force)
+
+
+def convert_with_llama_cpp(model_dir: Path, out: Path, outtype: str, llama_cpp: Path, *, force: bool = False) -> Path:
+    """Run llama.cpp's convert_hf_to_gguf.py from the checkout LLAMA_CPP on MODEL_DIR; return OUT."""
+    script = Path(llama_cpp) / "convert_hf_to_gguf.py"
+    if not script.is_file():
+        raise QingError(f"{llama_cpp} has no convert_hf_to_gguf.py; give --llama-cpp the root of a llama.cpp checkout.")
+    with atomic_output(Path(out), force) as tmp:
+        cmd = [sys.executable, str(script), str(model_dir), "--outfile", str(tmp), "--outtype", outtype]
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+        if proc.returncode != 0:
+            last = [line for line in proc.stdout.splitlines() if line.strip()][-1:] or ["(no output)"]
+            raise QingError(f"llama.cpp's convert_hf_to_gguf.py failed: {last[0].strip()[:300]}; check that the "
+                            "checkout is recent and its requirements are installed (pip install -r requirements.txt).")
+    return Path(out)
+
+
+def _read_json(path: Path, what: str, missing: str | None = None) -> dict:
+    if not path.is_file():
+        raise QingError(missing or f"{path} does not exist.")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise QingError(f"{path} is not valid JSON ({e}); the {what} may be truncated.") from None
+    if not isinstance(data, dict):
+        raise QingError(f"{path} is not a {what} (not a JSON object).")
+    return data
+
+
+def _read_config(model_dir: Path) -> dict:
+    if not model_dir.is_dir():
+        raise QingError(f"{model_dir} is not a directory; give the Hugging Face model directory (with config.json).")
+    if not (model_dir / "config.json").exists() and (model_dir / "merged" / "config.json").is_file():
+        raise QingError(f"{model_dir} is a fine-tuning run, not a model; give its merged model {model_dir / 'merged'}.")
+    config = _read_json(model_dir / "config.json", "model config",
+                        missing=f"{model_dir} has no config.json; give a Hugging Face model directory "
+                                "(for a LoRA run, merge the adapter first).")
+    if "text_config" in config and "hidden_size" not in config:
+        config = {**config, **config["text_config"]}
+    return config
+
+
+def _pre_tokenizer(tokenizer: dict) -> str | None:
+    """llama.cpp's pre-tokenizer name for a byte-level BPE tokenizer.json, from its own split regex."""
+    if (tokenizer.get("model") or {}).get("type") != "BPE":
+        return None
+    pre = tokenizer.get("pre_tokenizer") or {}
+    parts = pre.get("pretokenizers", []) if pre.get("type") == "Sequence" else [pre]
+    splits = [p for p in parts if p.get("type") == "Split"]
+    byte_level = [p for p in parts if p.get("type") == "ByteLevel"]
+    if not byte_level:
+        return None
+    if not splits:
+        return "gpt-2" if byte_level[0].get("use_regex", True) else None
+    if len(splits) != 1 or byte_level[0].get("use_regex", True):
+        return None
+    pattern = splits[0].get("pattern") or {}
+    return PRE_TOKENIZERS.get(pattern.get("Regex", ""))
+
+
+# ---- safetensors, read a slice of rows at a time (file reads, not mmap: RSS stays at the slice)
+
+
+@dataclass
+class _Source:
+    file: Path
+    dtype: str  # BF16 / F16 / F32
+    shape: tuple[int, ...]
+    offset: int  # absolute byte offset of the data in the file
+    nbytes: int
+
+
+def _safetensors_index(model_dir: Path) -> dict[str, _Source]:
+    index = model_dir / "model.safetensors.index.json"
+    if index.is_file():
+        weight_map = _read_json(index, "safetensors index").get("weight_map") or {}
+        files = sorted(set(weight_map.values()))
+    else:
+        files = sorted(p.name for p in model_dir.glob("*.safetensors"))
+    if not files:
+        raise QingError(f"{model_dir} has no .safetensors weights; save the model with save_pretrained "
+                        "(safe_serialization=True).")
+    sources: dict[str, _Source] = {}
+    for name in files:
+        path = model_dir / name
+        if not path.is_file():
+            raise QingError(f"weight shard {path} is missing; copy the whole model directory.")
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if len(head) != 8:
+                raise QingError(f"{path} is not a safetensors file (too short); it may be truncated.")
+            (n,) = struct.unpack("<Q", head)
+            try:
+                header = json.loads(f.read(n))
+            except ValueError:
+                raise QingError(f"{path} is not a safetensors file (bad header); it may be truncated.") from None
+        start = 8 + n
+        size = path.stat().st_size
+        for key, meta in header.items():
+            if key == "__metadata__":
+                continue
+            begin, end = meta["data_offsets"]
+            if start + end > size:
+                raise QingError(f"{path} is shorter than its header says; the download or copy was cut short.")
+            if meta["dtype"] not in _SAFETENSORS_DTYPES:
+                raise QingError(f"tensor {key} in {path} is {meta['dtype']}; qing converts BF16, F16 and F32 weights "
+                                "(dequantize the model first, or pass --llama-cpp DIR).")
+            sources[key] = _Source(path, meta["dtype"], tuple(meta["shape"]), start + begin, end - begin)
+    return sources
+
+
+def _read_rows(f, src: _Source, row0: int, row1: int):
+    """Rows [row0, row1) of a tensor as float32 (a tensor with no rows is read whole)."""
+    import numpy as np
+
+    dtype, size = _SAFETENSORS_DTYPES[src.dtype]
+    shape = src.shape or (1,)
+    row_elems = math.prod(shape[1:])
+    count = (row1 - row0) * row_elems
+    raw = np.empty(count, dtype=dtype)
+    f.seek(src.offset + row0 * row_elems * size)
+    if f.readinto(memoryview(raw).cast("B")) != count * size:
+        raise QingError(f"{src.file} ended early; the download or copy was cut short.")
+    if src.dtype == "BF16":
+        data = (raw.astype(np.uint32) << 16).view(np.float32)
+    else:
+        data = raw.astype(np.float32, copy=False)
+    return data.reshape((row1 - row0, *shape[1:])) if src.shape else data.reshape(())
+
+
+def _permute(w, n_head: int, n_head_kv: int | None):
+    """llama.cpp's LlamaModel.permute: HF's rotary layout (halves) -> GGML's (interleaved pairs)."""
+    if n_head_kv is not None and n_head != n_head_kv:
+        n_head = n_head_kv
+    return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+
+
+@dataclass
+class _Plan:
+    name: str  # gguf name
+    source: _Source | None
+    qtype: object  # GGMLQuantizationType
+    shape: tuple[int, ...]
+    nbytes: int
+    permute: tuple[int, int] | None = None  # (n_head, n_head_kv) for llama q/k
+    data: object = None  # a generated tensor (rope_freqs)
+
+
+def _convert_native(model_dir: Path, out: Path, outtype: str, config: dict, tokenizer: dict, pre: str,
+                    force: bool, progress: Progress | None) -> Path:
+    import gguf
+    import numpy as np
+
+    arch_name, undo_permute = NATIVE_ARCHS[config["architectures"][0]]
+    arch = gguf.MODEL_ARCH[arch_name]
+    n_layers = int(config["num_hidden_layers"])
+    n_head = int(config["num_attention_heads"])
+    n_head_kv = int(config.get("num_key_value_heads") or n_head)
+    tensor_map = gguf.get_tensor_name_map(arch, n_layers)
+    tied = bool(config.get("tie_word_embeddings", False))
+    Q = gguf.GGMLQuantizationType
+    want = {"f16": Q.F16, "bf16": Q.BF16, "q8_0": Q.Q8_0, "f32": Q.F32}[outtype]
+    ftype = {"f16": gguf.LlamaFileType.MOSTLY_F16, "bf16": gguf.LlamaFileType.MOSTLY_BF16,
+             "q8_0": gguf.LlamaFileType.MOSTLY_Q8_0, "f32": gguf.LlamaFileType.ALL_F32}[outtype]
+
+    plans: list[_Plan] = []
+
+    def plan(name: str, shape: tuple[int, ...], source=None, permute=None, data=None):
+        qtype = want
+        if len(shape) <= 1 or name.endswith("_norm.weight"):
+            qtype = Q.F32
+        elif qtype == Q.Q8_0 and shape[-1] % 32:
+            qtype = Q.F16  # as llama.cpp does when a row is not whole Q8_0 blocks
+        block, type_size = gguf.GGML_QUANT_SIZES[qtype]
+        nbytes = math.prod(shape) // block * type_size
+        plans.append(_Plan(name, source, qtype, shape, nbytes, permute, data))
+
+    rope = _rope(config)
+    if rope.get("rope_type") == "llama3":
+        freqs = _llama3_rope_factors(config, rope)
+        plan(gguf.TENSOR_NAMES[gguf.MODEL_TENSOR.ROPE_FREQS] + ".weight", freqs.shape, data=freqs)
+
+    for name, src in _safetensors_index(model_dir).items():
+        if name.endswith((".rotary_emb.inv_freq", ".attention.masked_bias", ".attention.bias")):
+            continue
+        if tied and name == "lm_head.weight":
+            continue
+        new_name = tensor_map.get_name(name, try_suffixes=(".weight", ".bias"))
+        if new_name is None:
+            raise QingError(f"tensor {name} of {model_dir} has no GGUF name for {arch_name.lower()}; "
+                            "the checkpoint is not a plain causal LM (merge LoRA adapters first).")
+        permute = None
+        if undo_permute and name.endswith(("q_proj.weight", "q_proj.bias")):
+            permute = (n_head, n_head)
+        elif undo_permute and name.endswith(("k_proj.weight", "k_proj.bias")):
+            permute = (n_head, n_head_kv)
+        plan(new_name, src.shape, source=src, permute=permute)
+
+    embd = next((p for p in plans if p.name == "token_embd.weight"), None)
+    if embd is None:
+        raise QingError(f"{model_dir} has no token embedding (model.embed_tokens.weight); the weights are incomplete.")
+    n_vocab = embd.shape[0]
+
+    writer = gguf.GGUFWriter(path=None, arch=gguf.MODEL_ARCH_NAMES[arch])
+    writer.add_type(gguf.GGUFType.MODEL)
+    writer.add_name(model_dir.resolve().name)
+    writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
+    writer.add_file_type(ftype)
+    _add_hparams(writer, config, rope, n_vocab, arch_name)
+    _add_tokenizer(writer, model_dir, config, tokenizer, pre, n_vocab)
+
+    for p in plans:
+        writer.add_tensor_info(p.name, p.shape, np.dtype(np.float32), p.nbytes, raw_dtype=p.qtype)
+
+    total = sum(p.nbytes for p in plans)
+    _check_space(out.parent, total + (16 << 20), "the GGUF file")
+    done = 0
+    with atomic_output(out, force) as tmp:
+        try:
+            writer.write_header_to_file(path=tmp)
+            writer.write_kv_data_to_file()
+            writer.write_ti_data_to_file()
+            fout = writer.fout[0]
+            handles: dict[Path, object] = {}
+            try:
+                for p in plans:
+                    writer.write_padding(fout, fout.tell())
+                    written = 0
+                    for chunk in _chunks(p, handles):
+                        data = gguf.quants.quantize(chunk, p.qtype)
+                        data.tofile(fout)
+                        written += data.nbytes
+                        done += data.nbytes
+                        if progress is not None:
+                            progress(done, total)
+                    if written != p.nbytes:
+                        raise QingError(f"tensor {p.name} came out {written} bytes instead of {p.nbytes}; "
+                                        "the weights do not match config.json.")
+                    writer.write_padding(fout, p.nbytes)
+            finally:
+                for f in handles.values():
+                    f.close()
+        finally:
+            if writer.fout is not None:
+                writer.close()
+    return out
+
+
+def _chunks(p: _Plan, handles: dict):
+    """The tensor of plan P as float32 arrays of whole rows, a few tens of MB at a time."""
+    import numpy as np
+
+    if p.data is not None:
+        yield np.asarray(p.data, dtype=np.float32)
+        return
+    src = p.source
+    f = handles.get(src.file)
+    if f is None:
+        f = handles[src.file] = open(src.file, "rb")
+    if len(src.shape) <= 1 or p.permute is not None:
+        rows = src.shape[0] if src.shape else 1
+        data = _read_rows(f, src, 0, rows)
+        if p.permute is not None:
+            data = _permute(data, *p.permute)
+        yield np.ascontiguousarray(data)
+        return
+    rows = src.shape[0]
+    step = max(1, _CHUNK_BYTES // (4 * math.prod(src.shape[1:])))
+    for r in range(0, rows, step):
+        yield _read_rows(f, src, r, min(rows, r + step))
+
+
+def _rope(config: dict) -> dict:
+    """The rope parameters, transformers 5 (`rope_parameters`) or 4 (`rope_theta` + `rope_scaling`) style."""
+    rope = dict(config.get("rope_parameters") or config.get("rope_scaling") or {})
+    if "rope_type" not in rope and "type" in rope:
+        rope["rope_type"] = rope["type"]
+    if "rope_theta" not in rope and config.get("rope_theta") is not None:
+        rope["rope_theta"] = config["rope_theta"]
+    return rope
+
+
+def _llama3_rope_factors(config: dict, rope: dict):
+    """llama.cpp's rope_freqs tensor for Llama 3.1+ rope scaling (LlamaModel.generate_extra_tensors)."""
+    import numpy as np
+
+    base = rope.get("rope_theta", 10000.0)
+    dim = config.get("head_dim") or config["hidden_size"] // config["num_attention_heads"]
+    freqs = 1.0 / (base ** (np.arange(0, dim, 2, dtype=np.float32) / dim))
+    factor = rope.get("factor", 8.0)
+    low, high = rope.get("low_freq_factor", 1.0), rope.get("high_freq_factor", 4.0)
+    old_ctx = rope.get("original_max_position_embeddings", 8192)
+    factors = []
+    for freq in freqs:
+        wavelen = 2 * math.pi / freq
+        if wavelen < old_ctx / high:
+            factors.append(1.0)
+        elif wavelen > old_ctx / low:
+            factors.append(factor)
+        else:
+            smooth = (old_ctx / wavelen - low) / (high - low)
+            factors.append(1 / ((1 - smooth) / factor + smooth))
+    return np.array(factors, dtype=np.float32)
+
+
+def _add_hparams(writer, config: dict, rope: dict, n_vocab: int, arch_name: str) -> None:
+    import gguf
+
+    def need(key: str):
+        if config.get(key) is None:
+            raise QingError(f"config.json has no {key}; the model directory is incomplete.")
+        return config[key]
+
+    n_head = int(need("num_attention_heads"))
+    head_dim = int(config.get("head_dim") or need("hidden_size") // n_head)
+    writer.add_vocab_size(n_vocab)
+    writer.add_context_length(int(config.get("max_position_embeddings") or 4096))
+    writer.add_embedding_length(int(need("hidden_size")))
+    writer.add_block_count(int(need("num_hidden_layers")))
+    writer.add_feed_forward_length(int(need("intermediate_size")))
+    writer.add_head_count(n_head)
+    writer.add_head_count_kv(int(config.get("num_key_value_heads") or n_head))
+    writer.add_key_length(head_dim)
+    writer.add_value_length(head_dim)
+    if arch_name == "LLAMA":
+        writer.add_rope_dimension_count(head_dim)
+    writer.add_rope_freq_base(float(rope.get("rope_theta", 10000.0)))
+    writer.add_layer_norm_rms_eps(float(config.get("rms_norm_eps", 1e-6)))
+    rope_type = rope.get("rope_type")
+    factor = rope.get("factor")
+    if rope_type in (None, "default", "llama3"):
+        pass
+    elif rope_type == "linear" and factor is not None:
+        writer.add_rope_scaling_type(gguf.RopeScalingType.LINEAR)
+        writer.add_rope_scaling_factor(factor)
+    elif rope_type == "yarn" and factor is not None:
+        writer.add_rope_scaling_type(gguf.RopeScalingType.YARN)
+        writer.add_rope_scaling_factor(factor)
+        writer.add_rope_scaling_orig_ctx_len(rope["original_max_position_embeddings"])
+    else:
+        raise QingError(f"rope scaling {rope_type!r} is not supported by the native converter; "
+                        "pass --llama-cpp DIR to use llama.cpp's.")
+
+
+def _token_content(value) -> str | None:
+    if isinstance(value, dict):
+        return value.get("content")
+    return value if isinstance(value, str) else None
+
+
+def _looks_special(token: str) -> bool:
+    """llama.cpp's does_token_look_special, for added tokens not marked special."""
+    return (token in ("<pad>", "<mask>", "<2mass>", "[@BOS@]") or (token.startswith("<|") and token.endswith("|>"))
+            or (token.startswith("<｜") and token.endswith("｜>"))
+            or (token.startswith("<unused") and token.endswith(">")))
+
+
+def read_chat_template(model_dir: Path) -> str | None:
+    """The chat template of a model directory: chat_template.jinja, else tokenizer_config.json's."""
+    jinja = Path(model_dir) / "chat_template.jinja"
+    if jinja.is_file():
+        return jinja.read_text(encoding="utf-8")
+    tc = Path(model_dir) / "tokenizer_config.json"
+    template = _read_json(tc, "tokenizer config").get("chat_template") if tc.is_file() else None
+    if isinstance(template, list):  # [{"name": "default", "template": ...}, ...]
+        template = next((t.get("template") for t in template if t.get("name") == "default"), None)
+    return template if isinstance(template, str) else None
+
+
+def _add_tokenizer(writer, model_dir: Path, config: dict, tokenizer: dict, pre: str, n_vocab: int) -> None:
+    import gguf
+
+    model = tokenizer["model"]
+    vocab: dict[str, int] = dict(model.get("vocab") or {})
+    added = {t["id"]: t for t in tokenizer.get("added_tokens") or []}
+    for tid, t in added.items():
+        vocab[t["content"]] = tid
+    if vocab and max(vocab.values()) >= n_vocab:
+        raise QingError(f"the tokenizer has token ids up to {max(vocab.values())} but the model's embedding has "
+                        f"{n_vocab} rows; the tokenizer does not belong to this model.")
+    by_id = {i: tok for tok, i in vocab.items()}
+    tokens, types = [], []
+    for i in range(n_vocab):
+        tok = by_id.get(i)
+        if tok is None:
+            tokens.append(f"[PAD{i}]")
+            types.append(gguf.TokenType.UNUSED)
+        elif i in added:
+            tokens.append(tok)
+            special = added[i].get("special") or _looks_special(tok)
+            types.append(gguf.TokenType.CONTROL if special else gguf.TokenType.USER_DEFINED)
+        else:
+            tokens.append(tok)
+            types.append(gguf.TokenType.NORMAL)
+    merges = model.get("merges") or []
+    if merges and not isinstance(merges[0], str):  # transformers >= 4.45: pairs; spaces encoded as gguf does
+        merges = [" ".join("".join(chr(ord(c) + 256) if c == " " else c for c in part) for part in pair)
+                  for pair in merges]
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre(pre)
+    writer.add_token_list(tokens)
+    writer.add_token_types(types)
+    writer.add_token_merges(merges)
+
+    tc_path = model_dir / "tokenizer_config.json"
+    tc = _read_json(tc_path, "tokenizer config") if tc_path.is_file() else {}
+    gc_path = model_dir / "generation_config.json"
+    gen = _read_json(gc_path, "generation config") if gc_path.is_file() else {}
+    template = read_chat_template(model_dir)
+
+    def token_id(kind: str) -> int | None:
+        content = _token_content(tc.get(f"{kind}_token"))
+        if content is not None and content in vocab:
+            return vocab[content]
+        for source in (gen, config):
+            value = source.get(f"{kind}_token_id")
+            if isinstance(value, list):
+                value = value[0] if value else None
+            if isinstance(value, int) and 0 <= value < n_vocab:
+                return value
+        return None
+
+    bos, eos, pad = token_id("bos"), token_id("eos"), token_id("pad")
+    # a ChatML model ends its turn with <|im_end|>: that is the end of generation whatever a base config says
+    if template and "<|im_end|>" in template and "<|im_end|>" in vocab:
+        eos = vocab["<|im_end|>"]
+    if bos is not None:
+        writer.add_bos_token_id(bos)
+    if eos is not None:
+        writer.add_eos_token_id(eos)
+    if pad is not None:
+        writer.add_pad_token_id(pad)
+    writer.add_add_bos_token(_adds_bos(tc, tokenizer, by_id.get(bos) if bos is not None else None))
+    writer.add_add_eos_token(bool(tc.get("add_eos_token", False)))
+    if template:
+        writer.add_chat_template(template)
+
+
+def _adds_bos(tc: dict, tokenizer: dict, bos: str | None) -> bool:
+    """Whether the HF tokenizer puts BOS in front of a text (tokenizer_config, else its post-processor)."""
+    if isinstance(tc.get("add_bos_token"), bool):
+        return tc["add_bos_token"]
+    if bos is None:
+        return False
+    post = tokenizer.get("post_processor") or {}
+    posts = post.get("processors", []) if post.get("type") == "Sequence" else [post]
+    for p in posts:
+        if p.get("type") == "TemplateProcessing":
+            first = (p.get("single") or [{}])[0]
+            return (first.get("SpecialToken") or {}).get("id") == bos
+    return False
+
+
+def _check_space(folder: Path, needed: int, what: str) -> None:
+    folder = folder if folder.exists() else folder.parent
+    free = shutil.disk_usage(folder).free
+    if free < needed:
+        raise QingError(f"{folder} has {free / 2**30:.1f} GB free but {what} needs about {needed / 2**30:.1f} GB; "
+                        "free some space or write elsewhere with -o.")
+
+
+# --------------------------------------------------------------------------- Modelfile
+
+_CHATML_GO_TEMPLATE = """{{- if .System }}<|im_start|>system
+{{ .System }}<|im_end|>
+{{ end }}
+{{- range $i, $_ := .Messages }}
+{{- $last := eq (len (slice $.Messages $i)) 1 }}
+{{- if eq .Role "user" }}<|im_start|>user
+{{ .Content }}<|im_end|>
+{{ else if eq .Role "assistant" }}<|im_start|>assistant
+{{ .Content }}{{ if not $last }}<|im_end|>
+{{ end }}
+{{- end }}
+{{- if and (ne .Role "assistant") $last }}<|im_start|>assistant
+{{ end }}
+{{- end }}"""
+_QWEN3_NO_THINK = "<think>\n\n</think>\n\n"
+
+
+def ollama_template(kind: str = "chatml") -> str:
+    """Ollama's Go template for KIND: chatml, or qwen3 (ChatML whose reply opens with an empty think block)."""
+    if kind == "chatml":
+        return _CHATML_GO_TEMPLATE
+    if kind == "qwen3":
+        return _CHATML_GO_TEMPLATE.replace("<|im_start|>assistant\n{{ end }}\n{{- end }}",
+                                           "<|im_start|>assistant\n" + _QWEN3_NO_THINK + "{{ end }}\n{{- end }}")
+    raise QingError(f"unknown template kind {kind!r}; use chatml or qwen3.")
+
+
+def template_kind(chat_template: str | None) -> str:
+    """chatml or qwen3, from a model's Jinja chat template."""
+    if chat_template and "<think>" in chat_template:
+        return "qwen3"
+    return "chatml"
+
+
+def gguf_chat_template(path: Path) -> str | None:
+    """The `tokenizer.chat_template` stored in a GGUF file, or None."""
+    from gguf import GGUFReader
+
+    field = GGUFReader(str(path)).get_field("tokenizer.chat_template")
+    return None if field is None else field.contents()
+
+
+def run_system_prompt(model_dir: Path) -> str | None:
+    """The system prompt of the fine-tuning run a model directory came from (qing-run.json in it or its
+    parent, as `qing finetune` writes runs/<name>/qing-run.json beside runs/<name>/merged/), or None."""
+    for folder in (Path(model_dir), Path(model_dir).parent):
+        run = folder / "qing-run.json"
+        if run.is_file():
+            record = _read_json(run, "qing run record")
+            value = (record.get("options") or {}).get("system_prompt", record.get("system_prompt"))
+            return value if isinstance(value, str) and value else None
+    return None
+
+
+def model_dir_of(path: Path, note: Callable[[str], None] = lambda text: None) -> Path:
+    """The model directory to convert: PATH itself, or for a `qing finetune` run its merged model (merged first
+    when the run has only its adapter)."""
+    path = Path(path)
+    if not (path / "qing-run.json").is_file() or (path / "config.json").is_file():
+        return path
+    merged = path / "merged"
+    if (merged / "config.json").is_file():
+        return merged
+    from qing.finetune import merge
+
+    note(f"{path} holds a LoRA adapter: merging it into a 16-bit copy of its base first ({merged}).")
+    return merge(path)
+
+
+def write_modelfile(gguf_path: Path, template: str = "auto", system: str | None = None,
+                    stop: Sequence[str] = ("<|im_end|>",), temperature: float = 0.7, top_p: float = 0.9, *,
+                    out: Path | None = None, force: bool = False) -> Path:
+    """Write an Ollama Modelfile beside GGUF_PATH (or at OUT) for `ollama create NAME -f Modelfile`; return it.
+
+    template: chatml, qwen3, or auto (chosen from the chat template stored in the GGUF).
+    system: the SYSTEM prompt (e.g. "system_prompt" of the run's qing-run.json), or None for none.
+    """
+    gguf_path = Path(gguf_path)
+    out = Path(out) if out is not None else gguf_path.parent / "Modelfile"
+    kind = template_kind(gguf_chat_template(gguf_path)) if template == "auto" else template
+    go_template = ollama_template(kind)
+    if system is not None and '"""' in system:
+        raise QingError('the system prompt contains """, which a Modelfile cannot hold; remove it.')
+    try:
+        rel = os.path.relpath(gguf_path.resolve(), out.parent.resolve())
+    except ValueError:  # another drive on Windows
+        rel = str(gguf_path.resolve())
+    lines = [f"FROM {rel if os.path.isabs(rel) else './' + rel}", "", f'TEMPLATE """{go_template}"""', ""]
+    if system:
+        lines += [f'SYSTEM """{system}"""', ""]
+    lines += [f'PARAMETER stop "{s}"' for s in stop]
+    lines += [f"PARAMETER temperature {temperature:g}", f"PARAMETER top_p {top_p:g}", ""]
+    with atomic_output(out, force) as tmp:
+        with open_private(tmp, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
+    return out
+
+
+# --------------------------------------------------------------------------- quantize
+
+
+def default_quantized_path(inp: Path, qtype: str) -> Path:
+    """<stem>-<TYPE>.gguf beside the input (a trailing -F16 / -f16 / -BF16 / -F32 of the stem is replaced)."""
+    inp = Path(inp)
+    stem = inp.stem
+    for suffix in ("-f16", "-bf16", "-f32", "-F16", "-BF16", "-F32"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    return inp.with_name(f"{stem}-{qtype.upper()}.gguf")
+
+
+def require_gguf(path: Path) -> Path:
+    """PATH if it is a readable GGUF file (checked by its magic bytes), else a one-sentence error."""
+    path = Path(path)
+    if not path.is_file():
+        raise QingError(f"input {path} does not exist or is not a file.")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != GGUF_MAGIC:
+        raise QingError(f"{path} is not a GGUF file; convert a Hugging Face model first with `qing gguf`.")
+    return path
+
+
+def quantize(inp: Path, out: Path | None = None, qtype: str = "Q4_K_M", *, llama_cpp: Path | None = None,
+             force: bool = False, nthread: int | None = None, verbose: bool = False) -> Path:
+    """Quantize the GGUF file INP to QTYPE (see QUANT_TYPES); return the output path.
+
+    Uses llama-cpp-python's `llama_model_quantize`, or the llama-quantize binary of the llama.cpp
+    checkout LLAMA_CPP when one is given. llama.cpp's per-tensor log is shown only with `verbose`.
+    """
+    key = qtype.upper()
+    if key not in QUANT_TYPES:
+        raise QingError(f"unknown quantization type {qtype!r}; `qing quantize --list` shows the choices.")
+    inp = require_gguf(Path(inp))
+    out = Path(out) if out is not None else default_quantized_path(inp, key)
+    if out.resolve() == inp.resolve():
+        raise QingError(f"output {out} is the input; give another output path.")
+    check_output(out, force)
+    _check_space(out.parent, inp.stat().st_size, "the quantized file")
+    nthread = nthread or os.cpu_count() or 1
+    with atomic_output(out, force) as tmp:
+        if llama_cpp is not None:
+            _quantize_binary(Path(llama_cpp), inp, tmp, key, nthread, verbose)
+        else:
+            _quantize_python(inp, tmp, key, nthread, verbose)
+    return out
+
+
+def _quantize_python(inp: Path, tmp: Path, key: str, nthread: int, verbose: bool) -> None:
+    import ctypes
+
+    try:
+        import llama_cpp
+    except ImportError:
+        raise QingError("quantizing needs llama-cpp-python (pip install 'qing[gguf]') or --llama-cpp DIR "
+                        "with a built llama.cpp.") from None
+    try:  # llama-cpp-python routes llama.cpp's log through this; errors only unless verbose
+        from llama_cpp import _logger
+
+        _logger.set_verbose(verbose)
+    except (ImportError, AttributeError):
+        pass
+    ftype = getattr(llama_cpp, f"LLAMA_FTYPE_{'ALL' if key == 'F32' else 'MOSTLY'}_{key}", None)
+    if ftype is None:
+        raise QingError(f"this llama-cpp-python has no {key} quantization; upgrade it or pass --llama-cpp DIR.")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = ftype
+    params.nthread = nthread
+    rc = llama_cpp.llama_model_quantize(str(inp).encode(), str(tmp).encode(), ctypes.byref(params))
+    if rc != 0:
+        raise QingError(f"llama.cpp could not quantize {inp} to {key} (error {rc}); check that the file is a "
+                        "complete model GGUF.")
+
+
+def _quantize_binary(llama_cpp: Path, inp: Path, tmp: Path, key: str, nthread: int, verbose: bool) -> None:
+    names = ("llama-quantize", "llama-quantize.exe", "quantize")
+    candidates = [llama_cpp / d / n for d in ("build/bin", "build/bin/Release", "bin", "build", ".") for n in names]
+    binary = next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
+    if binary is None:
+        raise QingError(f"no llama-quantize under {llama_cpp}; build llama.cpp there "
+                        "(cmake -B build && cmake --build build --target llama-quantize).")
+    proc = subprocess.run([str(binary), str(inp), str(tmp), key, str(nthread)], stdout=None if verbose else
+                          subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+    if proc.returncode != 0:
+        last = [line for line in (proc.stdout or "").splitlines() if line.strip()][-1:] or ["(see its output)"]
+        raise QingError(f"llama-quantize failed ({last[0].strip()[:300]}).")
