@@ -502,12 +502,13 @@ def _dry_run(model_dir: Path, opts: FinetuneOptions, out: Path, started: float) 
 
 
 def _last_checkpoint(out: Path) -> str:
-    from transformers.trainer_utils import get_last_checkpoint
-
-    last = get_last_checkpoint(str(out))
-    if last is None:
-        raise QingError(f"{out} has no checkpoint to resume from yet (one is saved every --save-steps steps).")
-    return last
+    """The newest complete checkpoint. Trainer writes trainer_state.json last, so one without it was cut short
+    (a crash while saving) and is passed over."""
+    steps = [(int(p.name.split("-")[1]), p) for p in out.glob("checkpoint-*")
+             if p.name.split("-")[1].isdigit() and (p / "trainer_state.json").is_file()]
+    if not steps:
+        raise QingError(f"{out} has no complete checkpoint to resume from yet (one is saved every --save-steps).")
+    return str(max(steps)[1])
 
 
 def _trainer(model, tokenizer, data: Encoded, eval_data: Encoded | None, out: Path, opts: FinetuneOptions,

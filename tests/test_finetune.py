@@ -260,6 +260,8 @@ def test_resume_continues_from_the_checkpoint_step(tmp_path, memo, tiny_model):
     with pytest.raises(RuntimeError, match="power cut"):
         finetune(memo, out, opts, progress=crash_after_12)
     assert (out / "checkpoint-10").is_dir() and not (out / "adapter").exists()
+    (out / "checkpoint-15").mkdir()  # a save cut short by the crash: no trainer_state.json
+    (out / "checkpoint-15" / "adapter_model.safetensors").write_bytes(b"half")
     steps = []
     result = finetune(memo, out, FinetuneOptions(), resume=True, progress=lambda e: steps.append(e["step"]))
     assert result.steps == 20 and steps[0] == 11
@@ -360,6 +362,40 @@ def test_an_unreachable_hub_is_one_sentence_and_leaves_nothing(tmp_path, memo):
     assert result.returncode == 1 and result.stderr.count("\n") == 1
     assert "could not download Qwen/Qwen3-8B-Base from hf" in result.stderr and "check the network" in result.stderr
     assert not (tmp_path / "m").exists() and not (tmp_path / "out").exists()
+
+
+def test_out_of_memory_is_one_sentence_with_advice(tmp_path, memo, tiny_model, qing, monkeypatch):
+    from transformers import Trainer
+
+    def no_memory(self, *args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(Trainer, "train", no_memory)
+    result = qing("finetune", memo, "-o", tmp_path / "out", "--model", tiny_model, *FAST)
+    assert result.exit_code == 1 and "ran out of memory" in result.output and "--quant 4bit" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out" / "adapter").exists()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_qlora_4bit_on_cuda(tmp_path, memo, tiny_model):
+    opts = FinetuneOptions(model=str(tiny_model), quant="4bit", max_steps=30, gradient_accumulation_steps=1,
+                           learning_rate=1e-2, lora_r=8, max_length=256, eval_steps=30, save_steps=100)
+    result = finetune(memo, tmp_path / "run", opts)
+    assert result.eval_loss < result.first_eval_loss / 2
+
+
+def test_history_is_trimmed_to_the_context_window(run):
+    from qing import infer
+
+    out, _ = run
+    cm = infer.load(out)
+    cm.context = 120
+    conversation = infer.Conversation(SYSTEM, [{"role": r, "content": c * 5} for _ in range(6)
+                                               for r, c in (("user", "在吗"), ("assistant", "在的"))])
+    ids = infer.prompt_ids(cm, conversation, "晚安", max_new_tokens=40)
+    assert len(ids) + 40 <= 120 and 0 < len(conversation.turns) < 12 and len(conversation.turns) % 2 == 0
+    assert conversation.messages()[0]["content"] == SYSTEM
 
 
 def test_infer_mistakes_are_one_sentence(tmp_path, qing):
