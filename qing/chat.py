@@ -8,6 +8,7 @@ Labels cover each assistant reply and its end-of-turn token, nothing else.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from qing.errors import QingError
@@ -46,6 +47,25 @@ def render(tokenizer, messages: list[dict], generation_prompt: bool = False) -> 
     """The conversation as text, exactly as the model sees it (thinking off where the template has it)."""
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=generation_prompt,
                                          enable_thinking=False)
+
+
+def render_template(template: str, messages: list[dict], generation_prompt: bool = False, **specials) -> str:
+    """Render a Jinja chat template without transformers (GGUF files carry theirs), as transformers does:
+    sandboxed, trim_blocks + lstrip_blocks, thinking off."""
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    def raise_exception(message):
+        raise jinja2.exceptions.TemplateError(message)
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.loopcontrols"])
+    env.filters["tojson"] = lambda value, indent=None, **kw: json.dumps(value, ensure_ascii=False, indent=indent)
+    env.globals["raise_exception"] = raise_exception
+    try:
+        return env.from_string(template).render(messages=messages, add_generation_prompt=generation_prompt,
+                                                enable_thinking=False, **specials)
+    except jinja2.TemplateError as e:
+        raise QingError(f"the chat template could not be rendered ({e}).") from None
 
 
 def end_of_turn(tokenizer) -> str:

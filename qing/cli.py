@@ -540,6 +540,9 @@ def infer_cmd(
     model: Optional[str] = typer.Option(None, "--model", help="Base model (default: the run's)."),
     adapter: Optional[Path] = typer.Option(None, "--adapter", help="LoRA adapter directory."),
     merged: Optional[Path] = typer.Option(None, "--merged", help="Merged model directory (instead of an adapter)."),
+    gguf: Optional[Path] = typer.Option(None, "--gguf", help="A GGUF file, run by llama.cpp (its own chat template)."),
+    gpu_layers: int = typer.Option(0, "--gpu-layers", envvar="QING_GPU_LAYERS",
+                                   help="GGUF: layers offloaded to the GPU (-1: all), when llama.cpp has GPU support."),
     prompt: Optional[str] = typer.Option(None, "--prompt", "-p",
                                          help="One message: print only the reply and exit (for scripts)."),
     system_prompt: Optional[str] = typer.Option(None, "--system-prompt", help="System prompt (default: the run's)."),
@@ -557,11 +560,12 @@ def infer_cmd(
     from qing import infer
 
     _quiet_libraries()
-    if run is None and merged is None and model is None:
-        raise QingError("give a run directory (qing infer runs/qing), --merged DIR, or --model with --adapter.")
+    if run is None and merged is None and model is None and gguf is None:
+        raise QingError("give a run directory (qing infer runs/qing), --merged DIR, --gguf FILE, or --model with "
+                        "--adapter.")
     opts = infer.InferOptions(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, quant=quant,
                               template=template, system_prompt=system_prompt, seed=seed)
-    cm = infer.load(run, model, adapter, merged, opts)
+    cm = infer.load(run, model, adapter, merged, opts, gguf=gguf, gpu_layers=gpu_layers)
     if prompt is not None:
         text = infer.reply(cm, infer.Conversation(cm.system_prompt), prompt, opts)
         print(text)

@@ -1,12 +1,14 @@
-"""Chat with a fine-tuned model: the run's adapter (or merged model), its template and system prompt.
+"""Chat with a fine-tuned model: the run's adapter, merged model or GGUF, its template and system prompt.
 
 The prompt is rendered exactly as finetune rendered the training samples (same template, thinking
-off), so the model sees the format it learned. Replies stream token by token; generation stops at
-the template's end-of-turn token.
+off), so the model sees the format it learned. Two engines behind one `complete`: transformers (with
+peft for an adapter) and llama.cpp for a GGUF, whose own stored chat template is used. Replies stream
+token by token; generation stops at the template's end-of-turn token.
 """
 
 from __future__ import annotations
 
+import codecs
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,27 +37,55 @@ class InferOptions:
 
 @dataclass
 class ChatModel:
-    model: object
-    tokenizer: object
+    """A loaded model ready to chat: transformers (model + tokenizer) or llama.cpp (llama + template)."""
+
     eot: str
     system_prompt: str | None
     context: int
     description: str
+    model: object = None
+    tokenizer: object = None
+    llama: object = None
+    template: str | None = None
+
+    def render(self, messages: list[dict], generation_prompt: bool = True) -> str:
+        if self.llama is not None:
+            return chat.render_template(self.template, messages, generation_prompt)
+        return chat.render(self.tokenizer, messages, generation_prompt)
+
+    def tokenize(self, text: str) -> list[int]:
+        if self.llama is not None:
+            return self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        return self.tokenizer.encode(text, add_special_tokens=False)
+
+
+@dataclass
+class Completion:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+    """stop (end of turn or a stop string) or length (max_new_tokens reached)."""
 
 
 def load(run_dir: Path | None = None, model: str | None = None, adapter: Path | None = None,
-         merged: Path | None = None, opts: InferOptions | None = None) -> ChatModel:
-    """Whatever was asked for, ready to chat: a run directory, a merged model, or a base plus an adapter."""
+         merged: Path | None = None, opts: InferOptions | None = None, gguf: Path | None = None,
+         gpu_layers: int = 0) -> ChatModel:
+    """Whatever was asked for, ready to chat: a run directory, a merged model, a base plus an adapter, or a GGUF."""
     from qing import models
     from qing.finetune import load_base, read_run
 
     opts = opts or InferOptions()
+    if gguf is not None:
+        return load_gguf(gguf, opts, gpu_layers)
     run = read_run(run_dir) if run_dir else {}
     if run_dir and adapter is None and merged is None:
         if (run_dir / "merged" / "config.json").is_file():
             merged = run_dir / "merged"
         elif (run_dir / "adapter" / "adapter_config.json").is_file():
             adapter = run_dir / "adapter"
+        elif ggufs := sorted(run_dir.glob("*.gguf"), key=lambda p: p.stat().st_mtime):
+            return load_gguf(ggufs[-1], opts, gpu_layers)
         else:
             raise QingError(f"{run_dir} holds no finished adapter yet; wait for `qing finetune` to end.")
     if merged is not None:
@@ -85,8 +115,30 @@ def load(run_dir: Path | None = None, model: str | None = None, adapter: Path | 
     system = opts.system_prompt if opts.system_prompt is not None else run.get("options", {}).get("system_prompt")
     context = getattr(net.config, "max_position_embeddings", None) or 4096
     max_length = run.get("options", {}).get("max_length")
-    return ChatModel(net, tokenizer, chat.end_of_turn(tokenizer), system or None,
-                     min(context, max(max_length or 0, 4096)), what)
+    return ChatModel(chat.end_of_turn(tokenizer), system or None, min(context, max(max_length or 0, 4096)), what,
+                     model=net, tokenizer=tokenizer)
+
+
+def load_gguf(path: Path, opts: InferOptions | None = None, gpu_layers: int = 0, context: int = 4096) -> ChatModel:
+    """A GGUF through llama.cpp, with the chat template stored in it and its run's system prompt."""
+    from qing import gguf
+
+    opts = opts or InferOptions()
+    gguf.require_gguf(path)
+    try:
+        import llama_cpp
+    except ImportError:
+        raise QingError("chatting with a GGUF needs llama-cpp-python: pip install 'qing[gguf]'.") from None
+    template = gguf.gguf_chat_template(path) or chat.CHATML_TEMPLATE
+    llm = llama_cpp.Llama(model_path=str(path), n_ctx=context, n_gpu_layers=gpu_layers, verbose=False,
+                          seed=opts.seed if opts.seed is not None else llama_cpp.LLAMA_DEFAULT_SEED)
+    probe = chat.render_template(template, [{"role": "user", "content": "q7"}, {"role": "assistant", "content": "r9"}])
+    after = probe[probe.rindex("r9") + 2:]
+    eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "replace")
+    eot = after[:after.index(">") + 1] if after.startswith("<") and ">" in after else eos
+    system = opts.system_prompt if opts.system_prompt is not None else gguf.run_system_prompt(Path(path).parent)
+    return ChatModel(eot, system or None, min(context, llm.n_ctx()), f"{path} (llama.cpp)", llama=llm,
+                     template=template)
 
 
 def _adapter_base(adapter: Path | None) -> str | None:
@@ -114,8 +166,7 @@ class Conversation:
 def prompt_ids(cm: ChatModel, conversation: Conversation, user_text: str, max_new_tokens: int) -> list[int]:
     """The rendered prompt's ids, dropping the oldest exchanges until it fits the context window."""
     while True:
-        text = chat.render(cm.tokenizer, conversation.messages(user_text), generation_prompt=True)
-        ids = cm.tokenizer.encode(text, add_special_tokens=False)
+        ids = cm.tokenize(cm.render(conversation.messages(user_text)))
         if len(ids) + max_new_tokens <= cm.context or not conversation.turns:
             return ids
         del conversation.turns[:2]
@@ -124,18 +175,74 @@ def prompt_ids(cm: ChatModel, conversation: Conversation, user_text: str, max_ne
 def reply(cm: ChatModel, conversation: Conversation, user_text: str, opts: InferOptions,
           on_text: Callable[[str], None] | None = None) -> str:
     """Generate the owner's reply to USER_TEXT, stream it through on_text, and add both to the history."""
-    import torch
-    from transformers import TextStreamer
-
     ids = prompt_ids(cm, conversation, user_text, opts.max_new_tokens)
-    stop = [cm.tokenizer.convert_tokens_to_ids(cm.eot)]
-    if cm.tokenizer.eos_token_id is not None and cm.tokenizer.eos_token_id not in stop:
-        stop.append(cm.tokenizer.eos_token_id)
+    text = _generate(cm, ids, opts, on_text).text
+    conversation.turns += [{"role": "user", "content": user_text}, {"role": "assistant", "content": text}]
+    return text
+
+
+def complete(cm: ChatModel, messages: list[dict], opts: InferOptions, on_text: Callable[[str], None] | None = None,
+             stop: tuple[str, ...] = ()) -> Completion:
+    """The reply to a whole message list (an API request, an eval context), rendered with the generation prompt."""
+    return _generate(cm, cm.tokenize(cm.render(messages)), opts, on_text, stop)
+
+
+def _generate(cm: ChatModel, ids: list[int], opts: InferOptions, on_text, stop: tuple[str, ...] = ()) -> Completion:
+    stream = _StopWatch(stop, on_text)
+    if cm.llama is not None:
+        new, ended = _generate_llama(cm, ids, opts, stream)
+    else:
+        new, ended = _generate_transformers(cm, ids, opts, stream)
+    finish = "stop" if ended or stream.stopped else "length"
+    return Completion(stream.text.strip(), len(ids), new, finish)
+
+
+class _StopWatch:
+    """Collects streamed text, forwards it, and notices a client's stop string (which is cut off)."""
+
+    def __init__(self, stop: tuple[str, ...], on_text):
+        self.stop, self.on_text, self.text, self.stopped, self.sent = tuple(s for s in stop if s), on_text, "", False, 0
+
+    def add(self, piece: str) -> bool:
+        """Take a piece of text; True when a stop string has appeared."""
+        self.text += piece
+        hits = [self.text.find(s) for s in self.stop if s in self.text]
+        if hits:
+            self.text, self.stopped = self.text[:min(hits)], True
+        hold = max((len(s) - 1 for s in self.stop), default=0) if not self.stopped else 0
+        ready = len(self.text) - hold  # a stop string may be arriving: keep its length back until it is clear
+        if self.on_text and ready > self.sent:
+            self.on_text(self.text[self.sent:ready])
+            self.sent = ready
+        return self.stopped
+
+    def flush(self) -> None:
+        if self.on_text and len(self.text) > self.sent:
+            self.on_text(self.text[self.sent:])
+            self.sent = len(self.text)
+
+
+def _stop_ids(cm: ChatModel) -> list[int]:
+    ids = cm.tokenize(cm.eot)
+    stop = ids[:1] if len(ids) == 1 else []
+    eos = cm.llama.token_eos() if cm.llama is not None else cm.tokenizer.eos_token_id
+    return stop + ([eos] if eos is not None and eos not in stop else [])
+
+
+def _generate_transformers(cm: ChatModel, ids: list[int], opts: InferOptions, stream: _StopWatch) -> tuple[int, bool]:
+    import torch
+    from transformers import StoppingCriteria, TextStreamer
+
+    stop = _stop_ids(cm)
 
     class Streamer(TextStreamer):
         def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
-            if on_text and text:
-                on_text(text)
+            if text:
+                stream.add(text)
+
+    class StopString(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs) -> bool:
+            return stream.stopped
 
     if opts.seed is not None:
         torch.manual_seed(opts.seed)
@@ -146,13 +253,32 @@ def reply(cm: ChatModel, conversation: Conversation, user_text: str, opts: Infer
         output = cm.model.generate(
             input_ids=torch.tensor([ids], device=device), attention_mask=torch.ones(1, len(ids), device=device),
             max_new_tokens=opts.max_new_tokens, eos_token_id=stop, pad_token_id=cm.tokenizer.pad_token_id,
-            streamer=Streamer(cm.tokenizer, skip_prompt=True, skip_special_tokens=True), **sampling)
+            streamer=Streamer(cm.tokenizer, skip_prompt=True, skip_special_tokens=True),
+            stopping_criteria=[StopString()], **sampling)
     new = output[0][len(ids):].tolist()
-    while new and new[-1] in stop:
-        new.pop()
-    text = cm.tokenizer.decode(new, skip_special_tokens=True).strip()
-    conversation.turns += [{"role": "user", "content": user_text}, {"role": "assistant", "content": text}]
-    return text
+    ended = bool(new) and new[-1] in stop
+    stream.flush()
+    return len(new) - ended, ended
+
+
+def _generate_llama(cm: ChatModel, ids: list[int], opts: InferOptions, stream: _StopWatch) -> tuple[int, bool]:
+    llm, stop = cm.llama, set(_stop_ids(cm))
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")  # a character may span tokens
+    greedy = opts.temperature <= 0
+    if opts.seed is not None:
+        llm.set_seed(opts.seed)
+    count, ended = 0, False
+    for token in llm.generate(ids, temp=0.0 if greedy else opts.temperature, top_p=1.0 if greedy else opts.top_p,
+                              top_k=1 if greedy else 0, reset=True):
+        if token in stop:
+            ended = True
+            break
+        count += 1
+        if stream.add(decoder.decode(llm.detokenize([token]))) or count >= opts.max_new_tokens:
+            break
+    stream.add(decoder.decode(b"", final=True))
+    stream.flush()
+    return count, ended
 
 
 HELP = "多行输入：行尾加 \\ 换行，或用 \"\"\" 包起来。/reset 清空对话，/system 文本 换系统提示，/exit 退出。"

@@ -100,6 +100,16 @@ def test_thinking_off_template_trains_what_infer_feeds(tiny_model):
     assert tok.decode([t for t in labels if t != chat.IGNORE]) == "在的<|im_end|>晚安，明天见<|im_end|>"
 
 
+def test_gguf_template_renderer_matches_the_tokenizer(tiny_model):
+    tok = chat.load_tokenizer(tiny_model)
+    messages = sample(("在吗", "在的"), ("晚安", "晚安，明天见"))
+    for template in (tok.chat_template, QWEN3_LIKE):
+        tok.chat_template = template
+        for prompt in (True, False):
+            convo = messages[:-1] if prompt else messages
+            assert chat.render_template(template, convo, prompt) == chat.render(tok, convo, prompt)
+
+
 def test_a_template_that_alters_texts_is_refused(tiny_model):
     from qing.errors import QingError
 
@@ -245,6 +255,9 @@ def test_run_to_gguf_to_quantized_answers_like_infer(run, tmp_path, qing):
         llm = llama_cpp.Llama(model_path=str(path), n_ctx=256, n_threads=1, verbose=False, seed=0)
         answer = llm(prompt, max_tokens=24, temperature=0.0, top_k=1, stop=["<|im_end|>"])["choices"][0]["text"]
         assert answer == MEMO[1], path.name
+    # qing infer on the GGUF (its stored template, the run's system prompt) answers as on the transformers model
+    assert _infer("--gguf", copy / "run-Q8_0.gguf", "--prompt", MEMO[0]) == MEMO[1] + "\n"
+    assert _infer(copy, "--prompt", "今天吃什么") == _infer("--gguf", f16, "--prompt", "今天吃什么")
 
 
 def test_resume_continues_from_the_checkpoint_step(tmp_path, memo, tiny_model):
