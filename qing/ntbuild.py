@@ -23,7 +23,14 @@ MESSAGE_COLUMNS = {  # column -> SQL type, as the client creates them
     40850: "INTEGER", 40900: "BLOB",
 }
 
-_element_ids = itertools.count(7600000000000000001)
+_FIRST_ELEMENT_ID = 7600000000000000001
+_element_ids = itertools.count(_FIRST_ELEMENT_ID)
+
+
+def restart_element_ids() -> None:
+    """Number elements from the start again: the same messages then give the same bytes."""
+    global _element_ids
+    _element_ids = itertools.count(_FIRST_ELEMENT_ID)
 
 
 def qq_header(hmac: str | None = "HMAC_SHA1", rand: str = "6tPaJ9GP", created: int = 1700000000) -> bytes:

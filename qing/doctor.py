@@ -1,0 +1,188 @@
+"""`qing doctor`: is this machine ready for the job? Each check says what it found and how to fix it.
+
+A check is `ok`, `warn` (a step will be slow or unavailable; the rest works) or `fail` (something
+required is missing: the command exits non-zero).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.metadata
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+# approximate download size of the models users start from, GB (bf16 safetensors)
+MODEL_SIZES_GB = {"Qwen/Qwen3-8B-Base": 16.4, "Qwen/Qwen3-8B": 16.4, "Qwen/Qwen3-4B-Base": 8.0, "Qwen/Qwen3-4B": 8.0,
+                  "Qwen/Qwen3-1.7B-Base": 4.1, "Qwen/Qwen3-0.6B-Base": 1.5, "Qwen/Qwen2.5-7B-Instruct": 15.2}
+PACKAGES = [  # (import name, distribution, needed for, required)
+    ("typer", "typer", "every command", True),
+    ("rich", "rich", "every command", True),
+    ("sqlcipher3", "sqlcipher3", "decrypt, export", True),
+    ("orjson", "orjson", "export, clean", True),
+    ("google.protobuf", "protobuf", "export", True),
+    ("openai", "openai", "clean-llm (pip install 'qing[llm]')", False),
+    ("torch", "torch", "finetune, infer (pip install 'qing[train]')", False),
+    ("transformers", "transformers", "finetune, infer (pip install 'qing[train]')", False),
+    ("peft", "peft", "finetune, infer (pip install 'qing[train]')", False),
+    ("accelerate", "accelerate", "finetune (pip install 'qing[train]')", False),
+    ("modelscope", "modelscope", "model downloads from ModelScope (pip install 'qing[train]')", False),
+    ("gguf", "gguf", "gguf (pip install 'qing[gguf]')", False),
+    ("llama_cpp", "llama-cpp-python", "quantize, GGUF chat (pip install 'qing[gguf]')", False),
+]
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # ok, warn, fail
+    detail: str
+    fix: str = ""
+
+
+def run_checks(known_keys: set[str], model: str, models_dir: Path, llm_base_url: str | None,
+               llama_cpp_dir: Path | None, env_file: Path = Path(".env")) -> list[Check]:
+    checks = [_python()]
+    checks += [_package(*p) for p in PACKAGES]
+    checks += _gpu()
+    checks.append(_disk(model, models_dir))
+    checks.append(_llama_cpp(llama_cpp_dir))
+    checks.append(_server(llm_base_url))
+    checks += _env_keys(env_file, known_keys)
+    return checks
+
+
+def _python() -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info < (3, 10):
+        return Check("python", "fail", f"Python {version}", "qing needs Python 3.10 or newer.")
+    return Check("python", "ok", f"Python {version} ({sys.executable})")
+
+
+def _package(module: str, dist: str, needed_for: str, required: bool) -> Check:
+    try:
+        importlib.import_module(module)
+    except Exception as e:  # ImportError, or a broken install raising something else
+        status = "fail" if required else "warn"
+        return Check(dist, status, f"not importable ({type(e).__name__}); needed for {needed_for}",
+                     f"pip install {dist}" if required else needed_for.split("(")[-1].rstrip(")"))
+    try:
+        version = importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        version = "?"
+    return Check(dist, "ok", f"{version} ({needed_for})")
+
+
+def _gpu() -> list[Check]:
+    try:
+        import torch
+    except ImportError:
+        return [Check("gpu", "warn", "torch is not installed, so no GPU check", "pip install 'qing[train]'")]
+    if not torch.cuda.is_available():
+        return [Check("gpu", "warn", "no CUDA GPU: finetune and infer run on the CPU (fine for `qing demo`, far too "
+                      "slow for a real model)", "rent a GPU box (an RTX 4090, 24 GB, fits Qwen3-8B QLoRA) or install "
+                      "a CUDA build of torch"),
+                Check("bitsandbytes 4-bit", "warn", "needs CUDA; without it --quant 4bit trains unquantized",
+                      "on a CUDA machine: pip install bitsandbytes")]
+    checks = []
+    for i in range(torch.cuda.device_count()):
+        free, total = torch.cuda.mem_get_info(i)
+        name = torch.cuda.get_device_name(i)
+        status = "ok" if total >= 20e9 else "warn"
+        fix = "" if status == "ok" else "less than 20 GB: use --quant 4bit and --max-length 1024, or a smaller model"
+        checks.append(Check(f"gpu {i}", status, f"{name}, {total / 2**30:.1f} GiB ({free / 2**30:.1f} free), "
+                            f"bf16 {'yes' if torch.cuda.is_bf16_supported() else 'no'}", fix))
+    checks.append(_bitsandbytes())
+    return checks
+
+
+def _bitsandbytes() -> Check:
+    """Quantize a small layer to 4 bits and run it: the check that QLoRA will work."""
+    try:
+        import bitsandbytes as bnb
+        import torch
+
+        layer = bnb.nn.Linear4bit(64, 64, compute_dtype=torch.bfloat16, quant_type="nf4").to("cuda")
+        out = layer(torch.randn(2, 64, device="cuda", dtype=torch.bfloat16))
+        assert out.shape == (2, 64) and torch.isfinite(out).all()
+        return Check("bitsandbytes 4-bit", "ok", f"NF4 layer runs ({importlib.metadata.version('bitsandbytes')})")
+    except Exception as e:
+        return Check("bitsandbytes 4-bit", "warn", f"4-bit does not work here ({type(e).__name__})",
+                     "pip install -U bitsandbytes (matching your CUDA), or train with --quant none / 8bit")
+
+
+def _disk(model: str, models_dir: Path) -> Check:
+    local = Path(model).expanduser()
+    if local.is_dir():
+        need_gb = sum(p.stat().st_size for p in local.rglob("*") if p.is_file()) / 1e9 * 1.5
+        what = f"model {model} is local; a merge and a GGUF need about {need_gb:.1f} GB more"
+    else:
+        size = MODEL_SIZES_GB.get(model)
+        need_gb = (size or 16.4) * 2.5  # download + merged copy + f16 GGUF (+ quantized)
+        what = f"{model}: about {size or '?'} GB to download; with a merged copy and GGUF files ~{need_gb:.0f} GB"
+    folder = models_dir if models_dir.exists() else Path.cwd()
+    free_gb = shutil.disk_usage(folder).free / 1e9
+    status = "ok" if free_gb >= need_gb else "warn"
+    return Check("disk", status, f"{free_gb:.0f} GB free in {folder}; {what}",
+                 "" if status == "ok" else "free some space, or point --models-dir / -o at a bigger disk")
+
+
+def _llama_cpp(checkout: Path | None) -> Check:
+    if checkout is not None:
+        found = [p for p in (checkout / "build" / "bin" / "llama-quantize", checkout / "llama-quantize") if p.is_file()]
+        if found:
+            return Check("llama.cpp", "ok", f"llama-quantize in {found[0].parent}")
+        return Check("llama.cpp", "warn", f"{checkout} has no built llama-quantize",
+                     "build it: cmake -B build && cmake --build build --target llama-quantize")
+    try:
+        import llama_cpp
+
+        assert hasattr(llama_cpp, "llama_model_quantize")
+        return Check("llama.cpp", "ok", f"llama-cpp-python {llama_cpp.__version__}: quantize and GGUF chat work")
+    except Exception:
+        return Check("llama.cpp", "warn", "llama-cpp-python is not installed: `qing quantize` cannot run",
+                     "pip install 'qing[gguf]' (compiles llama.cpp, ~5 min), or pass --llama-cpp DIR")
+
+
+def _server(base_url: str | None) -> Check:
+    if not base_url:
+        return Check("llm server", "ok", "none configured (only `qing clean-llm` needs one; QING_LLM_BASE_URL)")
+    import json
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(base_url.rstrip("/") + "/models", timeout=3) as response:
+            models = [m.get("id") for m in json.loads(response.read()).get("data", [])]
+        return Check("llm server", "ok", f"{base_url} answers; models: {', '.join(map(str, models)) or 'none'}")
+    except urllib.error.HTTPError as e:
+        if e.code == 401:
+            return Check("llm server", "ok", f"{base_url} answers (asks for an API key: QING_LLM_API_KEY)")
+        return Check("llm server", "warn", f"{base_url} answered HTTP {e.code}", "check --base-url ends with /v1")
+    except Exception as e:
+        return Check("llm server", "warn", f"{base_url} is not reachable ({type(e).__name__})",
+                     "start LM Studio's server / `ollama serve` / vLLM, or fix QING_LLM_BASE_URL")
+
+
+def _env_keys(env_file: Path, known: set[str]) -> list[Check]:
+    if not env_file.is_file():
+        return [Check(".env", "ok", "no .env here (settings come from flags and the environment)")]
+    from dotenv import dotenv_values
+
+    checks = []
+    if os.name == "posix" and env_file.stat().st_mode & 0o077:
+        checks.append(Check(".env permissions", "warn", f"{env_file} is readable by other users and may hold your "
+                            "database key", f"chmod 600 {env_file}"))
+    keys = [k for k in dotenv_values(env_file) if k]
+    unknown = [k for k in keys if k.startswith("QING_") and k not in known]
+    if not unknown:
+        return checks + [Check(".env", "ok", f"{len(keys)} keys, all recognised")]
+    hints = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        hints.append(f"{key} (did you mean {close[0]}?)" if close else key)
+    return checks + [Check(".env", "warn", f"unknown keys, most likely typos: {', '.join(hints)}",
+                           "fix the names; .env.example lists every key")]

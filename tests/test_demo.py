@@ -1,0 +1,118 @@
+"""qing demo (the whole chain on the built-in sample), the sample itself, and qing doctor."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qing import sample
+
+
+def _dump(db: Path, key: str, tmp: Path) -> list[str]:
+    from qing.decrypt import decrypt
+
+    plain = tmp / f"{db.parent.name}-{db.stem}.plain.db"
+    decrypt(db, key, plain)
+    with sqlite3.connect(plain) as conn:
+        return list(conn.iterdump())
+
+
+def test_the_sample_is_deterministic_and_encrypted(tmp_path):
+    first, second = sample.build(tmp_path / "a"), sample.build(tmp_path / "b")
+    assert first.messages == second.messages and 300 <= first.messages <= 500
+    assert first.msg_db.read_bytes()[32:40] == b"QQ_NT DB"
+    with pytest.raises(sqlite3.DatabaseError):
+        sqlite3.connect(first.msg_db).execute("SELECT * FROM sqlite_master").fetchall()
+    assert _dump(first.msg_db, first.key, tmp_path) == _dump(second.msg_db, second.key, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    pytest.importorskip("peft")
+    workdir = tmp_path_factory.mktemp("demo") / "qing-demo"
+    result = subprocess.run([sys.executable, "-m", "qing", "demo", "--workdir", str(workdir)], capture_output=True,
+                            text=True, env={**os.environ, "COLUMNS": "200"}, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir, result
+
+
+def test_demo_prints_every_command_and_a_summary(demo):
+    _, result = demo
+    for step in ("decrypt sample/nt_msg.db", "export nt_msg.plain.db", "clean messages.jsonl", "finetune dataset",
+                 "infer runs/demo --prompt", "gguf runs/demo", "quantize runs/demo/demo-f16.gguf"):
+        assert f"$ qing {step}" in result.stderr, step
+    assert "qing demo in" in result.stderr and "Next:" in result.stderr
+    assert result.stdout.strip(), "the infer step printed no reply"
+
+
+def test_demo_artifacts(demo):
+    workdir, _ = demo
+    with sqlite3.connect(workdir / "nt_msg.plain.db") as conn:
+        rows = conn.execute("SELECT COUNT(*) FROM c2c_msg_table").fetchone()[0]
+    messages = [json.loads(line) for line in (workdir / "messages.jsonl").read_text().splitlines()]
+    assert len(messages) == rows == sample.build(workdir / "again").messages
+    assert any(m.get("text") == "好耶！" for m in messages)
+    dataset = (workdir / "dataset" / "train.jsonl").read_text() + (workdir / "dataset" / "eval.jsonl").read_text()
+    for planted in sample.PLANTED.values():
+        assert planted not in dataset and planted not in json.dumps(json.loads(dataset.splitlines()[0]))
+    assert "<手机号>" in dataset and "<身份证号>" in dataset
+
+
+def test_demo_model_files_load(demo):
+    import llama_cpp
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    workdir, _ = demo
+    base = AutoModelForCausalLM.from_pretrained(workdir / "tiny-model")
+    tuned = PeftModel.from_pretrained(base, workdir / "runs" / "demo" / "adapter")
+    assert any("lora" in name for name, _ in tuned.named_parameters())
+    for name in ("demo-f16.gguf", "demo-Q8_0.gguf"):
+        llm = llama_cpp.Llama(model_path=str(workdir / "runs" / "demo" / name), n_ctx=128, verbose=False)
+        assert llm("<|im_start|>user\n在吗<|im_end|>\n<|im_start|>assistant\n", max_tokens=4)["choices"]
+    assert (workdir / "runs" / "demo" / "Modelfile").is_file()
+
+
+def test_demo_refuses_a_directory_it_did_not_make(tmp_path, qing):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    for args, message in (([], "already exists"), (["--force"], "was not made by `qing demo`")):
+        result = qing("demo", "--workdir", tmp_path / "mine", *args)
+        assert result.exit_code == 1 and message in result.output
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+# --- doctor -----------------------------------------------------------------------------
+
+def test_doctor_on_this_machine(tmp_path, qing, monkeypatch):
+    import torch
+
+    monkeypatch.chdir(tmp_path)
+    result = qing("doctor", env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "python" in result.output and "sqlcipher3" in result.output
+    if not torch.cuda.is_available():
+        assert "no CUDA GPU" in result.output and "ready (with warnings: gpu" in result.output
+
+
+def test_doctor_finds_env_typos_open_permissions_and_a_dead_server(tmp_path, qing, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("QING_MODLE=Qwen/Qwen3-4B\nQING_SEED=1\n")
+    (tmp_path / ".env").chmod(0o644)
+    result = qing("doctor", "--llm-base-url", "http://127.0.0.1:9/v1", env={"COLUMNS": "250"})
+    assert result.exit_code == 0
+    assert "QING_MODLE (did you mean QING_MODEL?)" in result.output
+    assert "chmod 600" in result.output and "is not reachable" in result.output
+
+
+def test_doctor_fails_when_something_required_is_missing(qing, monkeypatch):
+    from qing import doctor
+
+    monkeypatch.setattr(doctor, "PACKAGES", [("qing_no_such_module", "qing-no-such-dist", "testing", True)])
+    result = qing("doctor", env={"COLUMNS": "200"})
+    assert result.exit_code == 1 and "FAIL" in result.output and "required: qing-no-such-dist" in result.output
