@@ -14,6 +14,7 @@ import contextlib
 import dataclasses
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -414,6 +415,10 @@ def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resu
     if quant_note := _quant_note(opts.quant):
         note(quant_note)
     note(f"model {model_dir} on {device_kind()}; {_describe(data)}")
+    total = _total_steps(len(data.rows), opts)
+    if opts.save_steps > total:
+        note(f"note: {total} optimizer steps in all, fewer than --save-steps {opts.save_steps}: the only checkpoint "
+             f"is the last one; a lower --save-steps lets --resume pick up after a crash.")
     run_info = {"options": dataclasses.asdict(opts), "model_dir": str(model_dir), "dataset": str(dataset),
                 "end_of_turn": eot, "template": opts.template, "chat_template": tokenizer.chat_template,
                 "data": _data_info(data, eval_data)}
@@ -452,6 +457,14 @@ def _quant_note(quant: str) -> str | None:
     if quant != "none" and device_kind() != "cuda":
         return f"note: no CUDA GPU here: --quant {quant} needs one, so this run trains unquantized (fp32 on the CPU)."
     return None
+
+
+def _total_steps(rows: int, opts: FinetuneOptions) -> int:
+    if opts.max_steps > 0:
+        return opts.max_steps
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    per_epoch = math.ceil(rows / (opts.per_device_train_batch_size * world) / opts.gradient_accumulation_steps)
+    return max(1, math.ceil(opts.num_train_epochs * per_epoch))
 
 
 def _describe(d: Encoded) -> str:
