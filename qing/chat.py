@@ -99,26 +99,44 @@ def reply_spans(text: str, messages: list[dict], eot: str) -> list[tuple[int, in
     return spans
 
 
-def encode(tokenizer, messages: list[dict], eot: str) -> tuple[list[int], list[int]]:
-    """Token ids of a rendered sample and its labels: replies + end tokens, -100 everywhere else.
+def segments(tokenizer, messages: list[dict], eot: str) -> list[tuple[str, bool]]:
+    """The rendered sample cut into stretches: (text, is a reply + end token)."""
+    text = render(tokenizer, messages)
+    parts, cursor = [], 0
+    for start, end in reply_spans(text, messages, eot):
+        if start > cursor:
+            parts.append((text[cursor:start], False))
+        parts.append((text[start:end], True))
+        cursor = end
+    if cursor < len(text):
+        parts.append((text[cursor:], False))
+    return parts
+
+
+def encode_many(tokenizer, samples: list[list[dict]], eot: str) -> list[tuple[list[int], list[int]]]:
+    """Token ids and labels of each sample: replies + end tokens labelled, -100 everywhere else.
 
     Each stretch is tokenized on its own, so the ids of the prompt part are what inference feeds and
-    the ids of a reply are what the model generates.
+    the ids of a reply are what the model generates; all stretches go to the tokenizer in one batch.
     """
-    text = render(tokenizer, messages)
-    ids: list[int] = []
-    labels: list[int] = []
-    cursor = 0
-    for start, end in reply_spans(text, messages, eot):
-        prompt = tokenizer.encode(text[cursor:start], add_special_tokens=False) if start > cursor else []
-        reply = tokenizer.encode(text[start:end], add_special_tokens=False)
-        ids += prompt + reply
-        labels += [IGNORE] * len(prompt) + reply
-        cursor = end
-    tail = tokenizer.encode(text[cursor:], add_special_tokens=False) if cursor < len(text) else []
-    ids += tail
-    labels += [IGNORE] * len(tail)
-    return ids, labels
+    cut = [segments(tokenizer, messages, eot) for messages in samples]
+    flat = [text for parts in cut for text, _ in parts]
+    ids_of = iter(tokenizer(flat, add_special_tokens=False)["input_ids"]) if flat else iter(())
+    out = []
+    for parts in cut:
+        ids: list[int] = []
+        labels: list[int] = []
+        for _, is_reply in parts:
+            piece = next(ids_of)
+            ids += piece
+            labels += piece if is_reply else [IGNORE] * len(piece)
+        out.append((ids, labels))
+    return out
+
+
+def encode(tokenizer, messages: list[dict], eot: str) -> tuple[list[int], list[int]]:
+    """Token ids and labels of one sample (see encode_many)."""
+    return encode_many(tokenizer, [messages], eot)[0]
 
 
 def check_sample(record, where: str) -> list[dict]:

@@ -112,8 +112,7 @@ class Encoded:
 def encode_samples(tokenizer, samples: list[list[dict]], eot: str, max_length: int) -> tuple[list[tuple], int]:
     """(ids, labels) of each sample that fits max_length, and how many did not."""
     out, too_long = [], 0
-    for messages in samples:
-        ids, labels = chat.encode(tokenizer, messages, eot)
+    for ids, labels in chat.encode_many(tokenizer, samples, eot):
         if len(ids) > max_length:
             too_long += 1
             continue
