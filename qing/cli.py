@@ -721,5 +721,58 @@ def doctor_cmd(
     console.print(f"ready{' (with warnings: ' + ', '.join(warned) + ')' if warned else ''}.")
 
 
+# --- eval ---------------------------------------------------------------------------------
+
+@command("eval")
+def eval_cmd(
+    run: Path = typer.Argument(..., help="Run directory from `qing finetune`: its adapter, and the base without it."),
+    dataset: Optional[Path] = typer.Option(None, "--dataset",
+                                           help="Dataset directory (its eval.jsonl) or an eval .jsonl file "
+                                                "(default: the run's dataset)."),
+    limit: int = typer.Option(200, "--limit", envvar="QING_EVAL_LIMIT", min=0,
+                              help="Evaluate the first N eval samples (0: all)."),
+    gguf: Optional[list[Path]] = typer.Option(None, "--gguf", metavar="FILE",
+                                              help="Also evaluate this GGUF through llama.cpp, as an extra column "
+                                                   "(repeat it to compare f16 and Q4_K_M)."),
+    gpu_layers: int = typer.Option(0, "--gpu-layers", envvar="QING_GPU_LAYERS",
+                                   help="GGUF: layers offloaded to the GPU (-1: all), when llama.cpp has GPU support."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Report directory (default: RUN/eval)."),
+    temperature: float = typer.Option(0.7, "--temperature", envvar="QING_TEMPERATURE",
+                                      help="Sampling temperature of the generated replies; 0 = greedy."),
+    top_p: float = typer.Option(0.9, "--top-p", envvar="QING_TOP_P", help="Nucleus sampling."),
+    max_new_tokens: int = typer.Option(128, "--max-new-tokens", envvar="QING_EVAL_MAX_NEW_TOKENS", min=1,
+                                       help="Longest generated reply, in tokens (a base model rambles)."),
+    quant: str = typer.Option("none", "--quant", envvar="QING_INFER_QUANT",
+                              help="4bit / 8bit to fit small cards (CUDA), or none."),
+    seed: int = typer.Option(42, "--seed", envvar="QING_SEED", help="Seed: context i is sampled with seed + i."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing report."),
+) -> None:
+    """Does it sound like you? Fit, style and variety of tuned vs base vs your real replies: report.html/.md/.json."""
+    import time
+
+    from rich.table import Table
+
+    from qing import evaluation
+
+    _quiet_libraries()
+    started = time.perf_counter()
+    out = output or run / "eval"
+    opts = evaluation.EvalOptions(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed,
+                                  limit=limit or None, quant=quant, gpu_layers=gpu_layers)
+    with _progress("evaluating", "steps") as update:
+        report, written = evaluation.eval_run(run, out, dataset, opts, tuple(gguf or ()), force, update)
+    header, rows = evaluation.summary_rows(report)
+    table = Table(title=f"qing eval: {report['contexts']} contexts", header_style="bold")
+    for i, name in enumerate(header):
+        table.add_column(escape(name), justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
+    console.print(table)
+    if report["skipped_too_long"]:
+        console.print(f"{report['skipped_too_long']} eval samples longer than the run's max length were skipped.")
+    console.print(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - started:.0f} s")
+
+
 def main() -> None:
     app(prog_name="qing")
