@@ -30,7 +30,9 @@ from qing.finetune import DEFAULT_EXPERT_PATTERNS, DEFAULT_ROUTER_PATTERNS, DEFA
 
 app = typer.Typer(
     help="qing: turn your own QQ chat history into a chat model that talks like you.\n\n"
-         "Steps, in order: decrypt -> export -> clean -> clean-llm -> finetune -> infer -> gguf -> quantize.",
+         "Steps, in order: decrypt -> export -> clean -> clean-llm -> finetune -> infer -> gguf -> quantize; "
+         "then eval (does it sound like you?) and serve (an OpenAI-compatible API for bots). "
+         "demo runs the whole chain on a built-in sample; doctor checks this machine.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -772,6 +774,63 @@ def eval_cmd(
     if report["skipped_too_long"]:
         console.print(f"{report['skipped_too_long']} eval samples longer than the run's max length were skipped.")
     console.print(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - started:.0f} s")
+
+
+# --- serve --------------------------------------------------------------------------------
+
+@command("serve")
+def serve_cmd(
+    run: Optional[Path] = typer.Argument(None, help="Run directory from `qing finetune` (its merged model or "
+                                                    "adapter; its GGUF when it holds no adapter)."),
+    gguf: Optional[Path] = typer.Option(None, "--gguf", help="A GGUF file, served by llama.cpp."),
+    merged: Optional[Path] = typer.Option(None, "--merged", help="Merged model directory."),
+    adapter: Optional[Path] = typer.Option(None, "--adapter", help="LoRA adapter directory (with --model)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Base model (default: the run's)."),
+    host: str = typer.Option("127.0.0.1", "--host", envvar="QING_SERVE_HOST",
+                             help="Address to listen on; 0.0.0.0 lets other machines in (set an API key then)."),
+    port: int = typer.Option(8000, "--port", envvar="QING_SERVE_PORT", min=0, max=65535,
+                             help="Port (0: any free one, printed at start)."),
+    api_key: Optional[str] = typer.Option(None, "--api-key", envvar="QING_SERVE_API_KEY", show_default=False,
+                                          help="Require 'Authorization: Bearer KEY'. Safer from QING_SERVE_API_KEY "
+                                               "or .env: not in shell history or ps."),
+    engine: str = typer.Option("auto", "--engine", envvar="QING_SERVE_ENGINE",
+                               help="auto, llama.cpp, vllm or transformers. auto: llama.cpp for a GGUF, vLLM when "
+                                    "installed with CUDA, else transformers."),
+    max_concurrency: int = typer.Option(8, "--max-concurrency", envvar="QING_SERVE_MAX_CONCURRENCY", min=1,
+                                        help="Requests in flight + waiting; more get 429 at once (vLLM: batch size)."),
+    model_name: Optional[str] = typer.Option(None, "--model-name", envvar="QING_SERVE_MODEL_NAME",
+                                             help="Model id clients see in /v1/models (default: the run's name)."),
+    gpu_layers: int = typer.Option(0, "--gpu-layers", envvar="QING_GPU_LAYERS",
+                                   help="GGUF: layers offloaded to the GPU (-1: all), when llama.cpp has GPU support."),
+    tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size", envvar="QING_TENSOR_PARALLEL_SIZE", min=1,
+                                             help="vLLM: GPUs to split the model over."),
+    system_prompt: Optional[str] = typer.Option(None, "--system-prompt",
+                                                help="System prompt for requests that send none (default: the run's)."),
+    temperature: float = typer.Option(0.7, "--temperature", envvar="QING_TEMPERATURE",
+                                      help="Temperature of requests that set none; 0 = greedy."),
+    top_p: float = typer.Option(0.9, "--top-p", envvar="QING_TOP_P", help="top_p of requests that set none."),
+    max_new_tokens: int = typer.Option(512, "--max-new-tokens", envvar="QING_MAX_NEW_TOKENS", min=1,
+                                       help="Longest reply of requests that set no max_tokens."),
+    quant: str = typer.Option("none", "--quant", envvar="QING_INFER_QUANT",
+                              help="transformers: 4bit / 8bit to fit small cards (CUDA), or none."),
+) -> None:
+    """Serve the model as an OpenAI-compatible API (/v1/chat/completions) for QQ / WeChat / Telegram bots."""
+    from qing import infer, serve
+
+    def on_request(method: str, path: str, status: int, seconds: float, tokens) -> None:
+        route = f"/v1{path}" if path in ("/models", "/chat/completions") else "(other path)"  # no client text
+        used = f", {tokens[0]}+{tokens[1]} tokens" if tokens else " (client went away)" if status == 499 else ""
+        console.print(f"[dim]{method} {route} {status} {seconds:.2f} s{used}[/dim]")
+
+    src = serve.Source(run_dir=run, gguf=gguf, merged=merged, adapter=adapter, model=model)
+    opts = serve.ServeOptions(host=host, port=port, api_key=api_key, max_concurrency=max_concurrency,
+                              model_name=model_name, gpu_layers=gpu_layers, tensor_parallel_size=tensor_parallel_size)
+    defaults = infer.InferOptions(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, quant=quant,
+                                  system_prompt=system_prompt)
+    serve.serve(src, engine.lower(), opts, defaults, note=lambda text: console.print(escape(text)),
+                warn=lambda text: console.print(f"[yellow]warning[/yellow]: {escape(text)}"),
+                on_request=on_request, before_transformers=_quiet_libraries)
+    console.print("stopped.")
 
 
 def main() -> None:
