@@ -16,7 +16,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -43,6 +43,14 @@ _state = {"verbose": False}
 KEY_HELP = "Database key (passphrase). Safer from QING_KEY or .env, or typed at the prompt: not in shell history."
 HMAC_HELP = "HMAC algorithm: auto tries the header's, then sha1, sha512, sha256."
 UID_HELP = "Android only: derive the key from your uid (u_..., from files/uid/) and the database header."
+
+# options that infer, eval and serve share: one definition each
+GpuLayers = Annotated[int, typer.Option(
+    "--gpu-layers", envvar="QING_GPU_LAYERS",
+    help="GGUF: layers offloaded to the GPU (-1: all), when llama.cpp has GPU support.")]
+TopP = Annotated[float, typer.Option("--top-p", envvar="QING_TOP_P", help="Nucleus sampling (top_p).")]
+InferQuant = Annotated[str, typer.Option("--quant", envvar="QING_INFER_QUANT",
+                                         help="transformers: 4bit / 8bit to fit small cards (CUDA), or none.")]
 
 
 def _version(value: bool) -> None:
@@ -547,18 +555,16 @@ def infer_cmd(
     adapter: Optional[Path] = typer.Option(None, "--adapter", help="LoRA adapter directory."),
     merged: Optional[Path] = typer.Option(None, "--merged", help="Merged model directory (instead of an adapter)."),
     gguf: Optional[Path] = typer.Option(None, "--gguf", help="A GGUF file, run by llama.cpp (its own chat template)."),
-    gpu_layers: int = typer.Option(0, "--gpu-layers", envvar="QING_GPU_LAYERS",
-                                   help="GGUF: layers offloaded to the GPU (-1: all), when llama.cpp has GPU support."),
+    gpu_layers: GpuLayers = 0,
     prompt: Optional[str] = typer.Option(None, "--prompt", "-p",
                                          help="One message: print only the reply and exit (for scripts)."),
     system_prompt: Optional[str] = typer.Option(None, "--system-prompt", help="System prompt (default: the run's)."),
     temperature: float = typer.Option(0.7, "--temperature", envvar="QING_TEMPERATURE",
                                       help="Sampling temperature; 0 = greedy."),
-    top_p: float = typer.Option(0.9, "--top-p", envvar="QING_TOP_P", help="Nucleus sampling."),
+    top_p: TopP = 0.9,
     max_new_tokens: int = typer.Option(512, "--max-new-tokens", envvar="QING_MAX_NEW_TOKENS", min=1,
                                        help="Longest reply, in tokens."),
-    quant: str = typer.Option("none", "--quant", envvar="QING_INFER_QUANT",
-                              help="4bit / 8bit to fit small cards (CUDA), or none."),
+    quant: InferQuant = "none",
     template: str = typer.Option("auto", "--template", help="auto (the run's) or chatml."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for reproducible sampling."),
 ) -> None:
@@ -736,17 +742,15 @@ def eval_cmd(
     gguf: Optional[list[Path]] = typer.Option(None, "--gguf", metavar="FILE",
                                               help="Also evaluate this GGUF through llama.cpp, as an extra column "
                                                    "(repeat it to compare f16 and Q4_K_M)."),
-    gpu_layers: int = typer.Option(0, "--gpu-layers", envvar="QING_GPU_LAYERS",
-                                   help="GGUF: layers offloaded to the GPU (-1: all), when llama.cpp has GPU support."),
+    gpu_layers: GpuLayers = 0,
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="Report directory (default: RUN/eval)."),
     temperature: float = typer.Option(0.7, "--temperature", envvar="QING_TEMPERATURE",
                                       help="Sampling temperature of the generated replies; 0 = greedy."),
-    top_p: float = typer.Option(0.9, "--top-p", envvar="QING_TOP_P", help="Nucleus sampling."),
+    top_p: TopP = 0.9,
     max_new_tokens: int = typer.Option(128, "--max-new-tokens", envvar="QING_EVAL_MAX_NEW_TOKENS", min=1,
                                        help="Longest generated reply, in tokens (a base model rambles)."),
-    quant: str = typer.Option("none", "--quant", envvar="QING_INFER_QUANT",
-                              help="4bit / 8bit to fit small cards (CUDA), or none."),
+    quant: InferQuant = "none",
     seed: int = typer.Option(42, "--seed", envvar="QING_SEED", help="Seed: context i is sampled with seed + i."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing report."),
 ) -> None:
@@ -800,19 +804,17 @@ def serve_cmd(
                                         help="Requests in flight + waiting; more get 429 at once (vLLM: batch size)."),
     model_name: Optional[str] = typer.Option(None, "--model-name", envvar="QING_SERVE_MODEL_NAME",
                                              help="Model id clients see in /v1/models (default: the run's name)."),
-    gpu_layers: int = typer.Option(0, "--gpu-layers", envvar="QING_GPU_LAYERS",
-                                   help="GGUF: layers offloaded to the GPU (-1: all), when llama.cpp has GPU support."),
+    gpu_layers: GpuLayers = 0,
     tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size", envvar="QING_TENSOR_PARALLEL_SIZE", min=1,
                                              help="vLLM: GPUs to split the model over."),
     system_prompt: Optional[str] = typer.Option(None, "--system-prompt",
                                                 help="System prompt for requests that send none (default: the run's)."),
     temperature: float = typer.Option(0.7, "--temperature", envvar="QING_TEMPERATURE",
                                       help="Temperature of requests that set none; 0 = greedy."),
-    top_p: float = typer.Option(0.9, "--top-p", envvar="QING_TOP_P", help="top_p of requests that set none."),
+    top_p: TopP = 0.9,
     max_new_tokens: int = typer.Option(512, "--max-new-tokens", envvar="QING_MAX_NEW_TOKENS", min=1,
                                        help="Longest reply of requests that set no max_tokens."),
-    quant: str = typer.Option("none", "--quant", envvar="QING_INFER_QUANT",
-                              help="transformers: 4bit / 8bit to fit small cards (CUDA), or none."),
+    quant: InferQuant = "none",
 ) -> None:
     """Serve the model as an OpenAI-compatible API (/v1/chat/completions) for QQ / WeChat / Telegram bots."""
     from qing import infer, serve
