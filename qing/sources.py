@@ -90,9 +90,11 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
     summary = OtherSummary(output, source)
     with atomic_output(output, force) as tmp:
         try:
-            jobs = _qce_jobs(path, workers) if source == "qce" and fmt == "jsonl" else []
+            jobs = _jobs(path, source, workers) if fmt == "jsonl" else []
             if len(jobs) > 1:
-                summary = _qce_parallel(path, me, jobs, tmp, summary, progress)
+                if source == "qce":
+                    next(iter(qce.read(path, me)), None)  # the owner question is answered (or asked) once, here
+                summary = _parallel(_part, [(path, source, me, zone, job) for job in jobs], tmp, summary, progress)
             else:
                 _write_in_order(read(), tmp, fmt, zone, summary, True, progress)
         except _OutOfOrder:
@@ -110,16 +112,28 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
 
 
 QCE_PARALLEL_FROM = 100_000  # messages: below this, starting worker processes costs more than it saves
+CSV_PARALLEL_FROM = 8 << 20  # bytes of CSV (~80,000 rows), for the same reason
 
 
-def _qce_jobs(path: Path, workers: int | None) -> list[tuple[int, int, int]]:
-    """(first chunk, stop chunk, index of its first message) for each worker; [] to read in one process."""
+def _jobs(path: Path, source: str, workers: int | None) -> list:
+    """What each worker reads ([] or one job: read in this process): QCE chunk runs, WeClone CSV byte ranges."""
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers < 2:
+        return []
+    if source == "qce":
+        return _qce_jobs(path, workers)
+    if source == "weclone-csv" and path.stat().st_size >= CSV_PARALLEL_FROM:
+        return weclone.spans(path, workers)
+    return []
+
+
+def _qce_jobs(path: Path, workers: int) -> list[tuple[int, int, int]]:
+    """(first chunk, stop chunk, index of its first message) for each worker."""
     if not path.is_dir():
         return []
     counts = qce.Chat(path).counts
     if len(counts) < 2 or not all(isinstance(c, int) for c in counts) or sum(counts) < QCE_PARALLEL_FROM:
         return []
-    workers = workers or min(os.cpu_count() or 1, 4)
     total, jobs, start, done = sum(counts), [], 0, 0
     for i in range(1, len(counts) + 1):
         if i == len(counts) or sum(counts[start:i]) >= total / workers:
@@ -129,25 +143,29 @@ def _qce_jobs(path: Path, workers: int | None) -> list[tuple[int, int, int]]:
     return jobs
 
 
-def _qce_part(path: Path, me: str | None, job: tuple[int, int, int], out: str, slot: int) -> OtherSummary:
-    summary = OtherSummary(Path(out), "qce")
-    items = qce.read(path, me, chunks=job[:2], first_index=job[2])
+def _part(path: Path, source: str, me: str | None, zone: ZoneInfo, job: tuple, out: str, slot: int) -> OtherSummary:
+    """In a worker: one job's records, written to the part file OUT."""
+    summary = OtherSummary(Path(out), source)
+    if source == "qce":
+        items = qce.read(path, me, chunks=job[:2], first_index=job[2])
+    else:
+        items = weclone.read(path, zone, span=job)
     _write_in_order(items, Path(out), "jsonl", None, summary, True, lambda n: parallel.report(slot, n))
     return summary
 
 
-def _qce_parallel(path: Path, me: str | None, jobs: list, tmp: Path, summary: OtherSummary,
-                  progress: Callable[[int], None] | None) -> OtherSummary:
-    next(iter(qce.read(path, me)), None)  # the owner question is answered (or asked) once, here
+def _parallel(work: Callable, jobs: list[tuple], tmp: Path, summary: OtherSummary,
+              progress: Callable[[int], None] | None) -> OtherSummary:
+    """Run work(*job, part, slot) for each job in worker processes and join the parts in order.
+
+    Raises _OutOfOrder when the parts do not follow each other (the caller then sorts everything).
+    """
     parts = [tmp.with_name(f"{tmp.name}.{i}") for i in range(len(jobs))]
     pool, shared = parallel.start_pool(len(jobs))
     try:
-        futures = [pool.submit(_qce_part, path, me, job, str(part), slot)
-                   for slot, (job, part) in enumerate(zip(jobs, parts))]
+        futures = [pool.submit(work, *job, str(part), slot) for slot, (job, part) in enumerate(zip(jobs, parts))]
         results = parallel.collect(futures, shared, progress or (lambda n: None))
-        for before, after in zip(results, results[1:]):
-            if before.last and after.first and after.first < before.last:
-                raise _OutOfOrder
+        _check_joined(results)
         with open(tmp, "wb") as out:
             for part, result in zip(parts, results):
                 with open(part, "rb") as f:
@@ -159,6 +177,23 @@ def _qce_parallel(path: Path, me: str | None, jobs: list, tmp: Path, summary: Ot
             part.unlink(missing_ok=True)
     summary.workers = len(jobs)
     return summary
+
+
+def _check_joined(parts: list[OtherSummary]) -> None:
+    """Raise _OutOfOrder unless the parts, one after another, keep each chat together and its times rising
+    (each part has checked itself): then the joined file equals what one process writes."""
+    seen, chat, last = set(), None, None
+    for part in parts:
+        if part.first is None:
+            continue
+        if part.first[0] == chat and part.first[1] < last:
+            raise _OutOfOrder
+        for name in part.owners:  # the part's chats, in order
+            if name != chat and name in seen:
+                raise _OutOfOrder
+            seen.add(name)
+            chat = name
+        last = part.last[1]
 
 
 def _reader(path: Path, source: str, me: str | None, zone: ZoneInfo) -> Callable[[], Iterable[dict]]:

@@ -61,12 +61,12 @@ class Writer:
                                r["text"], "", local])
 
 
-def read(path: Path, zone: ZoneInfo) -> Iterator[dict]:
-    """Contract-1 records from a WeClone CSV, in file order."""
+def read(path: Path, zone: ZoneInfo, span: tuple[int, int, int] | None = None) -> Iterator[dict]:
+    """Contract-1 records from a WeClone CSV, in file order; with `span` (start byte, stop byte, lines before
+    start, from `spans`) only the rows in those bytes, numbered as in the whole file."""
     parse_time = TimeParser(zone)
     with open(path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f)
-        header = [c.strip() for c in next(reader, [])]
+        header = [c.strip() for c in next(csv.reader([f.readline()]), [])]
         missing = REQUIRED - set(header)
         if missing:
             raise QingError(f"{path} lacks the WeClone CSV column(s) {', '.join(sorted(missing))}; "
@@ -74,14 +74,57 @@ def read(path: Path, zone: ZoneInfo) -> Iterator[dict]:
         width = len(header)  # a column the file lacks reads from one empty cell past the end
         column = {name: header.index(name) if name in header else width for name in HEADER}
         chats = _Chats(f"wechat:{path.stem}")
+        if span is None:
+            lines, offset = f, 1
+        else:
+            lines, offset = _lines_in(path, span[0], span[1]), span[2]
+        reader = csv.reader(lines)
         try:
             for row in reader:
                 if row:
                     if len(row) <= width:
                         row += [""] * (width + 1 - len(row))
-                    yield _record(row, column, chats, parse_time, reader.line_num, path)
+                    yield _record(row, column, chats, parse_time, reader.line_num + offset, path)
         except csv.Error as e:
-            raise QingError(f"{path} line {reader.line_num} is not valid CSV ({e}).") from None
+            raise QingError(f"{path} line {reader.line_num + offset} is not valid CSV ({e}).") from None
+
+
+def _lines_in(path: Path, start: int, stop: int) -> Iterator[str]:
+    with open(path, "rb") as f:
+        f.seek(start)
+        while f.tell() < stop and (line := f.readline()):
+            yield line.decode("utf-8")
+
+
+def spans(path: Path, parts: int) -> list[tuple[int, int, int]]:
+    """Cut the rows after the header into about `parts` byte ranges that end on record boundaries.
+
+    A newline ends a record when the quotes before it are even (a quoted field may hold newlines; a quote
+    inside one is doubled). Each span is (start, stop, physical lines before start).
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        f.readline()
+        start = f.tell()
+        cuts, quotes, newlines, at = [(start, 1)], 0, 1, start
+        targets = [start + (size - start) * k // parts for k in range(1, parts)]
+        while targets and (block := f.read(1 << 24)):
+            search = 0
+            while targets:
+                nl = block.find(b"\n", max(search, targets[0] - at))
+                if nl < 0:
+                    break
+                if (quotes + block.count(b'"', 0, nl)) % 2 == 0:
+                    cuts.append((at + nl + 1, newlines + block.count(b"\n", 0, nl) + 1))
+                    while targets and targets[0] <= at + nl:
+                        targets.pop(0)
+                search = nl + 1
+            quotes += block.count(b'"')
+            newlines += block.count(b"\n")
+            at += len(block)
+    cuts = [c for i, c in enumerate(cuts) if i == 0 or c[0] > cuts[i - 1][0] and c[0] < size]
+    bounds = [c[0] for c in cuts] + [size]
+    return [(bounds[i], bounds[i + 1], cuts[i][1]) for i in range(len(cuts))]
 
 
 class _Chats(dict):

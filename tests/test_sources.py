@@ -276,3 +276,62 @@ def test_qce_chunks_read_by_workers_equal_one_process(tmp_path):
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
     assert (one.messages, one.owners, one.kinds) == (two.messages, two.owners, two.kinds) and one.messages == 120
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big_chunked_jsonl", "one.jsonl", "two.jsonl"]
+
+
+def _weclone_rows(rooms, per_room) -> list[str]:
+    """Records (a few hold a newline inside quotes), header first."""
+    lines, n = [HEADER], 0
+    for room in rooms:
+        for k in range(per_room):
+            n += 1
+            text = f'"第{k}句，带逗号, 和""引号""\n还有第二行"' if k % 7 == 0 else f"普通的第{k}句"
+            lines.append(f"{n},{9000 + n},文本,{k % 2},{'我' if k % 2 else room},{room},{text},,"
+                         f"2024-10-04 {k // 3600 % 24:02d}:{k // 60 % 60:02d}:{k % 60:02d}")
+    return lines
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_weclone_csv_read_by_workers_equals_one_process(tmp_path, newline):
+    from qing import sources, weclone
+
+    path = tmp_path / "chat.csv"
+    path.write_bytes((newline.join(_weclone_rows(["room_a", "room_b", "room_c"], 200)) + newline).encode())
+    spans = weclone.spans(path, 4)
+    assert len(spans) == 4 and spans[0][2] == 1 and spans[-1][1] == path.stat().st_size
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+    sources.CSV_PARALLEL_FROM, old = 0, sources.CSV_PARALLEL_FROM
+    try:
+        one = sources.export_other(path, tmp_path / "one.jsonl", "weclone-csv", tz="UTC", workers=1)
+        four = sources.export_other(path, tmp_path / "four.jsonl", "weclone-csv", tz="UTC", workers=4)
+    finally:
+        sources.CSV_PARALLEL_FROM = old
+    assert four.workers == 4 and one.messages == four.messages == 600
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "four.jsonl").read_bytes()
+    assert any("\n还有第二行" in r["text"] for r in load(tmp_path / "four.jsonl"))
+
+
+def test_weclone_csv_workers_keep_line_numbers_and_the_sorting_fallback(tmp_path):
+    from qing import sources
+    from qing.errors import QingError
+
+    rows = _weclone_rows(["room_a", "room_b"], 300)
+    shuffled = tmp_path / "shuffled.csv"  # room_a comes back after room_b: the output must group it (sorted)
+    shuffled.write_text("\n".join(rows[:1] + rows[1:200] + rows[301:] + rows[200:301]) + "\n")
+    broken = tmp_path / "broken.csv"
+    rows[502] = rows[502].rsplit(",", 1)[0] + ",not a time"
+    broken.write_text("\n".join(rows) + "\n")
+    sources.CSV_PARALLEL_FROM, old = 0, sources.CSV_PARALLEL_FROM
+    try:
+        sources.export_other(shuffled, tmp_path / "one.jsonl", "weclone-csv", tz="UTC", workers=1)
+        two = sources.export_other(shuffled, tmp_path / "two.jsonl", "weclone-csv", tz="UTC", workers=2)
+        with pytest.raises(QingError, match=r"line \d+: CreateTime") as error:
+            sources.export_other(broken, tmp_path / "b.jsonl", "weclone-csv", tz="UTC", workers=3)
+    finally:
+        sources.CSV_PARALLEL_FROM = old
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes() and two.messages == 600
+    chats = [r["chat"] for r in load(tmp_path / "two.jsonl")]
+    assert sum(a != b for a, b in zip(chats, chats[1:])) == 1  # each chat in one piece
+    physical = broken.read_text().splitlines()
+    line = int(str(error.value).split("line ")[1].split(":")[0])
+    assert "not a time" in physical[line - 1]
+    assert not (tmp_path / "b.jsonl").exists()
