@@ -79,12 +79,13 @@ def read(path: Path, zone: ZoneInfo, span: tuple[int, int, int] | None = None) -
         else:
             lines, offset = _lines_in(path, span[0], span[1]), span[2]
         reader = csv.reader(lines)
+        record = _record_maker(column, chats, parse_time, path)
         try:
             for row in reader:
                 if row:
                     if len(row) <= width:
                         row += [""] * (width + 1 - len(row))
-                    yield _record(row, column, chats, parse_time, reader.line_num + offset, path)
+                    yield record(row, reader.line_num + offset)
         except csv.Error as e:
             raise QingError(f"{path} line {reader.line_num + offset} is not valid CSV ({e}).") from None
 
@@ -141,22 +142,31 @@ class _Chats(dict):
         return value
 
 
-def _record(row: list[str], column: dict[str, int], chats: _Chats, parse_time, line: int, path: Path) -> dict:
-    chat, peer = chats[row[column["room_name"]]]
-    type_name, msg = row[column["type_name"]].strip(), row[column["msg"]]
-    kind = TYPE_TO_KIND.get(type_name, "recall" if type_name.startswith("消息撤回") else "unknown")
-    if kind == "system" and "<revokemsg>" in msg:
-        kind = "recall"
-    talker = row[column["talker"]].strip() or None
-    is_me = row[column["is_sender"]].strip() == "1"
-    when = parse_time(row[column["CreateTime"]].strip())
-    if when is None:
-        raise QingError(f"{path} line {line}: CreateTime {row[column['CreateTime']]!r} is not a date and time; "
-                        f"expected e.g. 2024-10-04 11:42:05.")
-    return {"id": _number_or_text(row[column["MsgSvrID"]] or row[column["id"]] or str(line)), "chat": chat,
-            "peer": peer, "sender": talker,
-            "sender_name": None if is_me else talker,  # the owner's talker is "我", a wxid or a name: not reliable
-            "is_me": is_me, "time": when, "kind": kind, "text": _text(kind, type_name, msg), "reply_to": None}
+def _record_maker(column: dict[str, int], chats: _Chats, parse_time, path: Path):
+    """record(row, line) -> a contract-1 record; the column positions are bound once (this runs per row)."""
+    room, type_name_at, msg_at, talker_at, sender_at, time_at, svr_at, id_at = (
+        column[name] for name in ("room_name", "type_name", "msg", "talker", "is_sender", "CreateTime", "MsgSvrID",
+                                  "id"))
+    kind_of = TYPE_TO_KIND.get
+
+    def record(row: list[str], line: int) -> dict:
+        chat, peer = chats[row[room]]
+        type_name, msg = row[type_name_at].strip(), row[msg_at]
+        kind = kind_of(type_name) or ("recall" if type_name.startswith("消息撤回") else "unknown")
+        if kind == "system" and "<revokemsg>" in msg:
+            kind = "recall"
+        talker = row[talker_at].strip() or None
+        is_me = row[sender_at].strip() == "1"
+        when = parse_time(row[time_at].strip())
+        if when is None:
+            raise QingError(f"{path} line {line}: CreateTime {row[time_at]!r} is not a date and time; "
+                            f"expected e.g. 2024-10-04 11:42:05.")
+        return {"id": _number_or_text(row[svr_at] or row[id_at] or str(line)), "chat": chat, "peer": peer,
+                "sender": talker,
+                "sender_name": None if is_me else talker,  # the owner's talker is "我", a wxid or a name: not reliable
+                "is_me": is_me, "time": when, "kind": kind, "text": _text(kind, type_name, msg), "reply_to": None}
+
+    return record
 
 
 def _text(kind: str, type_name: str, msg: str) -> str:
@@ -188,8 +198,14 @@ class TimeParser:
 
     def __init__(self, zone: ZoneInfo):
         self.zone, self.hours = zone, {}
+        self.hour_starts: dict[str, int] = {}  # "2024-10-04 11" -> its first second, for the usual shape
 
     def __call__(self, text: str) -> int | None:
+        # the usual "YYYY-MM-DD HH:MM:SS": the hour's start by its text, minutes and seconds by slicing
+        start = self.hour_starts.get(text[:13]) if len(text) == 19 and text[13] == ":" == text[16] else None
+        if start is not None and text[14:16].isdigit() and text[17:].isdigit():
+            minute, second = int(text[14:16]), int(text[17:])
+            return start + minute * 60 + second if minute < 60 and second < 62 else None
         if text.isdigit():
             seconds = int(text)
             return seconds // 1000 if seconds > 10**11 else seconds
@@ -205,6 +221,8 @@ class TimeParser:
                                                        tzinfo=self.zone).timestamp())
             except ValueError:
                 return None
+            if len(text) == 19 and text[4] == "-" == text[7] and text[10] == " ":
+                self.hour_starts[text[:13]] = start
         minute, second = int(minute), int(second or 0)
         return start + minute * 60 + second if minute < 60 and second < 62 else None
 
