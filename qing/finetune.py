@@ -37,6 +37,9 @@ DEFAULT_EXPERT_PATTERNS = (r"experts\.ffn\.(gate_proj|up_proj|down_proj),"  # Qw
                            r"layers\.[0-9]+\.mlp\.experts\.[0-9]+\.(w1|w2|w3),"  # Mixtral
                            r"mlp\.experts\.(gate_up_proj|down_proj)$")  # transformers 5: fused expert weights
 DEFAULT_ROUTER_PATTERNS = r"router\.(gate|dense),mlp\.gate\.weight$"
+# bitsandbytes (>= 0.46) also runs 4-bit / 8-bit layers on the CPU, far too slowly for real training; users get
+# unquantized CPU training, and the tests set this to run the real QLoRA path (quantize, prepare, LoRA) on the CPU.
+QUANTIZE_ON_CPU = False
 OOM_ADVICE = ("CUDA ran out of memory; try --quant 4bit, a shorter --max-length (1024), "
               "--per-device-train-batch-size 1 or --no-packing.")
 
@@ -242,14 +245,14 @@ def load_base(model_dir: Path, quant: str, for_training: bool = True):
     if quant not in QUANTS:
         raise QingError(f"unknown --quant {quant!r}; use one of: {', '.join(QUANTS)}.")
     kwargs = {"dtype": compute_dtype()}
-    if quant != "none" and torch.cuda.is_available():
+    if quant != "none" and (torch.cuda.is_available() or QUANTIZE_ON_CPU):
         try:
             import bitsandbytes  # noqa: F401
         except ImportError:
             raise QingError("--quant 4bit/8bit needs bitsandbytes: pip install bitsandbytes, or use --quant none.") \
                 from None
         kwargs["quantization_config"] = quantization_config(quant)
-        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0))}
+        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0)) if torch.cuda.is_available() else "cpu"}
     try:
         model = AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)
     except ValueError as e:
@@ -423,7 +426,12 @@ def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resu
                 "data": _data_info(data, eval_data)}
     if is_main_process():
         write_json(out / RUN_FILE, run_info)
-    model = _with_lora(load_base(model_dir, opts.quant), opts, note)
+    base = load_base(model_dir, opts.quant)
+    run_info["quantized"] = "4bit" if getattr(base, "is_loaded_in_4bit", False) else \
+        "8bit" if getattr(base, "is_loaded_in_8bit", False) else None
+    if is_main_process():
+        write_json(out / RUN_FILE, run_info)
+    model = _with_lora(base, opts, note)
     if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
         model.resize_token_embeddings(len(tokenizer))
     trainer, recorder = _trainer(model, tokenizer, data, eval_data, out, opts, progress)
@@ -453,7 +461,7 @@ def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resu
 
 
 def _quant_note(quant: str) -> str | None:
-    if quant != "none" and device_kind() != "cuda":
+    if quant != "none" and device_kind() != "cuda" and not QUANTIZE_ON_CPU:
         return f"note: no CUDA GPU here: --quant {quant} needs one, so this run trains unquantized (fp32 on the CPU)."
     return None
 

@@ -389,6 +389,26 @@ def test_out_of_memory_is_one_sentence_with_advice(tmp_path, memo, tiny_model, q
     assert "Traceback" not in result.output and not (tmp_path / "out" / "adapter").exists()
 
 
+def test_the_qlora_path_runs_on_the_cpu(tmp_path, memo, tiny_model, monkeypatch):
+    """The real 4-bit path (bitsandbytes NF4 layers, prepare_model_for_kbit_training, LoRA on Linear4bit, Trainer,
+    merge into a fresh full-precision base), on bitsandbytes' CPU kernels: what a 4090 runs, minus the speed."""
+    pytest.importorskip("bitsandbytes")
+    from transformers import AutoConfig
+
+    from qing import finetune as ft
+
+    monkeypatch.setattr(ft, "QUANTIZE_ON_CPU", True)
+    notes = []
+    opts = FinetuneOptions(model=str(tiny_model), quant="4bit", max_steps=30, gradient_accumulation_steps=1,
+                           learning_rate=1e-2, lora_r=8, max_length=256, eval_steps=30, save_steps=100, merge=True)
+    result = finetune(memo, tmp_path / "run", opts, note=notes.append)
+    info = json.loads((tmp_path / "run" / "qing-run.json").read_text())
+    assert info["quantized"] == "4bit" and not any("trains unquantized" in n for n in notes)
+    assert result.eval_loss < result.first_eval_loss / 2
+    merged = AutoConfig.from_pretrained(tmp_path / "run" / "merged")
+    assert getattr(merged, "quantization_config", None) is None  # merged into full weights, never into 4-bit
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_qlora_4bit_on_cuda(tmp_path, memo, tiny_model):
