@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import importlib.util
 import json
 import logging
 import math
@@ -245,6 +246,8 @@ def load_base(model_dir: Path, quant: str, for_training: bool = True):
     if quant not in QUANTS:
         raise QingError(f"unknown --quant {quant!r}; use one of: {', '.join(QUANTS)}.")
     kwargs = {"dtype": compute_dtype()}
+    if torch.cuda.is_available() and importlib.util.find_spec("flash_attn") is not None:
+        kwargs["attn_implementation"] = "flash_attention_2"  # packed rows run as variable-length batches: no mask
     if quant != "none" and (torch.cuda.is_available() or QUANTIZE_ON_CPU):
         try:
             import bitsandbytes  # noqa: F401
@@ -416,7 +419,7 @@ def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resu
         eval_data = eval_data if eval_data.rows else None
     if quant_note := _quant_note(opts.quant):
         note(quant_note)
-    note(f"model {model_dir} on {device_kind()}; {_describe(data)}")
+    note(f"data: {_describe(data)}")
     total = _total_steps(len(data.rows), opts)
     if opts.save_steps > total:
         note(f"note: {total} optimizer steps in all, fewer than --save-steps {opts.save_steps}: the only checkpoint "
@@ -431,6 +434,8 @@ def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resu
         "8bit" if getattr(base, "is_loaded_in_8bit", False) else None
     if is_main_process():
         write_json(out / RUN_FILE, run_info)
+    attention = getattr(base.config, "_attn_implementation", None) or "default"
+    note(f"model {model_dir} on {device_kind()}, {run_info['quantized'] or 'not quantized'}, {attention} attention")
     model = _with_lora(base, opts, note)
     if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
         model.resize_token_embeddings(len(tokenizer))
