@@ -529,9 +529,17 @@ def finetune_cmd(
         moe_expert_patterns=moe_expert_patterns, moe_router_patterns=moe_router_patterns,
         moe_max_experts_lora=moe_max_experts_lora, moe_dry_run=moe_dry_run)
     main_process = int(os.environ.get("RANK", "0")) == 0
-    result = finetune(dataset, output, opts, force=force, resume=resume,
-                      progress=_train_progress if main_process else None,
-                      note=(lambda text: console.print(escape(text))) if main_process else (lambda text: None))
+    try:
+        result = finetune(dataset, output, opts, force=force, resume=resume,
+                          progress=_train_progress if main_process else None,
+                          note=(lambda text: console.print(escape(text))) if main_process else (lambda text: None))
+    except KeyboardInterrupt:
+        if main_process and any(output.glob("checkpoint-*/trainer_state.json")):
+            again = escape(f"qing finetune {dataset} -o {output} --resume")
+            console.print(f"[yellow]interrupted[/yellow]: no adapter was written; `{again}` continues from the last "
+                          "checkpoint.")
+            raise typer.Exit(130) from None
+        raise
     if not main_process:
         return
     if result.dry_run_modules is not None:
