@@ -661,6 +661,8 @@ def quantize_cmd(
     size, before = out.stat().st_size, gguf_file.stat().st_size
     console.print(f"wrote {out} ({_size(size)}, {qtype.upper()}; {size / before:.0%} of the input) in "
                   f"{time.perf_counter() - started:.1f} s")
+    if modelfile := gguf.repoint_modelfile(gguf_file, out):
+        console.print(f"{modelfile} now points at {out.name}: ollama create NAME -f {modelfile}")
 
 
 # --- demo / doctor ---------------------------------------------------------------------

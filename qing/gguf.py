@@ -674,6 +674,22 @@ def write_modelfile(gguf_path: Path, template: str = "auto", system: str | None 
 # --------------------------------------------------------------------------- quantize
 
 
+def repoint_modelfile(source: Path, quantized: Path) -> Path | None:
+    """Point the Modelfile `qing gguf` wrote beside SOURCE at QUANTIZED instead (the file users run); None when
+    there is none, or it is not about SOURCE (then it is the user's and left alone)."""
+    modelfile = Path(source).parent / "Modelfile"
+    if not modelfile.is_file() or Path(quantized).parent.resolve() != modelfile.parent.resolve():
+        return None
+    lines = modelfile.read_text(encoding="utf-8").split("\n")
+    if not lines or lines[0].strip() not in (f"FROM ./{Path(source).name}", f"FROM {Path(source).resolve()}"):
+        return None
+    lines[0] = f"FROM ./{Path(quantized).name}"
+    with atomic_output(modelfile, force=True) as tmp:
+        with open_private(tmp, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
+    return modelfile
+
+
 def default_quantized_path(inp: Path, qtype: str) -> Path:
     """<stem>-<TYPE>.gguf beside the input (a trailing -F16 / -f16 / -BF16 / -F32 of the stem is replaced)."""
     inp = Path(inp)

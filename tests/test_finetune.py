@@ -249,6 +249,7 @@ def test_run_to_gguf_to_quantized_answers_like_infer(run, tmp_path, qing):
     f16, modelfile = copy / "run-f16.gguf", copy / "Modelfile"
     assert f16.is_file() and f'SYSTEM """{SYSTEM}"""' in modelfile.read_text()
     assert qing("quantize", f16, "--type", "Q8_0").exit_code == 0
+    assert modelfile.read_text().startswith("FROM ./run-Q8_0.gguf\n")  # Ollama gets the quantized file
     tok = chat.load_tokenizer(copy / "merged")
     prompt = chat.render(tok, sample(MEMO)[:-1], generation_prompt=True)
     for path in (f16, copy / "run-Q8_0.gguf"):
