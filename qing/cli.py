@@ -72,6 +72,13 @@ def main_options(
                         format="%(levelname)s %(name)s: %(message)s")
 
 
+OPTIONAL_MODULES = {  # what an extra brings -> the extra (pyproject.toml)
+    **dict.fromkeys(("torch", "transformers", "peft", "accelerate", "bitsandbytes", "datasets", "modelscope",
+                     "huggingface_hub", "safetensors"), "train"),
+    "gguf": "gguf", "llama_cpp": "gguf", "openai": "llm", "matplotlib": "plot",
+}
+
+
 def command(name: str, **settings):
     """Register a subcommand whose QingError becomes one red sentence and a non-zero exit."""
 
@@ -91,6 +98,13 @@ def command(name: str, **settings):
             except (typer.Exit, typer.Abort):
                 raise
             except Exception as e:  # a bug, not a user error: say so, trace only on request
+                extra = OPTIONAL_MODULES.get((getattr(e, "name", None) or "").split(".")[0]) \
+                    if isinstance(e, ModuleNotFoundError) else None
+                if extra and not _state["verbose"]:
+                    advice = f"`qing {name}` needs {e.name}, from the {extra} extra: pip install 'qing[{extra}]' " \
+                             f"(or -e \".[{extra}]\" in the repo)."
+                    console.print(f"[red]error:[/red] {escape(advice)}")
+                    raise typer.Exit(1) from None
                 if _state["verbose"]:
                     raise
                 console.print(f"[red]unexpected error[/red] ({type(e).__name__}); this is a bug in qing. "

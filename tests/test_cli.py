@@ -75,3 +75,12 @@ def test_copy_into_without_copy_file_range(tmp_path, monkeypatch):
         dst.write(b"x")
         copy_into(src, dst)
     assert (tmp_path / "b").read_bytes() == b"x" + bytes(range(256)) * 5000
+
+
+def test_a_missing_extra_is_one_sentence_naming_it(tmp_path, qing, monkeypatch, tiny_model):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "gguf", None)  # as if the gguf extra were not installed
+    result = qing("gguf", tiny_model, "-o", tmp_path / "m.gguf", env={"COLUMNS": "300"})
+    assert result.exit_code == 1 and "needs gguf, from the gguf extra: pip install 'qing[gguf]'" in result.output
+    assert "bug" not in result.output and not (tmp_path / "m.gguf").exists()
