@@ -48,6 +48,9 @@ UID_HELP = "Android only: derive the key from your uid (u_..., from files/uid/) 
 GpuLayers = Annotated[int, typer.Option(
     "--gpu-layers", envvar="QING_GPU_LAYERS",
     help="GGUF: layers offloaded to the GPU (-1: all), when llama.cpp has GPU support.")]
+Temperature = Annotated[float, typer.Option(
+    "--temperature", envvar="QING_TEMPERATURE",
+    help="Sampling temperature; 0 = greedy (serve: for requests that set none).")]
 TopP = Annotated[float, typer.Option("--top-p", envvar="QING_TOP_P", help="Nucleus sampling (top_p).")]
 InferQuant = Annotated[str, typer.Option("--quant", envvar="QING_INFER_QUANT",
                                          help="transformers: 4bit / 8bit to fit small cards (CUDA), or none.")]
@@ -427,7 +430,6 @@ def _size(size: int) -> str:
 
 def _quiet_libraries() -> None:
     """transformers / hub / bitsandbytes chatter stays out of the output unless --verbose."""
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     for name in ("bitsandbytes", "accelerate", "peft", "modelscope", "modelscope_hub", "huggingface_hub"):
         logging.getLogger(name).setLevel(logging.DEBUG if _state["verbose"] else logging.ERROR)
@@ -581,8 +583,7 @@ def infer_cmd(
     prompt: Optional[str] = typer.Option(None, "--prompt", "-p",
                                          help="One message: print only the reply and exit (for scripts)."),
     system_prompt: Optional[str] = typer.Option(None, "--system-prompt", help="System prompt (default: the run's)."),
-    temperature: float = typer.Option(0.7, "--temperature", envvar="QING_TEMPERATURE",
-                                      help="Sampling temperature; 0 = greedy."),
+    temperature: Temperature = 0.7,
     top_p: TopP = 0.9,
     max_new_tokens: int = typer.Option(512, "--max-new-tokens", envvar="QING_MAX_NEW_TOKENS", min=1,
                                        help="Longest reply, in tokens."),
@@ -671,6 +672,7 @@ def quantize_cmd(
     if gguf_file is None:
         raise QingError("give the GGUF file to quantize, e.g. qing quantize model-f16.gguf (--list shows types).")
     started = time.perf_counter()
+    console.print(f"quantizing {escape(str(gguf_file))} to {escape(qtype.upper())} (minutes for an 8B model)...")
     out = gguf.quantize(gguf_file, output, qtype, llama_cpp=llama_cpp, force=force, verbose=_state["verbose"])
     size, before = out.stat().st_size, gguf_file.stat().st_size
     console.print(f"wrote {out} ({_size(size)}, {qtype.upper()}; {size / before:.0%} of the input) in "
@@ -769,8 +771,7 @@ def eval_cmd(
     gpu_layers: GpuLayers = 0,
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="Report directory (default: RUN/eval)."),
-    temperature: float = typer.Option(0.7, "--temperature", envvar="QING_TEMPERATURE",
-                                      help="Sampling temperature of the generated replies; 0 = greedy."),
+    temperature: Temperature = 0.7,
     top_p: TopP = 0.9,
     max_new_tokens: int = typer.Option(128, "--max-new-tokens", envvar="QING_EVAL_MAX_NEW_TOKENS", min=1,
                                        help="Longest generated reply, in tokens (a base model rambles)."),
@@ -833,8 +834,7 @@ def serve_cmd(
                                              help="vLLM: GPUs to split the model over."),
     system_prompt: Optional[str] = typer.Option(None, "--system-prompt",
                                                 help="System prompt for requests that send none (default: the run's)."),
-    temperature: float = typer.Option(0.7, "--temperature", envvar="QING_TEMPERATURE",
-                                      help="Temperature of requests that set none; 0 = greedy."),
+    temperature: Temperature = 0.7,
     top_p: TopP = 0.9,
     max_new_tokens: int = typer.Option(512, "--max-new-tokens", envvar="QING_MAX_NEW_TOKENS", min=1,
                                        help="Longest reply of requests that set no max_tokens."),

@@ -399,7 +399,7 @@ def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resu
     train, evals = load_dataset(dataset, opts)
     if opts.quant not in QUANTS:
         raise QingError(f"unknown --quant {opts.quant!r}; use one of: {', '.join(QUANTS)}.")
-    model_dir = models.resolve(opts.model, opts.source, Path(opts.models_dir))
+    model_dir = models.resolve(opts.model, opts.source, Path(opts.models_dir), note)
     tokenizer = chat.load_tokenizer(model_dir, opts.template)
     eot = chat.end_of_turn(tokenizer)
     opts.system_prompt = system_prompt_of(train)
@@ -461,6 +461,7 @@ def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resu
         write_json(out / RUN_FILE, run_info)
         if opts.merge:
             del trainer, model
+            note(f"merging the adapter into a fresh 16-bit copy of the base -> {out / 'merged'}")
             result.merged = merge(out)
     return result
 

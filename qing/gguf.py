@@ -618,12 +618,11 @@ def gguf_chat_template(path: Path) -> str | None:
 def run_system_prompt(model_dir: Path) -> str | None:
     """The system prompt of the fine-tuning run a model directory came from (qing-run.json in it or its
     parent, as `qing finetune` writes runs/<name>/qing-run.json beside runs/<name>/merged/), or None."""
+    from qing.finetune import RUN_FILE, read_run
+
     for folder in (Path(model_dir), Path(model_dir).parent):
-        run = folder / "qing-run.json"
-        if run.is_file():
-            record = _read_json(run, "qing run record")
-            value = (record.get("options") or {}).get("system_prompt", record.get("system_prompt"))
-            return value if isinstance(value, str) and value else None
+        if (folder / RUN_FILE).is_file():
+            return read_run(folder).get("options", {}).get("system_prompt") or None
     return None
 
 

@@ -258,7 +258,7 @@ def test_errors_leave_nothing(models, converted, tmp_path):
     with pytest.raises(QingError, match="fine-tuning run"):
         qg.convert(run, tmp_path / "out.gguf")
     assert qg.run_system_prompt(run / "merged") is None
-    (run / "qing-run.json").write_text(json.dumps({"system_prompt": SYSTEM}), encoding="utf-8")
+    (run / "qing-run.json").write_text(json.dumps({"options": {"system_prompt": SYSTEM}}), encoding="utf-8")
     assert qg.run_system_prompt(run / "merged") == SYSTEM == qg.run_system_prompt(run)
 
     exists = tmp_path / "exists.gguf"

@@ -251,7 +251,7 @@ def test_a_folder_of_several_exports_reads_them_all(tmp_path, qing):
     assert "holds no export" in qing("export", empty, "-o", tmp_path / "n.jsonl").output
 
 
-def test_qce_chunks_read_by_workers_equal_one_process(tmp_path):
+def test_qce_chunks_read_by_workers_equal_one_process(tmp_path, monkeypatch):
     from qing import sources
 
     folder = tmp_path / "big_chunked_jsonl"
@@ -266,12 +266,9 @@ def test_qce_chunks_read_by_workers_equal_one_process(tmp_path):
     (folder / "manifest.json").write_text(json.dumps({
         "metadata": {"name": "QQChatExporter"}, "chatInfo": {"name": "w", "type": "private", "selfUin": "10001"},
         "chunked": {"format": "jsonl", "chunks": entries}}))
-    sources.QCE_PARALLEL_FROM, old = 10, sources.QCE_PARALLEL_FROM
-    try:
-        one = sources.export_other(folder, tmp_path / "one.jsonl", "qce", tz="UTC", workers=1)
-        two = sources.export_other(folder, tmp_path / "two.jsonl", "qce", tz="UTC", workers=2)
-    finally:
-        sources.QCE_PARALLEL_FROM = old
+    monkeypatch.setattr(sources, "QCE_PARALLEL_FROM", 10)
+    one = sources.export_other(folder, tmp_path / "one.jsonl", "qce", tz="UTC", workers=1)
+    two = sources.export_other(folder, tmp_path / "two.jsonl", "qce", tz="UTC", workers=2)
     assert two.workers == 2 and one.workers == 1
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
     assert (one.messages, one.owners, one.kinds) == (two.messages, two.owners, two.kinds) and one.messages == 120
@@ -291,7 +288,7 @@ def _weclone_rows(rooms, per_room) -> list[str]:
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
-def test_weclone_csv_read_by_workers_equals_one_process(tmp_path, newline):
+def test_weclone_csv_read_by_workers_equals_one_process(tmp_path, newline, monkeypatch):
     from qing import sources, weclone
 
     path = tmp_path / "chat.csv"
@@ -299,18 +296,15 @@ def test_weclone_csv_read_by_workers_equals_one_process(tmp_path, newline):
     spans = weclone.spans(path, 4)
     assert len(spans) == 4 and spans[0][2] == 1 and spans[-1][1] == path.stat().st_size
     assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
-    sources.CSV_PARALLEL_FROM, old = 0, sources.CSV_PARALLEL_FROM
-    try:
-        one = sources.export_other(path, tmp_path / "one.jsonl", "weclone-csv", tz="UTC", workers=1)
-        four = sources.export_other(path, tmp_path / "four.jsonl", "weclone-csv", tz="UTC", workers=4)
-    finally:
-        sources.CSV_PARALLEL_FROM = old
+    monkeypatch.setattr(sources, "CSV_PARALLEL_FROM", 0)
+    one = sources.export_other(path, tmp_path / "one.jsonl", "weclone-csv", tz="UTC", workers=1)
+    four = sources.export_other(path, tmp_path / "four.jsonl", "weclone-csv", tz="UTC", workers=4)
     assert four.workers == 4 and one.messages == four.messages == 600
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "four.jsonl").read_bytes()
     assert any("\n还有第二行" in r["text"] for r in load(tmp_path / "four.jsonl"))
 
 
-def test_weclone_csv_workers_keep_line_numbers_and_the_sorting_fallback(tmp_path):
+def test_weclone_csv_workers_keep_line_numbers_and_the_sorting_fallback(tmp_path, monkeypatch):
     from qing import sources
     from qing.errors import QingError
 
@@ -320,14 +314,11 @@ def test_weclone_csv_workers_keep_line_numbers_and_the_sorting_fallback(tmp_path
     broken = tmp_path / "broken.csv"
     rows[502] = rows[502].rsplit(",", 1)[0] + ",not a time"
     broken.write_text("\n".join(rows) + "\n")
-    sources.CSV_PARALLEL_FROM, old = 0, sources.CSV_PARALLEL_FROM
-    try:
-        sources.export_other(shuffled, tmp_path / "one.jsonl", "weclone-csv", tz="UTC", workers=1)
-        two = sources.export_other(shuffled, tmp_path / "two.jsonl", "weclone-csv", tz="UTC", workers=2)
-        with pytest.raises(QingError, match=r"line \d+: CreateTime") as error:
-            sources.export_other(broken, tmp_path / "b.jsonl", "weclone-csv", tz="UTC", workers=3)
-    finally:
-        sources.CSV_PARALLEL_FROM = old
+    monkeypatch.setattr(sources, "CSV_PARALLEL_FROM", 0)
+    sources.export_other(shuffled, tmp_path / "one.jsonl", "weclone-csv", tz="UTC", workers=1)
+    two = sources.export_other(shuffled, tmp_path / "two.jsonl", "weclone-csv", tz="UTC", workers=2)
+    with pytest.raises(QingError, match=r"line \d+: CreateTime") as error:
+        sources.export_other(broken, tmp_path / "b.jsonl", "weclone-csv", tz="UTC", workers=3)
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes() and two.messages == 600
     chats = [r["chat"] for r in load(tmp_path / "two.jsonl")]
     assert sum(a != b for a, b in zip(chats, chats[1:])) == 1  # each chat in one piece
