@@ -24,6 +24,7 @@ from typing import Callable
 
 import orjson
 
+from qing.chat import check_sample
 from qing.errors import QingError
 from qing.files import open_private, private_dir, require_input
 
@@ -114,11 +115,10 @@ def load_samples(dataset: Path, model: str) -> list[Sample]:
                 continue
             try:
                 record = orjson.loads(line)
-                messages = record["messages"]
-                assert isinstance(messages, list) and all("role" in m and "content" in m for m in messages)
-            except (orjson.JSONDecodeError, KeyError, TypeError, AssertionError):
-                raise QingError(f"line {number} of {path} is not a chat sample (contract 2).") from None
-            content = orjson.dumps(messages)
+            except orjson.JSONDecodeError:
+                raise QingError(f"line {number} of {path} is not JSON.") from None
+            check_sample(record, f"line {number} of {path}")
+            content = orjson.dumps(record["messages"])
             key = hashlib.blake2b(content + f"\x00{model}\x00{PROMPT_VERSION}".encode(), digest_size=12).hexdigest()
             samples.append(Sample(split, record, key))
     if not samples:
