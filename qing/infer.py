@@ -84,8 +84,8 @@ def load(run_dir: Path | None = None, model: str | None = None, adapter: Path | 
             merged = run_dir / "merged"
         elif (run_dir / "adapter" / "adapter_config.json").is_file():
             adapter = run_dir / "adapter"
-        elif ggufs := sorted(run_dir.glob("*.gguf"), key=lambda p: p.stat().st_mtime):
-            return load_gguf(ggufs[-1], opts, gpu_layers)
+        elif gguf := newest_gguf(run_dir):
+            return load_gguf(gguf, opts, gpu_layers)
         else:
             raise QingError(f"{run_dir} holds no finished adapter yet; wait for `qing finetune` to end.")
     if merged is not None:
@@ -117,6 +117,12 @@ def load(run_dir: Path | None = None, model: str | None = None, adapter: Path | 
     max_length = run.get("options", {}).get("max_length")
     return ChatModel(chat.end_of_turn(tokenizer), system or None, min(context, max(max_length or 0, 4096)), what,
                      model=net, tokenizer=tokenizer)
+
+
+def newest_gguf(folder: Path) -> Path | None:
+    """The GGUF a run directory holds (the newest: usually the quantized one), or None."""
+    ggufs = sorted(folder.glob("*.gguf"), key=lambda p: p.stat().st_mtime)
+    return ggufs[-1] if ggufs else None
 
 
 def load_gguf(path: Path, opts: InferOptions | None = None, gpu_layers: int = 0, context: int = 4096) -> ChatModel:

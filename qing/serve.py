@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from qing.errors import QingError
+from qing.infer import newest_gguf
 
 log = logging.getLogger(__name__)
 ENGINES = ("auto", "llama.cpp", "vllm", "transformers")
@@ -76,7 +77,7 @@ def choose_engine(engine: str, src: Source, vllm_ready: Callable[[], str | None]
     has_weights = bool(src.merged or src.adapter or src.model) or (src.run_dir is not None and (
         (src.run_dir / "merged" / "config.json").is_file() or (src.run_dir / "adapter" / "adapter_config.json")
         .is_file()))
-    run_gguf = _newest_gguf(src.run_dir) if src.run_dir and not src.gguf else None
+    run_gguf = newest_gguf(src.run_dir) if src.run_dir and not src.gguf else None
     if engine == "llama.cpp" or (engine == "auto" and (src.gguf or (run_gguf and not has_weights))):
         if src.gguf is None and run_gguf is None:
             raise QingError("--engine llama.cpp needs a GGUF: give --gguf FILE, or run `qing gguf RUN_DIR` first.")
@@ -96,11 +97,6 @@ def choose_engine(engine: str, src: Source, vllm_ready: Callable[[], str | None]
     if missing is None:
         return "vllm", "vLLM is installed and CUDA is present (batched generation for many chats at once)"
     return "transformers", f"{missing}; fine for one user, slow for many"
-
-
-def _newest_gguf(folder: Path) -> Path | None:
-    ggufs = sorted(folder.glob("*.gguf"), key=lambda p: p.stat().st_mtime)
-    return ggufs[-1] if ggufs else None
 
 
 def _vllm_missing() -> str | None:
