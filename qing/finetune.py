@@ -399,7 +399,7 @@ def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resu
     train, evals = load_dataset(dataset, opts)
     if opts.quant not in QUANTS:
         raise QingError(f"unknown --quant {opts.quant!r}; use one of: {', '.join(QUANTS)}.")
-    model_dir = models.resolve(opts.model, opts.source, Path(opts.models_dir), note)
+    model_dir = models.resolve(opts.model, opts.source, Path(opts.models_dir))
     tokenizer = chat.load_tokenizer(model_dir, opts.template)
     eot = chat.end_of_turn(tokenizer)
     opts.system_prompt = system_prompt_of(train)

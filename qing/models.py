@@ -6,7 +6,6 @@ import contextlib
 import logging
 import os
 from pathlib import Path
-from typing import Callable
 
 from qing.errors import QingError
 
@@ -18,8 +17,7 @@ def is_model_dir(path: Path) -> bool:
     return (path / "config.json").is_file()
 
 
-def resolve(model: str, source: str = "modelscope", models_dir: Path = Path("models"),
-            note: Callable[[str], None] = log.info) -> Path:
+def resolve(model: str, source: str = "modelscope", models_dir: Path = Path("models")) -> Path:
     """A local model directory for MODEL: the directory itself, or a download (resumed if cut short)."""
     path = Path(model).expanduser()
     if path.exists():
@@ -34,7 +32,7 @@ def resolve(model: str, source: str = "modelscope", models_dir: Path = Path("mod
     target = models_dir / model
     if is_model_dir(target) and not any(target.rglob("*.incomplete")):
         return target
-    note(f"downloading {model} from {source} into {target} (an 8B model is about 16 GB; a rerun resumes)")
+    log.info("downloading %s from %s into %s", model, source, target)  # the hub's own bars show the progress
     return _download(model, source, target)
 
 
