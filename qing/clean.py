@@ -11,8 +11,11 @@ latest sessions of each chat in eval.jsonl.
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import itertools
 import math
+import operator
 import os
 import random
 import re
@@ -22,14 +25,14 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, NamedTuple
+from typing import Callable, Iterable
 
 import orjson
 
 from qing import parallel
 from qing.errors import QingError
 from qing.files import open_private, require_input
-from qing.pii import Redactor
+from qing.pii import MAYBE_PERSONAL, Redactor
 
 SPEECH_DROPPED = frozenset(("system", "recall", "unknown"))
 MEDIA_KINDS = frozenset(("image", "video", "file", "card", "redpacket", "forward", "call"))
@@ -85,31 +88,20 @@ class CleanOptions:
 
 
 @dataclass
-class Turn:
-    role: str
-    text: str
-    start: int
-    end: int
+class Samples:
+    """Samples as columns, in input order (lists of plain values: cheap to hand over from a worker process)."""
 
+    chat: list[str] = field(default_factory=list)
+    session: list[int] = field(default_factory=list)
+    tokens: list[int] = field(default_factory=list)
+    exact: list[bytes] = field(default_factory=list)  # a hash of the turns' texts
+    near: list[bytes] = field(default_factory=list)  # a hash of the same, without case, spacing and punctuation
+    line: list[bytes] = field(default_factory=list)  # the JSON line from just after the system turn:
+    # `{"role":...},...],"meta":{...}}` and a newline
 
-@dataclass
-class Sample:
-    chat: str
-    session: int
-    turns: list[Turn]
-    tokens: int
-
-
-class Made(NamedTuple):
-    """One sample as a worker hands it over (a tuple: cheap to pickle): what dedupe and split need, and
-    its JSON line from just after the system turn: `{"role":...},...],"meta":{...}}` and a newline."""
-
-    chat: str
-    session: int
-    tokens: int
-    exact: bytes
-    near: bytes
-    tail: bytes
+    def extend(self, other: "Samples") -> None:
+        for name, column in vars(other).items():
+            getattr(self, name).extend(column)
 
 
 @dataclass
@@ -158,8 +150,7 @@ def iter_chats(path: Path, start: int, end: int | None, opts: CleanOptions, tall
     chat comes back after another one; otherwise yields each block as it ends.
     """
     loads, keep_media, dropped = orjson.loads, opts.media == "keep", tally.dropped_messages
-    owner_names = tally.owner_names
-    current, msgs, done = None, [], set()
+    current, msgs, done, owner_names = None, [], set(), []
     messages = mine = 0
     for offset, after, lines in _line_blocks(path, start, end):
         for line in lines:
@@ -182,7 +173,7 @@ def iter_chats(path: Path, start: int, end: int | None, opts: CleanOptions, tall
             name = m.get("sender_name")
             if is_me:
                 mine += 1
-                owner_names[name] += 1
+                owner_names.append(name)
             if kind in SPEECH_DROPPED:
                 dropped[kind] += 1
             elif (kind in MEDIA_KINDS or (kind == "voice" and text == VOICE_WITHOUT_TRANSCRIPT)) and not keep_media:
@@ -192,7 +183,8 @@ def iter_chats(path: Path, start: int, end: int | None, opts: CleanOptions, tall
         progress(after)
     tally.messages += messages
     tally.owner_messages += mine
-    owner_names.pop(None, None)
+    tally.owner_names.update(owner_names)
+    tally.owner_names.pop(None, None)
     if current is not None:
         yield current, msgs
 
@@ -260,18 +252,11 @@ def _chat_of(line: bytes) -> str | None:
         return None
 
 
-def is_group(chat: str, msgs: list) -> bool:
+def is_group(chat: str, senders: tuple, mine: tuple) -> bool:
     """A group chat by its id (group:...), or because more than one other person speaks in it."""
     if "group" in chat.rsplit(":", 1)[0]:
         return True
-    first = None
-    for m in msgs:
-        if not m[2]:
-            if first is None:
-                first = m[1]
-            elif m[1] != first:
-                return True
-    return False
+    return len(set(itertools.compress(senders, map(operator.not_, mine)))) > 1
 
 
 # --- one chat ----------------------------------------------------------------------
@@ -290,6 +275,9 @@ class TextCleaner:
         self.mapping = opts.replacements
         self.blocked = re.compile("|".join(map(re.escape, opts.blocked_words))) if opts.blocked_words else None
         self.redact = Redactor()
+        # many() joins texts with _SEP; words that hold it could match across two texts
+        words = [*opts.replacements, *opts.replacements.values(), *opts.blocked_words]
+        self.joinable = not any(_SEP in w for w in words)
 
     def for_chat(self, participants: set[str]) -> None:
         """Redact the QQ numbers of this chat's people."""
@@ -297,130 +285,181 @@ class TextCleaner:
 
     def __call__(self, text: str) -> str | None:
         if self.replace:
-            text = self.replace.sub(lambda m: self.mapping[m.group(0)], text)
+            text = self.replace.sub(self._replacement, text)
         text = self.redact(text)
         if self.runs and self.runs.search(text):
             self.tally.turn_changes["long run shortened"] += 1
-            text = self.long_runs.sub(lambda m: m.group(1) * self.keep_run, text)
+            text = self._shorten(text)
         if self.blocked and self.blocked.search(text):
             self.tally.dropped_turns["blocked word"] += 1
             return None
         return text.strip()
 
+    def many(self, texts: list[str]) -> list[str | None]:
+        """[self(text) for text in texts], faster: each pattern scans all the texts joined, in one call, to find
+        the few texts it changes (no pattern can match across the separator, which no text holds)."""
+        joined = _SEP.join(texts)
+        if not self.joinable or joined.count(_SEP) != len(texts) - 1:
+            return [self(text) for text in texts]
+        if self.replace:
+            joined = self.replace.sub(self._replacement, joined)
+            texts = joined.split(_SEP)
+        else:
+            texts = list(texts)
+        if changed := _which(MAYBE_PERSONAL, joined):
+            for i in changed:
+                texts[i] = self.redact(texts[i])
+            joined = _SEP.join(texts)
+        if self.runs and (long := _which(self.runs, joined)):
+            self.tally.turn_changes["long run shortened"] += len(long)
+            for i in long:
+                texts[i] = self._shorten(texts[i])
+            joined = _SEP.join(texts)
+        blocked = ()
+        if self.blocked and (blocked := _which(self.blocked, joined)):
+            self.tally.dropped_turns["blocked word"] += len(blocked)
+        return [None if i in blocked else text.strip() for i, text in enumerate(texts)]
 
-def session_turns(session: list, group: bool, clean: TextCleaner, opts: CleanOptions, tally: Tally) -> list[Turn]:
-    """A session's messages as cleaned, alternating user/assistant turns.
+    def _replacement(self, m: re.Match) -> str:
+        return self.mapping[m.group(0)]
 
-    A sender's consecutive messages within the merge window are one turn (lines
-    joined by newlines); in groups, others' turns are prefixed with their names.
+    def _shorten(self, text: str) -> str:
+        return self.long_runs.sub(lambda m: m.group(1) * self.keep_run, text)
+
+
+_SEP = "\x00"
+
+
+def _which(pattern: re.Pattern, joined: str) -> set[int]:
+    """Indexes of the texts in which the pattern matches, from one scan of joined = _SEP.join(texts)."""
+    found, index, counted = set(), 0, 0
+    for m in pattern.finditer(joined):
+        at = m.start()
+        if joined[at] != _SEP:  # (a run of separators - empty texts - is no text's)
+            index += joined.count(_SEP, counted, at)
+            counted = at
+            found.add(index)
+    return found
+
+
+def chat_sessions(times: tuple, senders: tuple, mine: tuple, names: tuple, texts: tuple, group: bool,
+                  clean: TextCleaner, opts: CleanOptions, tally: Tally) -> list[tuple[int, list[list]]]:
+    """(number, turns) of each session of a chat (messages as columns, in time order).
+
+    A session ends where the silence exceeds the session gap; a sender's
+    consecutive messages within the merge window are one turn (lines joined by
+    newlines); in groups, others' turns are prefixed with their names. Turns are
+    [is_me, text, start, end], cleaned, alternating, from a user turn to an
+    owner's turn (see frame_session).
     """
-    turns: list[Turn] = []
-    window = opts.merge_window
-    run: list | None = None  # [sender, is_me, name, texts, start, end]
-    for when, sender, is_me, name, text in session:
-        if run and run[0] == sender and run[1] == is_me and when - run[5] <= window:
-            run[3].append(text)
-            run[5] = when
+    gap, limit = opts.session_gap, min(opts.merge_window, opts.session_gap)
+    n = len(times)
+    later = range(1, n)
+    edges = [0, *(i for i, t0, t1, s0, s1, m0, m1 in zip(later, times, times[1:], senders, senders[1:],
+                                                         mine, mine[1:])
+                  if t1 - t0 > limit or s1 != s0 or m1 != m0), n]
+    breaks = {i for i, t0, t1 in zip(later, times, times[1:]) if t1 - t0 > gap}
+    raw = [texts[a] if b - a == 1 else "\n".join(texts[a:b]) for a, b in zip(edges, edges[1:])]
+    sessions, turns, empty, joined = [], [], 0, 0
+    for a, b, text in zip(edges, edges[1:], clean.many(raw)):
+        if a in breaks:
+            sessions.append(turns)
+            turns = []
+        if not text:
+            empty += text is not None
             continue
-        if run:
-            _add_turn(turns, run, group, clean, tally)
-        run = [sender, is_me, name, [text], when, when]
-    if run:
-        _add_turn(turns, run, group, clean, tally)
-    return turns
+        me = bool(mine[a])
+        if group and not me:
+            text = f"{names[a] or senders[a]}: {text}"
+        if turns and turns[-1][0] is me:  # the same side again (a gap, or a dropped turn between): one turn
+            last = turns[-1]
+            last[1] += "\n" + text
+            last[3] = times[b - 1]
+            joined += 1
+        else:
+            turns.append([me, text, times[a], times[b - 1]])
+    sessions.append(turns)
+    if empty:
+        tally.dropped_turns["empty"] += empty
+    if joined:
+        tally.turn_changes["joined to alternate"] += joined
+    return [(number, frame_session(turns, opts.owner_opener, tally)) for number, turns in enumerate(sessions)]
 
 
-def _add_turn(turns: list[Turn], run: list, group: bool, clean: TextCleaner, tally: Tally) -> None:
-    sender, is_me, name, texts, start, end = run
-    text = clean(texts[0] if len(texts) == 1 else "\n".join(texts))
-    if not text:
-        if text is not None:
-            tally.dropped_turns["empty"] += 1
-        return
-    role = "assistant" if is_me else "user"
-    if group and not is_me:
-        text = f"{name or sender}: {text}"
-    if turns and turns[-1].role == role:  # the same side again (a gap, or a dropped turn between): one turn
-        last = turns[-1]
-        last.text += "\n" + text
-        last.end = end
-        tally.turn_changes["joined to alternate"] += 1
-    else:
-        turns.append(Turn(role, text, start, end))
-
-
-def frame(turns: list[Turn], opts: CleanOptions, tally: Tally) -> list[Turn]:
-    """Make a session start with a user turn and end with an assistant turn."""
-    if turns and turns[0].role == "assistant":
-        if opts.owner_opener:
-            turns.insert(0, Turn("user", opts.owner_opener, turns[0].start, turns[0].start))
+def frame_session(turns: list[list], opener: str, tally: Tally) -> list[list]:
+    """Make a session start with a user turn and end with an owner's turn."""
+    if turns and turns[0][0]:
+        if opener:
+            turns.insert(0, [False, opener, turns[0][2], turns[0][2]])
             tally.turn_changes["opener added before owner's first turn"] += 1
         else:
             turns.pop(0)
             tally.dropped_turns["owner opened (no --owner-opener)"] += 1
-    while turns and turns[-1].role == "user":
-        turns.pop()
-        tally.dropped_turns["unanswered at session end"] += 1
+    if turns and not turns[-1][0]:
+        unanswered = 0
+        while turns and not turns[-1][0]:
+            turns.pop()
+            unanswered += 1
+        tally.dropped_turns["unanswered at session end"] += unanswered
     return turns
 
 
-def sessions_of(msgs: list, gap: int) -> list[list]:
-    """Split a chat's messages (time order) where the silence exceeds the session gap."""
-    sessions, current, last = [], [], None
-    for m in msgs:
-        if last is not None and m[0] - last > gap:
-            sessions.append(current)
-            current = []
-        current.append(m)
-        last = m[0]
-    if current:
-        sessions.append(current)
-    return sessions
-
-
 def process_chat(chat: str, msgs: list, opts: CleanOptions, clean: TextCleaner, count: "TokenCounter",
-                 budget: int, tally: Tally) -> list[Made]:
-    """All samples of one chat, each checked for owner words and fingerprinted."""
-    msgs.sort(key=lambda m: m[0])
-    group = is_group(chat, msgs)
+                 budget: int, tally: Tally, out: Samples) -> None:
+    """Add the samples of one chat to `out`, each checked for owner words and fingerprinted."""
+    msgs.sort(key=_COLUMNS[0])
+    times, senders, mine, names, texts = (list(map(column, msgs)) for column in _COLUMNS)
+    group = is_group(chat, senders, mine)
     if group and not opts.groups:
         tally.dropped_messages["group chat (use --groups)"] += len(msgs)
-        return []
+        return
     tally.chats["group" if group else "private"] += 1
-    clean.for_chat({str(m[1]) for m in msgs if m[1] is not None})
+    if not msgs:  # all dropped (media, recalls)
+        return
+    clean.for_chat({str(s) for s in set(senders) if s is not None})
+    sessions = chat_sessions(times, senders, mine, names, texts, group, clean, opts, tally)
+    if without := sum(not turns for _, turns in sessions):
+        tally.dropped_samples["conversation without your reply"] += without
+    # the chat's turns in one list: sessions have an even number of turns, so even indexes are user turns
+    every = [turn[1] for _, turns in sessions for turn in turns]
+    tally.turn_chars.update(map(len, every))
+    tokens = count.many(every)
+    stripped = [text.rstrip(_TRAILING) for text in every]
+    # each turn as JSON, from one orjson call: in the dump of a list of strings '","' only ever separates two
+    # of them (a quote inside a string is always escaped, so it never follows a comma)
+    encoded = orjson.dumps(every)[2:-2].split(b'","')
+    turn_json = [role + text for role, text in zip(itertools.cycle(_TURN_JSON), encoded)]
     chat_ref = hashlib.blake2b(chat.encode(), digest_size=5).hexdigest().encode()  # groups a chat, names nobody
-    made = []
-    for number, session in enumerate(sessions_of(msgs, opts.session_gap)):
-        turns = frame(session_turns(session, group, clean, opts, tally), opts, tally)
-        if not turns:
-            tally.dropped_samples["conversation without your reply"] += 1
-            continue
-        tally.turn_chars.update(len(t.text) for t in turns)
-        for sample in cut_samples(chat, number, turns, budget, count, tally):
-            m = _made(sample, chat_ref, tally)
-            if m:
-                made.append(m)
-    return made
+    blake2b, noise, join, done, wordless = hashlib.blake2b, _ASCII_NOISE, "\n".join, 0, 0
+    for number, turns in sessions:
+        for first, stop, used in cut_samples(tokens, done, done + len(turns), budget, tally):
+            if not has_words(join(every[first + 1:stop:2])):
+                wordless += 1
+                continue
+            out.chat.append(chat)
+            out.session.append(number)
+            out.tokens.append(used)
+            out.exact.append(blake2b(join(every[first:stop]).encode(), digest_size=16).digest())
+            out.near.append(blake2b(join(stripped[first:stop]).encode().lower().translate(None, noise),
+                                    digest_size=16).digest())
+            out.line.append(b'"},'.join(turn_json[first:stop]) + b'"}],"meta":{"chat":"%s","session":%d,'
+                            b'"start":%d,"end":%d}}\n' % (chat_ref, number, turns[first - done][2],
+                                                           turns[stop - 1 - done][3]))
+        done += len(turns)
+    if wordless:
+        tally.dropped_samples["no owner words"] += wordless
+
+
+_TURN_JSON = (b'{"role":"user","content":"', b'{"role":"assistant","content":"')
+_COLUMNS = tuple(map(operator.itemgetter, range(5)))  # time, sender, is_me, name, text of a message
+_WORD = re.compile(r"[^\W_]")  # what str.isalnum() calls a letter or digit
 
 
 def has_words(text: str) -> bool:
     """Letters or digits outside placeholders such as [微笑] or <手机号>."""
     if "[" in text or "<" in text:
         text = _PLACEHOLDERS.sub("", text)
-    return any(c.isalnum() for c in text)
-
-
-def _made(sample: Sample, chat_ref: bytes, tally: Tally) -> Made | None:
-    if not any(has_words(t.text) for t in sample.turns[1::2]):  # the assistant turns
-        tally.dropped_samples["no owner words"] += 1
-        return None
-    exact = "\n".join(t.text for t in sample.turns).encode()
-    near = "\n".join(t.text.rstrip(_TRAILING) for t in sample.turns).encode().lower().translate(None, _ASCII_NOISE)
-    turns = orjson.dumps([{"role": t.role, "content": t.text} for t in sample.turns])
-    meta = b',"meta":{"chat":"%s","session":%d,"start":%d,"end":%d}}\n' % (
-        chat_ref, sample.session, sample.turns[0].start, sample.turns[-1].end)
-    return Made(sample.chat, sample.session, sample.tokens, hashlib.blake2b(exact, digest_size=16).digest(),
-                hashlib.blake2b(near, digest_size=16).digest(), turns[1:] + meta)
+    return _WORD.search(text) is not None
 
 
 # --- samples -------------------------------------------------------------------
@@ -434,10 +473,13 @@ class TokenCounter:
         self.overhead = TURN_OVERHEAD_TOKENS
 
     def __call__(self, text: str) -> int:
+        return self.many([text])[0]
+
+    def many(self, texts: list[str]) -> list[int]:
+        extra = self.overhead
         if self.encoder:
-            return len(self.encoder.encode(text, add_special_tokens=False).ids) + self.overhead
-        ascii_chars = len(text.encode("ascii", "ignore"))
-        return len(text) - ascii_chars + (ascii_chars + 3) // 4 + self.overhead
+            return [len(e.ids) + extra for e in self.encoder.encode_batch(texts, add_special_tokens=False)]
+        return [len(t) - (a := len(t.encode("ascii", "ignore"))) + (a + 3) // 4 + extra for t in texts]
 
 
 def _load_tokenizer(path: Path):
@@ -454,26 +496,24 @@ def _load_tokenizer(path: Path):
         raise QingError(f"{file} is not a tokenizer.json the tokenizers library can read ({e}).") from None
 
 
-def cut_samples(chat: str, session: int, turns: list[Turn], budget: int, count: TokenCounter,
-                tally: Tally) -> list[Sample]:
-    """Cut a framed session at (user, assistant) pair boundaries into samples within the token budget."""
-    samples, current, used = [], [], 0
-    for i in range(0, len(turns) - 1, 2):
-        pair = turns[i:i + 2]
-        tokens = count(pair[0].text) + count(pair[1].text)
-        if tokens > budget:
+def cut_samples(tokens: list[int], start: int, stop: int, budget: int, tally: Tally) -> list[tuple[int, int, int]]:
+    """(first turn, stop, tokens) of each sample of the framed session tokens[start:stop] (token counts of its
+    turns): cut at (user, assistant) pair boundaries to stay within the budget."""
+    samples, first, used = [], start, 0
+    for i in range(start, stop - 1, 2):
+        need = tokens[i] + tokens[i + 1]
+        if need > budget:
             tally.dropped_turns["turn pair over the token budget"] += 2
-            if current:
-                samples.append(Sample(chat, session, current, used))
-            current, used = [], 0
+            if first < i:
+                samples.append((first, i, used))
+            first, used = i + 2, 0
             continue
-        if used + tokens > budget:
-            samples.append(Sample(chat, session, current, used))
-            current, used = [], 0
-        current = current + pair
-        used += tokens
-    if current:
-        samples.append(Sample(chat, session, current, used))
+        if used + need > budget:
+            samples.append((first, i, used))
+            first, used = i, 0
+        used += need
+    if first < stop:
+        samples.append((first, stop, used))
     return samples
 
 
@@ -571,11 +611,10 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
                         f"again with --me YOUR_QQ_NUMBER.")
     owner = tally.owner_names.most_common(1)[0][0] if tally.owner_names else None
     system = _system_prompt(opts, owner)
-    kept = _dedupe(made, tally)
-    train, evals = _split(kept, opts.eval_ratio)
+    train, evals = _split(made, _dedupe(made, tally), opts.eval_ratio)
     random.Random(opts.seed).shuffle(train)
-    result = _report(messages, opts, tally, count, train, evals, system)
-    _write(output, train, evals, system, result)
+    result = _report(messages, opts, tally, count, made.tokens, train, evals, system)
+    _write(output, made.line, train, evals, system, result)
     return CleanResult(output, result, time.perf_counter() - started, workers)
 
 
@@ -584,25 +623,29 @@ def _nothing(*_):
 
 
 def _make_range(messages: Path, start: int, end: int | None, opts: CleanOptions,
-                progress: Callable[[int], None] = _nothing) -> tuple[list[Made], Tally]:
+                progress: Callable[[int], None] = _nothing) -> tuple[Samples, Tally]:
     tally = Tally()
     return _make_chats(iter_chats(messages, start, end, opts, tally, progress), opts, tally), tally
 
 
-def _make_chats(chats: Iterable[tuple[str, list]], opts: CleanOptions, tally: Tally) -> list[Made]:
+def _make_chats(chats: Iterable[tuple[str, list]], opts: CleanOptions, tally: Tally) -> Samples:
     clean_text, count, budget = _chat_tools(opts, tally)
-    made: list[Made] = []
-    for chat, msgs in chats:
-        made += process_chat(chat, msgs, opts, clean_text, count, budget, tally)
+    made = Samples()
+    gc.disable()  # millions of small objects, no cycles: collections would walk them all again and again
+    try:
+        for chat, msgs in chats:
+            process_chat(chat, msgs, opts, clean_text, count, budget, tally, made)
+    finally:
+        gc.enable()
     return made
 
 
 def _make_range_in_worker(messages: Path, slot: int, start: int, end: int | None,
-                          opts: CleanOptions) -> tuple[list[Made], Tally]:
+                          opts: CleanOptions) -> tuple[Samples, Tally]:
     return _make_range(messages, start, end, opts, lambda offset: parallel.report(slot, offset - start))
 
 
-def _make_all(messages: Path, opts: CleanOptions, workers: int, progress) -> tuple[list[Made], Tally, int]:
+def _make_all(messages: Path, opts: CleanOptions, workers: int, progress) -> tuple[Samples, Tally, int]:
     ranges = chat_ranges(messages, workers) if workers > 1 else [(0, None)]
     if len(ranges) == 1:
         made, tally = _make_range(messages, 0, None, opts, progress)
@@ -614,18 +657,18 @@ def _make_all(messages: Path, opts: CleanOptions, workers: int, progress) -> tup
         parts = parallel.collect(futures, shared, progress)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    made, tally, chats = [], Tally(), set()
+    made, tally, chats = Samples(), Tally(), set()
     for part_made, part_tally in parts:
-        part_chats = {m.chat for m in part_made}
+        part_chats = set(part_made.chat)
         if part_chats & chats:
             raise _Unsorted(next(iter(part_chats & chats)))
         chats |= part_chats
-        made += part_made
+        made.extend(part_made)
         tally.add(part_tally)
     return made, tally, len(ranges)
 
 
-def _make_unsorted(messages: Path, opts: CleanOptions) -> tuple[list[Made], Tally]:
+def _make_unsorted(messages: Path, opts: CleanOptions) -> tuple[Samples, Tally]:
     """For a file not grouped by chat: gather every chat in memory first (first appearance order)."""
     tally = Tally()
     chats: dict[str, list] = {}
@@ -663,39 +706,47 @@ def _system_prompt(opts: CleanOptions, owner: str | None) -> str | None:
     return opts.system_prompt
 
 
-def _dedupe(made: list[Made], tally: Tally) -> list[Made]:
-    """Exact or near duplicates: the first (oldest in file order) copy stays."""
+def _dedupe(made: Samples, tally: Tally) -> list[int]:
+    """Indexes of the samples kept: of exact or near duplicates, the first (oldest in file order) copy stays."""
     seen_exact, seen_near, kept = set(), set(), []
-    for m in made:
-        if m.exact in seen_exact:
-            tally.dropped_samples["exact duplicate"] += 1
-        elif m.near in seen_near:
-            tally.dropped_samples["near duplicate"] += 1
+    exact_copies = near_copies = 0
+    for i, (exact, near) in enumerate(zip(made.exact, made.near)):
+        if exact in seen_exact:
+            exact_copies += 1
+        elif near in seen_near:
+            near_copies += 1
         else:
-            seen_exact.add(m.exact)
-            seen_near.add(m.near)
-            kept.append(m)
+            seen_exact.add(exact)
+            seen_near.add(near)
+            kept.append(i)
+    for reason, copies in (("exact duplicate", exact_copies), ("near duplicate", near_copies)):
+        if copies:
+            tally.dropped_samples[reason] += copies
     return kept
 
 
-def _split(made: list[Made], ratio: float) -> tuple[list[Made], list[Made]]:
-    """eval: the latest whole sessions of each chat, about `ratio` of all samples; train: the rest."""
-    by_chat: dict[str, list[Made]] = {}
-    for m in made:
-        by_chat.setdefault(m.chat, []).append(m)
+def _split(made: Samples, kept: list[int], ratio: float) -> tuple[list[int], list[int]]:
+    """eval: the latest whole sessions of each chat, about `ratio` of all samples; train: the rest (indexes)."""
+    by_chat: dict[str, list[int]] = {}
+    for i in kept:
+        by_chat.setdefault(made.chat[i], []).append(i)
+    session = made.session
     train, evals, carry = [], [], 0.0
     for samples in by_chat.values():
         carry += len(samples) * ratio
         quota, taken, chosen = math.floor(carry), 0, set()
-        sizes = Counter(s.session for s in samples)
+        sizes = Counter(session[i] for i in samples)
         sessions = sorted(sizes, reverse=True)
-        for session in sessions:
+        for number in sessions:
             if taken >= quota or len(chosen) + 1 == len(sessions):  # keep one session at least to train on
                 break
-            chosen.add(session)
-            taken += sizes[session]
-        evals += [s for s in samples if s.session in chosen]
-        train += [s for s in samples if s.session not in chosen]
+            chosen.add(number)
+            taken += sizes[number]
+        if chosen:
+            evals += [i for i in samples if session[i] in chosen]
+            train += [i for i in samples if session[i] not in chosen]
+        else:
+            train += samples
         carry -= taken
     return train, evals
 
@@ -714,13 +765,13 @@ def _percentiles(histogram: Counter) -> dict:
     return out
 
 
-def _report(messages: Path, opts: CleanOptions, tally: Tally, count: TokenCounter, train, evals, system) -> dict:
+def _report(messages: Path, opts: CleanOptions, tally: Tally, count: TokenCounter, sample_tokens: list[int],
+            train: list[int], evals: list[int], system: str | None) -> dict:
     options = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(opts).items()}
     options["blocked_words"] = len(opts.blocked_words)  # the words themselves may be private
     options["replacements"] = len(opts.replacements)
-    samples = train + evals
     system_tokens = count(system) if system else 0
-    tokens = Counter(s.tokens + system_tokens for s in samples)
+    tokens = Counter(sample_tokens[i] + system_tokens for i in itertools.chain(train, evals))
     return {
         "input": {"file": str(messages), "lines": tally.lines or tally.messages, "messages": tally.messages,
                   "owner_messages": tally.owner_messages},
@@ -738,15 +789,18 @@ def _report(messages: Path, opts: CleanOptions, tally: Tally, count: TokenCounte
     }
 
 
-def _write(output: Path, train, evals, system, report) -> None:
+def _write(output: Path, lines: list[bytes], train: list[int], evals: list[int], system: str | None,
+           report: dict) -> None:
     """Write the three files into a private temporary directory, then move it into place whole."""
     output.parent.mkdir(parents=True, exist_ok=True)
     system_json = orjson.dumps({"role": "system", "content": system}) + b"," if system else b""
     work = Path(tempfile.mkdtemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent))
     try:
+        start = b'{"messages":[' + system_json
         for name, samples in (("train.jsonl", train), ("eval.jsonl", evals)):
             with open_private(work / name, "wb") as f:
-                f.write(b"".join([b'{"messages":[' + system_json + m.tail for m in samples]))
+                if samples:
+                    f.write(start + start.join([lines[i] for i in samples]))
         with open_private(work / "report.json", "wb") as f:
             f.write(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
         if output.exists():

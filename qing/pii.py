@@ -32,10 +32,12 @@ _PATTERN = re.compile("|".join([
     _NOT_ALNUM_BEFORE + r"(?P<id>\d{17}[Xx])" + _NOT_ALNUM_AFTER,
     _NOT_ALNUM_BEFORE + r"(?P<digits>\(?\+?\d(?:\)?[ -]?\(?\d){4,22})" + _NOT_ALNUM_AFTER,
 ]))
-# Nothing to redact without 4 digits in a row (spaces, dashes, dots between allowed), an @ or a URL start.
-# Most chat lines have none of the characters these start with: one fast character-class scan skips them.
-_FIRST = re.compile(r"[0-9０-９@＠:wW]")
-_MAYBE = re.compile(r"[0-9０-９](?:[ \-().．]?[0-9０-９]){3}|[@＠]|://|www\.", re.I)
+# Nothing to redact without 4 digits in a row (spaces, dashes, dots between allowed), an @ or a URL start;
+# most chat lines have none. A text in which MAYBE_PERSONAL finds nothing comes back unchanged. It starts with
+# one character class (what each alternative starts with, checked again by a look-behind) so that re skips
+# ahead to those characters at C speed: three times faster than the plain alternation.
+MAYBE_PERSONAL = re.compile(r"[0-9０-９@＠:wW](?:(?<=[0-9０-９])(?:[ \-().．]?[0-9０-９]){3}|(?<=[@＠])|(?<=:)//"
+                            r"|(?<=[wW])[wW][wW]\.)")
 
 
 def id_card_valid(number: str) -> bool:
@@ -90,7 +92,7 @@ class Redactor:
         self.counts: Counter = Counter() if counts is None else counts
 
     def __call__(self, text: str) -> str:
-        if not _FIRST.search(text) or not _MAYBE.search(text):
+        if not MAYBE_PERSONAL.search(text):
             return text
         return _PATTERN.sub(self._replace, text.translate(_FULLWIDTH))
 
