@@ -232,6 +232,10 @@ def test_cli_end_to_end_summary_and_report(tmp_path, qing, monkeypatch):
     (None, [], "does not exist"),
     ('{"chat": "c2c:1", "time": 1, "is_me": true, "kind": "text", "text": "a"}\n{oops\n', [], "line 2 of"),
     ('{"chat": "c2c:1"}\n', [], "line 1 of"),
+    ('{"chat": "c2c:1", "time": 1, "is_me": true, "kind": "text", "text": "a"}\n\n'
+     '{"chat": "c2c:1", "time": 2, "is_me": 1, "kind": "text", "text": "b"}\n', [], "line 3 of"),
+    ('{"chat": "c2c:1", "time": 1, "is_me": true, "kind": "text", "text": 7}\n', [], "Expected `str | null`"),
+    ('{"chat": "c2c:1", "time": 1.5, "is_me": true, "kind": "text", "text": "a"}\n', [], "`$.time`"),
     ("", [], "holds no messages"),
     ('{"chat": "c2c:1", "time": 1, "is_me": false, "kind": "text", "text": "a"}\n', [], "none of the messages"),
     ('{"chat": "c2c:1", "time": 1, "is_me": true, "kind": "text", "text": "a"}\n', ["--media", "maybe"],
@@ -300,13 +304,12 @@ def test_line_blocks_cover_every_line_once_with_true_offsets(tmp_path):
     data = b"".join(b"line %d %s\n" % (i, b"x" * (i % 7)) for i in range(50)) + b"last without newline"
     (tmp_path / "f").write_bytes(data)
     seen = []
-    for offset, after, lines in _line_blocks(tmp_path / "f", 0, None, size=16):
-        assert data[offset:].startswith(lines[0]) and data[offset:after].split(b"\n")[:len(lines)] == lines
-        seen += lines
-    assert seen == data.split(b"\n")
-    middle = data.index(b"line 20")
-    assert [x for _, _, b in _line_blocks(tmp_path / "f", middle, data.index(b"line 30"), size=8) for x in b] == \
-        data[middle:data.index(b"line 30") - 1].split(b"\n")
+    for offset, after, block in _line_blocks(tmp_path / "f", 0, None, size=16):
+        assert data[offset:after] == block and (block.endswith(b"\n") or after == len(data))
+        seen.append(block)
+    assert b"".join(seen) == data
+    middle, stop = data.index(b"line 20"), data.index(b"line 30")
+    assert b"".join(b for _, _, b in _line_blocks(tmp_path / "f", middle, stop, size=8)) == data[middle:stop]
 
 
 def test_bad_line_number_is_exact_in_a_later_block(tmp_path, monkeypatch):
