@@ -732,22 +732,17 @@ def _system_prompt(opts: CleanOptions, owner: str | None) -> str | None:
 
 def _dedupe(made: Samples, tally: Tally) -> list[int]:
     """Indexes of the samples kept: of exact (the same turns) or near duplicates, the first (oldest in file
-    order) copy stays."""
-    seen_exact, seen_near, kept = set(), set(), []
-    exact_copies = near_copies = 0
-    for i, (exact, near) in enumerate(zip(made.turns, made.near)):
-        if exact in seen_exact:
-            exact_copies += 1
-        elif near in seen_near:
-            near_copies += 1
-        else:
-            seen_exact.add(exact)
-            seen_near.add(near)
-            kept.append(i)
-    for reason, copies in (("exact duplicate", exact_copies), ("near duplicate", near_copies)):
+    order) copy stays. The same turns have the same near key, so the first of each near key is kept."""
+    near = made.near
+    first = dict(zip(reversed(near), range(len(near) - 1, -1, -1)))  # near key -> its first index
+    if len(first) == len(near):
+        return list(range(len(near)))
+    turns = made.turns
+    exact = sum(turns[i] == turns[first[key]] for i, key in enumerate(near) if first[key] != i)
+    for reason, copies in (("exact duplicate", exact), ("near duplicate", len(near) - len(first) - exact)):
         if copies:
             tally.dropped_samples[reason] += copies
-    return kept
+    return sorted(first.values())
 
 
 def _split(made: Samples, kept: list[int], ratio: float) -> tuple[list[int], list[int]]:
@@ -824,7 +819,8 @@ def _write(output: Path, made: Samples, train: list[int], evals: list[int], syst
         start, turns, meta = b'{"messages":[' + system_json, made.turns, made.meta
         for name, samples in (("train.jsonl", train), ("eval.jsonl", evals)):
             with open_private(work / name, "wb") as f:
-                f.write(b"".join([start + turns[i] + meta[i] for i in samples]))
+                lines = zip(itertools.repeat(start), map(turns.__getitem__, samples), map(meta.__getitem__, samples))
+                f.write(b"".join(itertools.chain.from_iterable(lines)))
         with open_private(work / "report.json", "wb") as f:
             f.write(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
         if output.exists():
