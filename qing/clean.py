@@ -160,7 +160,7 @@ _decode = msgspec.json.Decoder(Message).decode
 
 def iter_chats(path: Path, start: int, end: int | None, opts: CleanOptions, tally: Tally,
                progress: Callable[[int], None] = lambda done: None, grouped: bool = True):
-    """(chat, messages) for each chat block of path[start:end]; messages are (time, sender, is_me, name, text).
+    """(chat, its Message list) for each chat block of path[start:end].
 
     Speech only: dropped kinds are counted. When `grouped`, raises _Unsorted if a
     chat comes back after another one; otherwise yields each block as it ends.
@@ -189,7 +189,7 @@ def iter_chats(path: Path, start: int, end: int | None, opts: CleanOptions, tall
             elif (kind in MEDIA_KINDS or (kind == "voice" and m.text == VOICE_WITHOUT_TRANSCRIPT)) and not keep_media:
                 dropped["media only"] += 1
             else:
-                msgs.append((m.time, m.sender, m.is_me, m.sender_name, m.text or ""))
+                msgs.append(m)
         progress(after)
     tally.messages += messages
     tally.lines += messages + dropped["bad line"]
@@ -278,14 +278,19 @@ def is_group(chat: str, senders: tuple, mine: tuple) -> bool:
 
 # --- one chat ----------------------------------------------------------------------
 
+_SEP = "\x00"  # joins texts for TextCleaner.many; no pattern it runs can match it
+
+
 class TextCleaner:
     """Turn text: replacements, redaction, long runs shortened; None when a blocked word drops it."""
 
     def __init__(self, opts: CleanOptions, tally: Tally):
         self.urls, self.tally = opts.redact_urls, tally
-        # finding a run: literal back-references are twice as fast as \1{n,}; shortening it needs the latter
-        self.runs = re.compile("(.)" + r"\1" * opts.max_repeat, re.S) if opts.max_repeat > 0 else None
-        self.long_runs = re.compile(r"(.)\1{%d,}" % opts.max_repeat, re.S)
+        # a character, max_repeat more of it and the rest of the run (literal back-references scan twice as fast
+        # as \1{n,}); many() joins texts with _SEP, which no run may take in
+        run = r"\1" * opts.max_repeat + r"\1*"
+        self.runs = re.compile("(.)" + run, re.S) if opts.max_repeat > 0 else None
+        self.joined_runs = re.compile(f"([^{_SEP}])" + run)
         self.keep_run = opts.max_repeat
         keys = sorted(opts.replacements, key=len, reverse=True)
         self.replace = re.compile("|".join(map(re.escape, keys))) if keys else None
@@ -304,9 +309,9 @@ class TextCleaner:
         if self.replace:
             text = self.replace.sub(self._replacement, text)
         text = self.redact(text)
-        if self.runs and self.runs.search(text):
+        if self.runs and (shortened := self.runs.sub(self._shorten, text)) != text:
             self.tally.turn_changes["long run shortened"] += 1
-            text = self._shorten(text)
+            text = shortened
         if self.blocked and self.blocked.search(text):
             self.tally.dropped_turns["blocked word"] += 1
             return None
@@ -327,11 +332,18 @@ class TextCleaner:
             for i in changed:
                 texts[i] = self.redact(texts[i])
             joined = _SEP.join(texts)
-        if self.runs and (long := _which(self.runs, joined)):
-            self.tally.turn_changes["long run shortened"] += len(long)
-            for i in long:
-                texts[i] = self._shorten(texts[i])
-            joined = _SEP.join(texts)
+        if self.runs:
+            found = []
+
+            def shorten(m: re.Match) -> str:
+                found.append(m.start())
+                return self._shorten(m)
+
+            shortened = self.joined_runs.sub(shorten, joined)
+            if found:
+                self.tally.turn_changes["long run shortened"] += len(_indexes(joined, found))
+                joined = shortened
+                texts = joined.split(_SEP)
         blocked = ()
         if self.blocked and (blocked := _which(self.blocked, joined)):
             self.tally.dropped_turns["blocked word"] += len(blocked)
@@ -340,22 +352,22 @@ class TextCleaner:
     def _replacement(self, m: re.Match) -> str:
         return self.mapping[m.group(0)]
 
-    def _shorten(self, text: str) -> str:
-        return self.long_runs.sub(lambda m: m.group(1) * self.keep_run, text)
-
-
-_SEP = "\x00"
+    def _shorten(self, run: re.Match) -> str:
+        return run.group(1) * self.keep_run
 
 
 def _which(pattern: re.Pattern, joined: str) -> set[int]:
     """Indexes of the texts in which the pattern matches, from one scan of joined = _SEP.join(texts)."""
+    return _indexes(joined, (m.start() for m in pattern.finditer(joined)))
+
+
+def _indexes(joined: str, positions: Iterable[int]) -> set[int]:
+    """Indexes of the texts these positions (rising) of joined = _SEP.join(texts) fall in."""
     found, index, counted = set(), 0, 0
-    for m in pattern.finditer(joined):
-        at = m.start()
-        if joined[at] != _SEP:  # (a run of separators - empty texts - is no text's)
-            index += joined.count(_SEP, counted, at)
-            counted = at
-            found.add(index)
+    for at in positions:
+        index += joined.count(_SEP, counted, at)
+        counted = at
+        found.add(index)
     return found
 
 
@@ -426,6 +438,8 @@ def process_chat(chat: str, msgs: list, opts: CleanOptions, clean: TextCleaner, 
     """Add the samples of one chat to `out`, each checked for owner words and fingerprinted."""
     msgs.sort(key=_COLUMNS[0])
     times, senders, mine, names, texts = (list(map(column, msgs)) for column in _COLUMNS)
+    if None in texts:
+        texts = [text or "" for text in texts]
     group = is_group(chat, senders, mine)
     if group and not opts.groups:
         tally.dropped_messages["group chat (use --groups)"] += len(msgs)
@@ -475,7 +489,7 @@ def _near_keys(texts: list[str]) -> list[bytes]:
 
 
 _TURN_JSON = (b'{"role":"user","content":"', b'{"role":"assistant","content":"')
-_COLUMNS = tuple(map(operator.itemgetter, range(5)))  # time, sender, is_me, name, text of a message
+_COLUMNS = tuple(map(operator.attrgetter, ("time", "sender", "is_me", "sender_name", "text")))
 _WORD = re.compile(r"[^\W_]")  # what str.isalnum() calls a letter or digit
 
 
