@@ -323,3 +323,33 @@ def test_bad_line_number_is_exact_in_a_later_block(tmp_path, monkeypatch):
     monkeypatch.setattr(qc, "_line_blocks", lambda path, start, end: real(path, start, end, size=300))
     with pytest.raises(qc.QingError, match="line 18 of"):
         qc.clean(tmp_path / "m.jsonl", tmp_path / "out", CleanOptions(), workers=1)
+
+
+TRICKY = ["在吗", "", "  ", "手机13812345678，QQ号：12345678", "哈" * 13, "\n" * 10 + "好", "阿青说暗号是多少",
+          "邮箱ａｂｃ＠ｅｘａｍｐｌｅ．ｃｏｍ", "www.example.com/x", "１３８１２３４５６７８", "a\x00b",
+          'quote " comma "," and \\ back', "emoji " + "😀" * 10, "ok", "啊" * 9, "20002 说 20002"]
+
+
+@pytest.mark.parametrize("texts", [TRICKY, [t for t in TRICKY if "\x00" not in t]])
+@pytest.mark.parametrize("options", [{}, {"blocked_words": ["暗号"], "replacements": {"阿青": "小晴", "哈": "嘿"}},
+                                     {"max_repeat": 0, "redact_urls": False}])
+def test_cleaning_a_chat_at_once_equals_one_text_at_a_time(texts, options):
+    from qing.clean import Tally, TextCleaner
+
+    opts = CleanOptions(**options)
+    one, joined = Tally(), Tally()
+    by_one, at_once = TextCleaner(opts, one), TextCleaner(opts, joined)
+    by_one.for_chat({"20002", "1"})
+    at_once.for_chat({"20002", "1"})
+    assert at_once.many(texts) == [by_one(text) for text in texts]
+    assert (one.pii, one.turn_changes, one.dropped_turns) == (joined.pii, joined.turn_changes, joined.dropped_turns)
+    assert one.pii[("<手机号>")] >= 2 and (options.get("max_repeat") == 0 or one.turn_changes["long run shortened"])
+
+
+def test_turns_with_quotes_backslashes_and_odd_characters_come_out_as_written(tmp_path):
+    texts = ['他说"你好","再见"', "C:\\path\\", '好","', "\\好", "tab\there", "😀好", "\ufffe\uffff末尾", "x" * 3]
+    messages = []
+    for i, text in enumerate(texts):
+        messages += [msg(C, 2000 * i, False, f"问{i}"), msg(C, 2000 * i + 5, True, text)]
+    _, train, evals = run(tmp_path, messages, eval_ratio=0)
+    assert sorted(turns(s)[1][1] for s in train) == sorted(texts) and not evals
