@@ -90,18 +90,35 @@ class CleanOptions:
 
 @dataclass
 class Samples:
-    """Samples as columns, in input order (lists of plain values: cheap to hand over from a worker process)."""
+    """Samples as columns, in input order."""
 
     chat: list[str] = field(default_factory=list)
     session: list[int] = field(default_factory=list)
     tokens: list[int] = field(default_factory=list)
-    turns: list[bytes] = field(default_factory=list)  # the turns in JSON: `{"role":...},{"role":...}`
+    line: list[bytes] = field(default_factory=list)  # the JSON line from just after the system turn:
+    # `{"role":...},{"role":...}],"meta":{...}}` and a newline
+    turns: list[int] = field(default_factory=list)  # the length of the line's turns, up to `]`
     near: list[bytes] = field(default_factory=list)  # their texts without ASCII case, spacing and punctuation
-    meta: list[bytes] = field(default_factory=list)  # the rest of the line: `],"meta":{...}}` and a newline
 
     def extend(self, other: "Samples") -> None:
         for name, column in vars(other).items():
             getattr(self, name).extend(column)
+
+    def pack(self, path: Path) -> None:
+        """Move the lines and near keys into a file: a pipe hands a worker's result over at 150 MB/s, a file in
+        the page cache ten times faster."""
+        with open_private(path, "wb") as f:
+            f.write(b"".join(self.line))
+            f.write(b"".join(self.near))
+        self.line, self.near = list(map(len, self.line)), list(map(len, self.near))
+
+    def unpack(self, path: Path) -> None:
+        """Read back what pack() moved out, and delete the file."""
+        data = path.read_bytes()
+        path.unlink()
+        ends = list(itertools.accumulate(itertools.chain(self.line, self.near)))
+        pieces = [data[a:b] for a, b in zip([0, *ends], ends)]
+        self.line, self.near = pieces[:len(self.line)], pieces[len(self.line):]
 
 
 @dataclass
@@ -470,10 +487,11 @@ def process_chat(chat: str, msgs: list, opts: CleanOptions, clean: TextCleaner, 
             out.chat.append(chat)
             out.session.append(number)
             out.tokens.append(used)
-            out.turns.append(b'"},'.join(turn_json[first:stop]) + b'"}')
-            out.near.append(b"".join(near[first:stop]))
-            out.meta.append(b'],"meta":{"chat":"%s","session":%d,"start":%d,"end":%d}}\n' % (
+            line = b'"},'.join(turn_json[first:stop]) + b'"}'
+            out.turns.append(len(line))
+            out.line.append(line + b'],"meta":{"chat":"%s","session":%d,"start":%d,"end":%d}}\n' % (
                 chat_ref, number, turns[first - done][2], turns[stop - 1 - done][3]))
+            out.near.append(b"".join(near[first:stop]))
         done += len(turns)
     if wordless:
         tally.dropped_samples["no owner words"] += wordless
@@ -637,22 +655,30 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if size >= PARALLEL_FROM_BYTES else 1
     tell = progress or _nothing
+    output.parent.mkdir(parents=True, exist_ok=True)
+    # the files are written here, private, and moved into place whole at the end
+    work = Path(tempfile.mkdtemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent))
     try:
-        made, tally, workers = _make_all(messages, opts, workers, lambda done: tell(done, size))
-    except _Unsorted:
-        (made, tally), workers = _make_unsorted(messages, opts), 1
-    tell(size, size)
-    if not tally.messages:
-        raise QingError(f"{messages} holds no messages; export some with `qing export` first.")
-    if not tally.owner_messages:
-        raise QingError(f"none of the messages in {messages} is from the owner (is_me); run `qing export` "
-                        f"again with --me YOUR_QQ_NUMBER.")
-    owner = tally.owner_names.most_common(1)[0][0] if tally.owner_names else None
-    system = _system_prompt(opts, owner)
-    train, evals = _split(made, _dedupe(made, tally), opts.eval_ratio)
-    random.Random(opts.seed).shuffle(train)
-    result = _report(messages, opts, tally, count, made.tokens, train, evals, system)
-    _write(output, made, train, evals, system, result)
+        try:
+            made, tally, workers = _make_all(messages, opts, workers, lambda done: tell(done, size), work)
+        except _Unsorted:
+            (made, tally), workers = _make_unsorted(messages, opts), 1
+        tell(size, size)
+        if not tally.messages:
+            raise QingError(f"{messages} holds no messages; export some with `qing export` first.")
+        if not tally.owner_messages:
+            raise QingError(f"none of the messages in {messages} is from the owner (is_me); run `qing export` "
+                            f"again with --me YOUR_QQ_NUMBER.")
+        owner = tally.owner_names.most_common(1)[0][0] if tally.owner_names else None
+        system = _system_prompt(opts, owner)
+        train, evals = _split(made, _dedupe(made, tally), opts.eval_ratio)
+        random.Random(opts.seed).shuffle(train)
+        result = _report(messages, opts, tally, count, made.tokens, train, evals, system)
+        _write(work, made.line, train, evals, system, result)
+        _move_into_place(work, output)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
     return CleanResult(output, result, time.perf_counter() - started, workers)
 
 
@@ -678,25 +704,28 @@ def _make_chats(chats: Iterable[tuple[str, list]], opts: CleanOptions, tally: Ta
     return made
 
 
-def _make_range_in_worker(messages: Path, slot: int, start: int, end: int | None,
-                          opts: CleanOptions) -> tuple[Samples, Tally]:
-    return _make_range(messages, start, end, opts, lambda offset: parallel.report(slot, offset - start))
+def _make_range_in_worker(messages: Path, slot: int, start: int, end: int | None, opts: CleanOptions,
+                          part: Path) -> tuple[Samples, Tally]:
+    made, tally = _make_range(messages, start, end, opts, lambda offset: parallel.report(slot, offset - start))
+    made.pack(part)
+    return made, tally
 
 
-def _make_all(messages: Path, opts: CleanOptions, workers: int, progress) -> tuple[Samples, Tally, int]:
+def _make_all(messages: Path, opts: CleanOptions, workers: int, progress, work: Path) -> tuple[Samples, Tally, int]:
     ranges = chat_ranges(messages, workers) if workers > 1 else [(0, None)]
     if len(ranges) == 1:
         made, tally = _make_range(messages, 0, None, opts, progress)
         return made, tally, 1
     pool, shared = parallel.start_pool(len(ranges))
     try:
-        futures = [pool.submit(_make_range_in_worker, messages, slot, a, b, opts)
+        futures = [pool.submit(_make_range_in_worker, messages, slot, a, b, opts, work / f"samples.{slot}")
                    for slot, (a, b) in enumerate(ranges)]
         parts = parallel.collect(futures, shared, progress)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     made, tally, chats = Samples(), Tally(), set()
-    for part_made, part_tally in parts:
+    for slot, (part_made, part_tally) in enumerate(parts):
+        part_made.unpack(work / f"samples.{slot}")
         part_chats = set(part_made.chat)
         if part_chats & chats:
             raise _Unsorted(next(iter(part_chats & chats)))
@@ -751,12 +780,15 @@ def _dedupe(made: Samples, tally: Tally) -> list[int]:
     first = dict(zip(reversed(near), range(len(near) - 1, -1, -1)))  # near key -> its first index
     if len(first) == len(near):
         return list(range(len(near)))
-    turns = made.turns
-    exact = sum(turns[i] == turns[first[key]] for i, key in enumerate(near) if first[key] != i)
+    exact = sum(_turns_of(made, i) == _turns_of(made, first[key]) for i, key in enumerate(near) if first[key] != i)
     for reason, copies in (("exact duplicate", exact), ("near duplicate", len(near) - len(first) - exact)):
         if copies:
             tally.dropped_samples[reason] += copies
     return sorted(first.values())
+
+
+def _turns_of(made: Samples, i: int) -> bytes:
+    return made.line[i][:made.turns[i]]
 
 
 def _split(made: Samples, kept: list[int], ratio: float) -> tuple[list[int], list[int]]:
@@ -823,28 +855,25 @@ def _report(messages: Path, opts: CleanOptions, tally: Tally, count: TokenCounte
     }
 
 
-def _write(output: Path, made: Samples, train: list[int], evals: list[int], system: str | None,
+def _write(work: Path, lines: list[bytes], train: list[int], evals: list[int], system: str | None,
            report: dict) -> None:
-    """Write the three files into a private temporary directory, then move it into place whole."""
-    output.parent.mkdir(parents=True, exist_ok=True)
-    system_json = orjson.dumps({"role": "system", "content": system}) + b"," if system else b""
-    work = Path(tempfile.mkdtemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent))
-    try:
-        start, turns, meta = b'{"messages":[' + system_json, made.turns, made.meta
-        for name, samples in (("train.jsonl", train), ("eval.jsonl", evals)):
-            with open_private(work / name, "wb") as f:
-                lines = zip(itertools.repeat(start), map(turns.__getitem__, samples), map(meta.__getitem__, samples))
-                f.write(b"".join(itertools.chain.from_iterable(lines)))
-        with open_private(work / "report.json", "wb") as f:
-            f.write(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
-        if output.exists():
-            old = output.with_name(f".{output.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            output.rename(old)
-            work.rename(output)
-            shutil.rmtree(old)
-        else:
-            work.rename(output)
-    except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
+    """Write the three files into the private work directory."""
+    start = b'{"messages":[' + (orjson.dumps({"role": "system", "content": system}) + b"," if system else b"")
+    for name, samples in (("train.jsonl", train), ("eval.jsonl", evals)):
+        with open_private(work / name, "wb") as f:
+            if samples:
+                f.write(start + start.join([lines[i] for i in samples]))
+    with open_private(work / "report.json", "wb") as f:
+        f.write(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+
+
+def _move_into_place(work: Path, output: Path) -> None:
+    """Rename the finished work directory to the output, replacing an old one."""
+    if output.exists():
+        old = output.with_name(f".{output.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        output.rename(old)
+        work.rename(output)
+        shutil.rmtree(old)
+    else:
+        work.rename(output)
