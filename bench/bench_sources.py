@@ -1,6 +1,6 @@
 """Bench `qing export` of other tools' exports: a 1,000,000-message QCE chunked JSONL folder and a
 1,000,000-row WeClone CSV, invented; wall time, messages/s and peak memory of the whole command.
-Usage: python bench/bench_sources.py [--messages N] [--repeat R]. Not a test.
+Usage: python bench/bench_sources.py [--messages N] [--repeat R] [--keep]. Not a test.
 """
 
 from __future__ import annotations
@@ -66,18 +66,32 @@ def weclone_csv(root: Path, messages: int) -> Path:
     return path
 
 
+def _kept(workdir: Path, make, messages: int) -> Path:
+    """The input `make` writes, made once per size and kept in workdir/<messages>/<make>/ (--keep)."""
+    folder = workdir / str(messages) / make.__name__
+    done = folder / "made"
+    if not done.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        done.write_text(make(folder, messages).name)
+    return folder / done.read_text()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path(__file__).parent / "out-sources")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the inputs in --workdir and use them again next time (same --messages)")
     args = parser.parse_args()
     print_machine_speed()
-    shutil.rmtree(args.workdir, ignore_errors=True)
-    args.workdir.mkdir(parents=True)
+    if not args.keep:
+        shutil.rmtree(args.workdir, ignore_errors=True)
+    args.workdir.mkdir(parents=True, exist_ok=True)
     for name, make in (("QCE chunked JSONL", qce_folder), ("WeClone CSV", weclone_csv)):
         started = time.perf_counter()
-        source = make(args.workdir, args.messages)
+        source = _kept(args.workdir, make, args.messages) if args.keep else make(args.workdir, args.messages)
         made = time.perf_counter() - started
         out = args.workdir / "messages.jsonl"
         cmd = [sys.executable, "-m", "qing", "export", str(source), "-o", str(out), "--force"]
@@ -85,7 +99,8 @@ def main() -> None:
         seconds, peak = runs.median, runs.peak_total
         print(f"{name:18} ({made:.0f} s to make): {seconds:6.2f} s  {args.messages / seconds:,.0f} messages/s  "
               f"peak RSS {peak:.0f} MB")
-    shutil.rmtree(args.workdir)
+    if not args.keep:
+        shutil.rmtree(args.workdir)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable
 
@@ -36,13 +36,21 @@ def report(slot: int, done: int) -> None:
     _progress[slot] = done
 
 
-def collect(futures: list[Future], shared, progress: Callable[[int], None]) -> list:
-    """Results in submission order, reporting the summed progress of all jobs while they run."""
-    pending = futures
+def collect(futures: list[Future], shared, progress: Callable[[int], None],
+            ready: Callable[[int, object], None] | None = None) -> list:
+    """Results in submission order, reporting the summed progress of all jobs while they run.
+
+    ready(i, result), if given, is called for each job in order as soon as it and all before it are done,
+    so the caller can use the first results while later jobs run.
+    """
+    pending, given = futures, 0
     try:
         while pending:
-            _, pending = wait(pending, timeout=0.2)
+            _, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             progress(sum(shared[:len(futures)]))
+            while ready and given < len(futures) and futures[given].done():
+                ready(given, futures[given].result())
+                given += 1
         return [f.result() for f in futures]
     except BrokenProcessPool:
         raise QingError("a worker process died (out of memory, or killed); run again with --workers 1.") from None

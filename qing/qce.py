@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import datetime
+from itertools import count, repeat
 from pathlib import Path
 from typing import Iterator
 
 import orjson
+from orjson import loads
 
+from qing import records
 from qing.errors import QingError
 from qing.files import load_json_object
 
@@ -62,8 +65,9 @@ class Chat:
         self.peer_uid = chat_info.get("peerUid")
         ident = _str(chat_info.get("peerUin")) or chat_info.get("peerUid") or chat_info.get("name") or path.stem
         self.chat = f"qce:{'group' if self.group else 'c2c'}:{ident}"
-        self.senders: dict[tuple, tuple] = {}  # sender fields -> (uid, sender id, name)
+        self.senders: dict[tuple, tuple] = {}  # sender fields -> (uid, sender id, name, is the owner)
         self.v6: bool | None = None
+        self.owner = None  # owner(sender id, uid) -> truthy for the owner's messages, once it is known
         self.peer = int(ident) if str(ident).isdigit() else ident
 
     def raw_messages(self) -> Iterator[dict]:
@@ -76,11 +80,13 @@ class Chat:
                                 f"export folder.")
             with open(file, "rb") as f:
                 for number, line in enumerate(f, 1):
-                    if line.strip():
-                        try:
-                            yield orjson.loads(line)
-                        except orjson.JSONDecodeError as e:
-                            raise QingError(f"{file} line {number} is not JSON ({e}).") from None
+                    try:
+                        message = loads(line)
+                    except orjson.JSONDecodeError as e:
+                        if not line.strip():
+                            continue  # a blank line
+                        raise QingError(f"{file} line {number} is not JSON ({e}).") from None
+                    yield message
 
 
 def _load_json(path: Path) -> dict:
@@ -91,57 +97,65 @@ def _str(value) -> str | None:
     return str(value) if value not in (None, "", 0) else None
 
 
-def read(path: Path, me: str | None, chunks: tuple[int, int] | None = None, first_index: int = 0) -> Iterator[dict]:
-    """Contract-1 records of one QCE export, streamed; a QingError naming the senders if the owner can't be told.
+def read(path: Path, me: str | None, chunks: tuple[int, int] | None = None,
+         first_index: int = 0) -> Iterator[list[dict]]:
+    """Contract-1 records of one QCE export, streamed in lists; a QingError naming the senders if the owner
+    can't be told.
 
     `chunks` (start, stop) reads only those chunks of a chunked folder, whose first message is number
     `first_index` of the whole export.
     """
+    chat = prepare(path, me)
+    if chunks:
+        chat.files = chat.files[chunks[0]:chunks[1]]
+    yield from records.in_lists(map(_record, chat.raw_messages(), repeat(chat), count(first_index)))
+
+
+def prepare(path: Path, me: str | None) -> Chat:
+    """The export with its owner rule; a QingError naming the senders if the owner can't be told."""
     chat = Chat(path)
-    owner = _owner_rule(chat, me)
-    if owner is None and not chat.group:  # shape P keeps the peer in each message's rawMessage
+    chat.owner = _owner_rule(chat, me)
+    if chat.owner is None and not chat.group:  # shape P keeps the peer in each message's rawMessage
         first = next(iter(chat.raw_messages()), None) or {}
         chat.peer_uid = (first.get("rawMessage") or {}).get("peerUid")
-        owner = _owner_rule(chat, me)
-    if owner is None:
+        chat.owner = _owner_rule(chat, me)
+    if chat.owner is None:
         senders = Counter()
         for index, m in enumerate(chat.raw_messages()):
-            record, _ = _record(m, chat, index)
+            record = _record(m, chat, index)
             if record["kind"] != "system":
                 senders[(record["sender"], record["sender_name"])] += 1
         listing = ", ".join(f"{name or '?'} ({uin}) {n}" for (uin, name), n in senders.most_common(8))
         raise QingError(f"cannot tell which sender is you in {path} (its chatInfo has no self fields); senders: "
                         f"{listing}. Pass --me YOUR_QQ_NUMBER.")
-    if chunks:
-        chat.files = chat.files[chunks[0]:chunks[1]]
-    for index, m in enumerate(chat.raw_messages(), first_index):
-        record, uid = _record(m, chat, index)
-        record["is_me"] = record["kind"] != "system" and bool(owner(record, uid))
-        yield record
+    return chat
 
 
 def _owner_rule(chat: Chat, me: str | None):
+    """owner(sender id, uid): truthy when that sender is the owner."""
     if chat.self_uid or chat.self_uin:
-        return lambda r, uid: (chat.self_uid and uid == chat.self_uid) or \
-            (chat.self_uin is not None and str(r["sender"]) == chat.self_uin)
+        return lambda sender, uid: (chat.self_uid and uid == chat.self_uid) or \
+            (chat.self_uin is not None and str(sender) == chat.self_uin)
     if me:
-        return lambda r, uid: str(r["sender"]) == str(me)
+        return lambda sender, uid: str(sender) == str(me)
     if not chat.group and chat.peer_uid:
-        return lambda r, uid: uid != chat.peer_uid
+        return lambda sender, uid: uid != chat.peer_uid
     return None
 
 
-def _record(m: dict, chat: Chat, index: int) -> tuple[dict, str | None]:
+def _record(m: dict, chat: Chat, index: int) -> dict:
     if "messageId" in m:
         return _record_p(m, chat, index)
     sender = m.get("sender") or {}
     key = tuple(sender.values())
     known = chat.senders.get(key)
-    if known is None:  # a few senders per chat: resolve each once
+    if known is None:  # a few senders per chat: resolve each once, whether it is the owner too
         uin = _str(sender.get("uin"))
         name = sender.get("remark") or sender.get("nickname") or sender.get("name") or sender.get("groupCard")
-        known = chat.senders[key] = (sender.get("uid"), _id(uin or sender.get("uid")), name)
-    uid, sender_id, name = known
+        uid, sender_id = sender.get("uid"), _id(uin or sender.get("uid"))
+        mine = bool(chat.owner and chat.owner(sender_id, uid))
+        known = chat.senders[key] = (uid, sender_id, name, mine)
+    uid, sender_id, name, mine = known
     content = m.get("content") or {}
     if chat.v6 is None:  # one exporter version per file: decide once
         chat.v6 = str(m.get("time", "")).endswith("Z") or not str(m.get("type", "type_")).startswith("type_")
@@ -154,14 +168,18 @@ def _record(m: dict, chat: Chat, index: int) -> tuple[dict, str | None]:
     elif m.get("system") or m.get("type") == "system" or name in SYSTEM_NAMES or uid == "未知":
         kind = "system"
     when = m.get("timestamp")
-    if when.__class__ is not int and not isinstance(when, float):
+    if when.__class__ is int:
+        when //= 1000
+    elif isinstance(when, float):
+        when = int(when) // 1000
+    else:
         raise QingError(f"{chat.path}: message {index + 1} has no numeric timestamp.")
     return {"id": _id(m.get("id") or m.get("seq") or index + 1), "chat": chat.chat, "peer": chat.peer,
-            "sender": sender_id, "sender_name": name, "is_me": False, "time": int(when) // 1000,
-            "kind": kind, "text": text, "reply_to": reply_to}, uid
+            "sender": sender_id, "sender_name": name, "is_me": mine and kind != "system", "time": when,
+            "kind": kind, "text": text, "reply_to": reply_to}
 
 
-def _record_p(m: dict, chat: Chat, index: int) -> tuple[dict, str | None]:
+def _record_p(m: dict, chat: Chat, index: int) -> dict:
     sender = m.get("sender") or {}
     content = m.get("content") or {}
     reply = content.get("reply") or {}
@@ -176,10 +194,11 @@ def _record_p(m: dict, chat: Chat, index: int) -> tuple[dict, str | None]:
     except (KeyError, ValueError):
         raise QingError(f"{chat.path}: message {index + 1} has no ISO timestamp.") from None
     reply_to = reply.get("referencedMessageId") or reply.get("messageId")
+    sender_id, uid = _id(_str(sender.get("uin")) or sender.get("uid")), sender.get("uid")
     return {"id": _id(m.get("messageId")), "chat": chat.chat, "peer": chat.peer,
-            "sender": _id(_str(sender.get("uin")) or sender.get("uid")), "sender_name": sender.get("name"),
-            "is_me": False, "time": when, "kind": kind, "text": text,
-            "reply_to": _id(reply_to) if reply_to else None}, sender.get("uid")
+            "sender": sender_id, "sender_name": sender.get("name"),
+            "is_me": kind != "system" and bool(chat.owner and chat.owner(sender_id, uid)), "time": when,
+            "kind": kind, "text": text, "reply_to": _id(reply_to) if reply_to else None}
 
 
 def _from_text(text: str, elements: list) -> tuple[str, str, object]:
@@ -205,6 +224,12 @@ def _from_text(text: str, elements: list) -> tuple[str, str, object]:
 
 def _from_elements(elements: list) -> tuple[str, str, object]:
     """v6: text rebuilt from the ordered elements."""
+    if len(elements) == 1:  # most messages: one text element, the loop below in short
+        el = elements[0]
+        if el.get("type") == "text":
+            text = (el.get("data") or {}).get("text") or ""
+            if text.__class__ is str:
+                return ("text" if text.strip() else "unknown"), text, None
     parts, media, words, reply_to = [], None, False, None
     for el in elements:
         t, data = el.get("type"), el.get("data") or {}
@@ -246,5 +271,9 @@ def _id(value):
     """A number when the id is one that fits in 64 bits, else its text."""
     if value is None or value.__class__ is int:
         return value
-    text = str(value)
-    return int(text) if text.isdigit() and len(text) < 20 and int(text) < 2**63 else text
+    text = value if value.__class__ is str else str(value)
+    if text.isdigit() and len(text) < 20:
+        number = int(text)
+        if number < 2**63:
+            return number
+    return text

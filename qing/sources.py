@@ -1,13 +1,14 @@
 """`qing export` from other tools' exports: recognise the input, read it, write contract 1.
 
 QQ NT databases go to qing.export; the other readers (see shared/other-sources.md)
-yield contract-1 records that are written here in (chat, time) order, so every
-later step works unchanged.
+yield contract-1 records, in lists, that are written here in (chat, time) order, so
+every later step works unchanged.
 """
 
 from __future__ import annotations
 
 import itertools
+import operator
 import os
 import time
 from collections import Counter
@@ -75,8 +76,9 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
                  progress: Callable[[int], None] | None = None) -> OtherSummary:
     """Export a non-QQ-NT input to contract 1 (jsonl) or WeClone CSV.
 
-    A big QCE chunked folder is read by `workers` processes (default: one per core, at most 4), each taking
-    a run of chunks; the parts are joined in order, or everything is sorted when they are not in order.
+    A big QCE chunked folder or WeClone CSV is read by `workers` processes (default: one per core, at most 4),
+    in jobs of chunk runs or byte ranges (one big job each, then a few small ones for whichever is free first);
+    the parts are joined in order as they come, or everything is sorted when they are not in order.
     """
     started = time.perf_counter()
     records.check_format(fmt)
@@ -90,18 +92,20 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
     summary = OtherSummary(output, source)
     with atomic_output(output, force) as tmp:
         try:
-            jobs = _jobs(path, source, workers) if fmt == "jsonl" else []
-            if len(jobs) > 1:
+            processes, cut = _jobs(path, source, workers) if fmt == "jsonl" else (0, list)
+            if processes:
                 if source == "qce":
-                    next(iter(qce.read(path, me)), None)  # the owner question is answered (or asked) once, here
-                summary = _parallel(_part, [(path, source, me, zone, job) for job in jobs], tmp, summary, progress)
+                    qce.prepare(path, me)  # the owner question is answered (or asked) once, here
+                summary = _parallel(_part, processes, lambda: [(path, source, me, zone, job) for job in cut()], tmp,
+                                    summary, progress)
             else:
                 _write_in_order(read(), tmp, fmt, zone, summary, True, progress)
         except _OutOfOrder:
             summary, ranks = OtherSummary(output, source), {}
-            ordered = sorted(enumerate(read()), key=lambda ir: (ranks.setdefault(ir[1]["chat"], len(ranks)),
-                                                                ir[1]["time"], ir[0]))
-            _write_in_order((r for _, r in ordered), tmp, fmt, zone, summary, False, progress)
+            every = itertools.chain.from_iterable(read())
+            ordered = sorted(enumerate(every), key=lambda ir: (ranks.setdefault(ir[1]["chat"], len(ranks)),
+                                                                 ir[1]["time"], ir[0]))
+            _write_in_order(records.in_lists(r for _, r in ordered), tmp, fmt, zone, summary, False, progress)
         if not summary.messages:
             raise QingError(f"{path} holds no messages.")
     for chat, (count, mine) in summary.owners.items():
@@ -115,31 +119,46 @@ QCE_PARALLEL_FROM = 100_000  # messages: below this, starting worker processes c
 CSV_PARALLEL_FROM = 8 << 20  # bytes of CSV (~80,000 rows), for the same reason
 
 
-def _jobs(path: Path, source: str, workers: int | None) -> list:
-    """What each worker reads ([] or one job: read in this process): QCE chunk runs, WeClone CSV byte ranges."""
+def _jobs(path: Path, source: str, workers: int | None) -> tuple[int, Callable[[], list]]:
+    """(processes, cut): how many worker processes to start (0: read in this process), and cut() -> what each
+    job reads: QCE chunk runs, WeClone CSV byte ranges. cut() may take a while (it reads a CSV through to find
+    where its records end), so it is called while the workers start."""
     workers = workers or min(os.cpu_count() or 1, 4)
     if workers < 2:
-        return []
+        return 0, list
     if source == "qce":
-        return _qce_jobs(path, workers)
+        jobs = _qce_jobs(path, _shares(workers))
+        return (min(workers, len(jobs)) if len(jobs) > 1 else 0), lambda: jobs
     if source == "weclone-csv" and path.stat().st_size >= CSV_PARALLEL_FROM:
-        return weclone.spans(path, workers)
-    return []
+        return workers, lambda: weclone.spans(path, _shares(workers))
+    return 0, list
 
 
-def _qce_jobs(path: Path, workers: int) -> list[tuple[int, int, int]]:
-    """(first chunk, stop chunk, index of its first message) for each worker."""
+def _shares(workers: int) -> list[float]:
+    """The jobs' shares of the input, in order: one big job per worker (80% in all), then smaller ones that
+    go to whichever worker is free first, so that one slowed down (on a shared machine) holds the others up
+    less. The parts of all jobs but the first are copied into the output once, so the small jobs are few."""
+    return [0.8 / workers] * workers + [0.1, 0.05, 0.03, 0.02]
+
+
+def _qce_jobs(path: Path, shares: list[float]) -> list[tuple[int, int, int]]:
+    """(first chunk, stop chunk, index of its first message) for each job: runs of whole chunks, about the
+    shares of all messages."""
     if not path.is_dir():
         return []
     counts = qce.Chat(path).counts
     if len(counts) < 2 or not all(isinstance(c, int) for c in counts) or sum(counts) < QCE_PARALLEL_FROM:
         return []
     total, jobs, start, done = sum(counts), [], 0, 0
+    ends = iter([round(total * end) for end in itertools.accumulate(shares)])
+    end = next(ends)
     for i in range(1, len(counts) + 1):
-        if i == len(counts) or sum(counts[start:i]) >= total / workers:
+        if i == len(counts) or done + sum(counts[start:i]) >= end:
             jobs.append((start, i, done))
             done += sum(counts[start:i])
             start = i
+            while end <= done:  # a chunk bigger than a share covers the next shares too
+                end = next(ends, float("inf"))
     return jobs
 
 
@@ -154,28 +173,36 @@ def _part(path: Path, source: str, me: str | None, zone: ZoneInfo, job: tuple, o
     return summary
 
 
-def _parallel(work: Callable, jobs: list[tuple], tmp: Path, summary: OtherSummary,
+def _parallel(work: Callable, processes: int, cut: Callable[[], list[tuple]], tmp: Path, summary: OtherSummary,
               progress: Callable[[int], None] | None) -> OtherSummary:
-    """Run work(*job, part, slot) for each job in worker processes and join the parts in order.
+    """Run work(*job, part, slot) for each job of cut() in worker processes and join the parts in order.
 
     Raises _OutOfOrder when the parts do not follow each other (the caller then sorts everything).
     """
-    parts = [tmp.with_name(f"{tmp.name}.{i}") for i in range(len(jobs))]
-    pool, shared = parallel.start_pool(len(jobs))
+    pool, shared = parallel.start_pool(processes)
+    parts = []
     try:
+        jobs = cut()  # while the workers start
+        parts = [tmp.with_name(f"{tmp.name}.{i}") for i in range(len(jobs))]
         futures = [pool.submit(work, *job, str(part), slot) for slot, (job, part) in enumerate(zip(jobs, parts))]
-        results = parallel.collect(futures, shared, progress or (lambda n: None))
+
+        def join(i: int, _) -> None:  # while later jobs run; if the parts turn out not in order, tmp is rewritten
+            if i == 0:
+                os.replace(parts[0], tmp)  # the first part becomes the output (no copy); the others are appended
+                return
+            with open(tmp, "ab") as out, open(parts[i], "rb") as f:
+                copy_into(f, out)
+            parts[i].unlink()
+
+        results = parallel.collect(futures, shared, progress or (lambda n: None), join)
         _check_joined(results)
-        with open(tmp, "wb") as out:
-            for part, result in zip(parts, results):
-                with open(part, "rb") as f:
-                    copy_into(f, out)
-                summary.add(result)
+        for result in results:
+            summary.add(result)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         for part in parts:
             part.unlink(missing_ok=True)
-    summary.workers = len(jobs)
+    summary.workers = min(processes, len(jobs))
     return summary
 
 
@@ -196,9 +223,10 @@ def _check_joined(parts: list[OtherSummary]) -> None:
         last = part.last[1]
 
 
-def _reader(path: Path, source: str, me: str | None, zone: ZoneInfo) -> Callable[[], Iterable[dict]]:
+def _reader(path: Path, source: str, me: str | None, zone: ZoneInfo) -> Callable[[], Iterable[list[dict]]]:
+    """read() -> the records of `path`, in lists."""
     return {"weclone-csv": lambda: weclone.read(path, zone), "qce": lambda: qce.read(path, me),
-            "telegram": lambda: telegram.read(path, me, zone)}[source]
+            "telegram": lambda: records.in_lists(telegram.read(path, me, zone))}[source]
 
 
 def folder_exports(folder: Path) -> list[tuple[Path, str]]:
@@ -225,34 +253,37 @@ class _OutOfOrder(Exception):
     pass
 
 
-def _write_in_order(items: Iterable[dict], tmp: Path, fmt: str, zone: ZoneInfo, summary: OtherSummary,
+_CHAT, _TIME, _KIND, _IS_ME = (operator.itemgetter(key) for key in ("chat", "time", "kind", "is_me"))
+
+
+def _write_in_order(batches: Iterable[list[dict]], tmp: Path, fmt: str, zone: ZoneInfo, summary: OtherSummary,
                     check: bool, progress: Callable[[int], None] | None) -> None:
-    """Write records, counting; with `check`, raise _OutOfOrder unless chats are contiguous and times rise."""
-    done, chat, last, batch = set(), None, None, []
+    """Write lists of records, counting; with `check`, raise _OutOfOrder unless chats are contiguous and times
+    rise. The checks and counts run over each list's runs of one chat with map() (C loops), not per record."""
+    done, chat, last = set(), None, None
     with records.writer(tmp, fmt, zone) as write:
-        for r in items:
-            if r["chat"] != chat:
-                if check and r["chat"] in done:
+        for batch in batches:
+            for name, run in itertools.groupby(batch, _CHAT):
+                run = list(run)
+                if name != chat:
+                    if check and name in done:
+                        raise _OutOfOrder
+                    done.add(chat)
+                    chat, last = name, None
+                    summary.owners[chat] = [0, 0]
+                times = list(map(_TIME, run))
+                if check and ((last is not None and times[0] < last) or any(map(operator.lt, times[1:], times))):
                     raise _OutOfOrder
-                done.add(chat)
-                chat, last = r["chat"], None
-                summary.owners[chat] = [0, 0]
-            if check and last is not None and r["time"] < last:
-                raise _OutOfOrder
-            last = r["time"]
-            if summary.first is None:
-                summary.first = (chat, last)
-            counts = summary.owners[chat]
-            counts[0] += 1
-            counts[1] += r["is_me"]
-            summary.messages += 1
-            summary.kinds[r["kind"]] += 1
-            batch.append(r)
-            if len(batch) >= 4096:
-                write(batch)
-                batch = []
-                if progress:
-                    progress(summary.messages)
-        write(batch)
+                last = times[-1]
+                if summary.first is None:
+                    summary.first = (chat, times[0])
+                counts = summary.owners[chat]
+                counts[0] += len(run)
+                counts[1] += sum(map(_IS_ME, run))
+                summary.messages += len(run)
+                summary.kinds.update(map(_KIND, run))
+            write(batch)
+            if progress:
+                progress(summary.messages)
     if chat is not None:
         summary.last = (chat, last)

@@ -7,12 +7,15 @@ signal; CreateTime is the exporting PC's local time, parsed leniently in --tz.
 from __future__ import annotations
 
 import csv
+import io
 import re
 from datetime import datetime
+from itertools import accumulate
 from pathlib import Path
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
+from qing import records
 from qing.errors import QingError
 
 HEADER = ["id", "MsgSvrID", "type_name", "is_sender", "talker", "room_name", "msg", "src", "CreateTime"]
@@ -61,9 +64,9 @@ class Writer:
                                r["text"], "", local])
 
 
-def read(path: Path, zone: ZoneInfo, span: tuple[int, int, int] | None = None) -> Iterator[dict]:
-    """Contract-1 records from a WeClone CSV, in file order; with `span` (start byte, stop byte, lines before
-    start, from `spans`) only the rows in those bytes, numbered as in the whole file."""
+def read(path: Path, zone: ZoneInfo, span: tuple[int, int, int] | None = None) -> Iterator[list[dict]]:
+    """Contract-1 records from a WeClone CSV, in file order and in lists; with `span` (start byte, stop byte,
+    lines before start, from `spans`) only the rows in those bytes, numbered as in the whole file."""
     parse_time = TimeParser(zone)
     with open(path, encoding="utf-8-sig", newline="") as f:
         header = [c.strip() for c in next(csv.reader([f.readline()]), [])]
@@ -79,37 +82,45 @@ def read(path: Path, zone: ZoneInfo, span: tuple[int, int, int] | None = None) -
         else:
             lines, offset = _lines_in(path, span[0], span[1]), span[2]
         reader = csv.reader(lines)
-        record = _record_maker(column, chats, parse_time, path)
+        # rows are made into records as they are read, so reader.line_num is the row's last line
+        record = _record_maker(column, width, chats, parse_time, path, lambda: reader.line_num + offset)
         try:
-            for row in reader:
-                if row:
-                    if len(row) <= width:
-                        row += [""] * (width + 1 - len(row))
-                    yield record(row, reader.line_num + offset)
+            yield from records.in_lists(map(record, filter(None, reader)))  # blank lines read as [], and are skipped
         except csv.Error as e:
             raise QingError(f"{path} line {reader.line_num + offset} is not valid CSV ({e}).") from None
 
 
-def _lines_in(path: Path, start: int, stop: int) -> Iterator[str]:
+def _lines_in(path: Path, start: int, stop: int, size: int = 1 << 20) -> Iterator[str]:
+    """The lines of bytes start..stop (a span: it ends a line), split after LF only, decoded `size` bytes at a
+    time."""
     with open(path, "rb") as f:
         f.seek(start)
-        while f.tell() < stop and (line := f.readline()):
-            yield line.decode("utf-8")
+        left, rest = stop - start, b""
+        while left > 0 and (block := f.read(min(left, size))):
+            left -= len(block)
+            block = rest + block
+            cut = block.rfind(b"\n") + 1 if left > 0 else len(block)  # a line cut by the block's end waits
+            block, rest = block[:cut], block[cut:]
+            yield from io.StringIO(block.decode("utf-8"), newline="\n")
+        if rest:
+            yield rest.decode("utf-8")
 
 
-def spans(path: Path, parts: int) -> list[tuple[int, int, int]]:
-    """Cut the rows after the header into about `parts` byte ranges that end on record boundaries.
+def spans(path: Path, parts: int | list[float]) -> list[tuple[int, int, int]]:
+    """Cut the rows after the header into byte ranges that end on record boundaries: about `parts` equal
+    ones, or (a list of fractions adding up to 1) about one of each size, in that order.
 
     A newline ends a record when the quotes before it are even (a quoted field may hold newlines; a quote
     inside one is doubled). Each span is (start, stop, physical lines before start).
     """
+    shares = [1 / parts] * parts if isinstance(parts, int) else parts
     size = path.stat().st_size
     with open(path, "rb") as f:
         f.readline()
         start = f.tell()
         cuts, quotes, newlines, at = [(start, 1)], 0, 1, start
-        targets = [start + (size - start) * k // parts for k in range(1, parts)]
-        while targets and (block := f.read(1 << 24)):
+        targets = [start + int((size - start) * end) for end in accumulate(shares[:-1])]
+        while targets and (block := f.read(1 << 22)):
             search = 0
             while targets:
                 nl = block.find(b"\n", max(search, targets[0] - at))
@@ -142,26 +153,30 @@ class _Chats(dict):
         return value
 
 
-def _record_maker(column: dict[str, int], chats: _Chats, parse_time, path: Path):
-    """record(row, line) -> a contract-1 record; the column positions are bound once (this runs per row)."""
+def _record_maker(column: dict[str, int], width: int, chats: _Chats, parse_time, path: Path, line):
+    """record(row) -> a contract-1 record; the column positions are bound once (this runs per row). line() is
+    the row's line number, asked for only when it is needed."""
     room, type_name_at, msg_at, talker_at, sender_at, time_at, svr_at, id_at = (
         column[name] for name in ("room_name", "type_name", "msg", "talker", "is_sender", "CreateTime", "MsgSvrID",
                                   "id"))
     kind_of = TYPE_TO_KIND.get
+    parse_time = parse_time.__call__  # a bound method is called faster than an object with __call__
 
-    def record(row: list[str], line: int) -> dict:
+    def record(row: list[str]) -> dict:
+        if len(row) <= width:
+            row += [""] * (width + 1 - len(row))
         chat, peer = chats[row[room]]
         type_name, msg = row[type_name_at].strip(), row[msg_at]
         kind = kind_of(type_name) or ("recall" if type_name.startswith("消息撤回") else "unknown")
         if kind == "system" and "<revokemsg>" in msg:
             kind = "recall"
         talker = row[talker_at].strip() or None
-        is_me = row[sender_at].strip() == "1"
+        is_me = row[sender_at] == "1" or row[sender_at].strip() == "1"
         when = parse_time(row[time_at].strip())
         if when is None:
-            raise QingError(f"{path} line {line}: CreateTime {row[time_at]!r} is not a date and time; "
+            raise QingError(f"{path} line {line()}: CreateTime {row[time_at]!r} is not a date and time; "
                             f"expected e.g. 2024-10-04 11:42:05.")
-        return {"id": _number_or_text(row[svr_at] or row[id_at] or str(line)), "chat": chat, "peer": peer,
+        return {"id": _number_or_text(row[svr_at] or row[id_at] or str(line())), "chat": chat, "peer": peer,
                 "sender": talker,
                 "sender_name": None if is_me else talker,  # the owner's talker is "我", a wxid or a name: not reliable
                 "is_me": is_me, "time": when, "kind": kind, "text": _text(kind, type_name, msg), "reply_to": None}
@@ -182,11 +197,16 @@ def _text(kind: str, type_name: str, msg: str) -> str:
 
 def _number_or_text(value: str):
     """A number when it is one that fits in 64 bits (as WeChat's and QQ's ids do), else the text."""
-    value = value.strip()
-    return int(value) if value.isdigit() and int(value) < 2**63 else value
+    if not value.isdigit():  # digits alone need no strip
+        value = value.strip()
+        if not value.isdigit():
+            return value
+    number = int(value)
+    return number if number < 2**63 else value
 
 
 _DATE_TIME = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_MINUTE_SECOND = {f"{m:02d}:{s:02d}": m * 60 + s for m in range(60) for s in range(62)}  # "42:05" -> 2525
 
 
 class TimeParser:
@@ -198,14 +218,15 @@ class TimeParser:
 
     def __init__(self, zone: ZoneInfo):
         self.zone, self.hours = zone, {}
-        self.hour_starts: dict[str, int] = {}  # "2024-10-04 11" -> its first second, for the usual shape
+        self.hour_starts: dict[str, int] = {}  # "2024-10-04 11:" -> its first second, for the usual shape
 
     def __call__(self, text: str) -> int | None:
-        # the usual "YYYY-MM-DD HH:MM:SS": the hour's start by its text, minutes and seconds by slicing
-        start = self.hour_starts.get(text[:13]) if len(text) == 19 and text[13] == ":" == text[16] else None
-        if start is not None and text[14:16].isdigit() and text[17:].isdigit():
-            minute, second = int(text[14:16]), int(text[17:])
-            return start + minute * 60 + second if minute < 60 and second < 62 else None
+        # the usual "YYYY-MM-DD HH:MM:SS": the hour's start and the seconds into it, each by its text
+        start = self.hour_starts.get(text[:14])
+        if start is not None:
+            into = _MINUTE_SECOND.get(text[14:])
+            if into is not None:
+                return start + into
         if text.isdigit():
             seconds = int(text)
             return seconds // 1000 if seconds > 10**11 else seconds
@@ -216,13 +237,16 @@ class TimeParser:
         key = (year, month, day, hour)
         start = self.hours.get(key)
         if start is None:
+            if len(self.hours) >= 4096:  # years of hours: start again, so memory stays flat (rows come in order)
+                self.hours.clear()
+                self.hour_starts.clear()
             try:
                 start = self.hours[key] = int(datetime(int(year), int(month), int(day), int(hour),
                                                        tzinfo=self.zone).timestamp())
             except ValueError:
                 return None
-            if len(text) == 19 and text[4] == "-" == text[7] and text[10] == " ":
-                self.hour_starts[text[:13]] = start
+            if len(text) == 19 and text[4] == "-" == text[7] and text[10] == " " and text[13] == ":":
+                self.hour_starts[text[:14]] = start
         minute, second = int(minute), int(second or 0)
         return start + minute * 60 + second if minute < 60 and second < 62 else None
 

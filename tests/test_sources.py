@@ -256,22 +256,27 @@ def test_qce_chunks_read_by_workers_equal_one_process(tmp_path, monkeypatch):
 
     folder = tmp_path / "big_chunked_jsonl"
     (folder / "chunks").mkdir(parents=True)
-    entries = []
-    for i in range(4):
+    entries, shapes = [], [[{"type": "text", "data": {"text": " "}}],
+                           [{"type": "text", "data": {"text": "看"}}, {"type": "face", "data": {"name": "/微笑"}}],
+                           [{"type": "image", "data": {"subType": "sticker"}}], [{"type": "text", "data": {}}]]
+    for i in range(10):
         name = f"c{i + 1:06d}.jsonl"
         chunk = [c6(i * 100 + k, 1000 + i * 100 + k, "u_me" if k % 2 else "u_peer", "10001" if k % 2 else "20002",
-                    [{"type": "text", "data": {"text": f"第{i}块第{k}句"}}]) for k in range(30)]
+                    shapes[k % 7] if k % 7 < 4 else [{"type": "text", "data": {"text": f"第{i}块第{k}句"}}],
+                    recalled=k % 11 == 0) for k in range(30)]
         (folder / "chunks" / name).write_text("".join(json.dumps(m, ensure_ascii=False) + "\n" for m in chunk))
         entries.append({"index": i + 1, "fileName": name, "relativePath": f"chunks/{name}", "count": 30})
     (folder / "manifest.json").write_text(json.dumps({
         "metadata": {"name": "QQChatExporter"}, "chatInfo": {"name": "w", "type": "private", "selfUin": "10001"},
         "chunked": {"format": "jsonl", "chunks": entries}}))
     monkeypatch.setattr(sources, "QCE_PARALLEL_FROM", 10)
+    assert len(sources._qce_jobs(folder, sources._shares(2))) == 4  # two big jobs, then smaller ones
     one = sources.export_other(folder, tmp_path / "one.jsonl", "qce", tz="UTC", workers=1)
     two = sources.export_other(folder, tmp_path / "two.jsonl", "qce", tz="UTC", workers=2)
     assert two.workers == 2 and one.workers == 1
     assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
-    assert (one.messages, one.owners, one.kinds) == (two.messages, two.owners, two.kinds) and one.messages == 120
+    assert (one.messages, one.owners, one.kinds) == (two.messages, two.owners, two.kinds) and one.messages == 300
+    assert set(one.kinds) == {"text", "unknown", "sticker", "recall"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["big_chunked_jsonl", "one.jsonl", "two.jsonl"]
 
 
@@ -296,6 +301,14 @@ def test_weclone_csv_read_by_workers_equals_one_process(tmp_path, newline, monke
     spans = weclone.spans(path, 4)
     assert len(spans) == 4 and spans[0][2] == 1 and spans[-1][1] == path.stat().st_size
     assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
+    shares = weclone.spans(path, sources._shares(2))
+    assert len(shares) == 6 and shares[0][:2] == (spans[0][0], shares[1][0]) and shares[-1][1] == spans[-1][1]
+    assert all(a[1] == b[0] for a, b in zip(shares, shares[1:]))
+    lines = path.read_bytes().split(b"\n")  # physical lines: a quoted field may hold a newline
+    for start, stop, before in shares:
+        read = list(weclone._lines_in(path, start, stop, size=5))  # in blocks smaller than a line, too
+        assert "".join(read).encode() == path.read_bytes()[start:stop] and all(r.endswith("\n") for r in read)
+        assert b"\n".join(lines[:before]) + b"\n" == path.read_bytes()[:start]
     monkeypatch.setattr(sources, "CSV_PARALLEL_FROM", 0)
     one = sources.export_other(path, tmp_path / "one.jsonl", "weclone-csv", tz="UTC", workers=1)
     four = sources.export_other(path, tmp_path / "four.jsonl", "weclone-csv", tz="UTC", workers=4)
@@ -326,3 +339,84 @@ def test_weclone_csv_workers_keep_line_numbers_and_the_sorting_fallback(tmp_path
     line = int(str(error.value).split("line ")[1].split(":")[0])
     assert "not a time" in physical[line - 1]
     assert not (tmp_path / "b.jsonl").exists()
+
+
+def test_lines_in_blocks_split_after_lf_only(tmp_path):
+    from qing import weclone
+
+    text = "头,\"多\r行\"\r\n第二行 \u2028 还在\n" + "长" * 40 + "\n\n末行没有换行"
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode())
+    expected = [line + b"\n" for line in text.encode().split(b"\n")]
+    expected[-1] = expected[-1][:-1]
+    for size in (1, 2, 3, 7, 64, 1 << 20):
+        assert [line.encode() for line in weclone._lines_in(path, 0, len(text.encode()), size)] == expected
+
+
+def test_time_parser_table_path_equals_the_regex_path():
+    import time
+    from zoneinfo import ZoneInfo
+
+    from qing import weclone
+
+    texts = ["2024-03-10 02:30:00", "2024-03-10 03:30:00", "2024-11-03 01:30:00", "2024-11-03 01:59:61",
+             "2024-11-03 01:59:62", "2024-11-03 01:60:00", "2024-11-03 01:5:00", "2024-11-03 01:05",
+             "2024/11/03 01:05:09", "2024-11-03 01:０５:09", "2024-11-03T01:05:09", "2024-02-30 01:05:09"]
+    for zone in ("America/New_York", "Asia/Shanghai"):
+        warm = weclone.TimeParser(ZoneInfo(zone))
+        for text in texts:
+            first = weclone.TimeParser(ZoneInfo(zone))(text)  # a new parser: by the regex
+            assert warm(text) == first and warm(text) == first, text  # the second time from the hour table
+        assert warm.hour_starts and all(key.endswith(":") and len(key) == 14 for key in warm.hour_starts)
+    many, start = weclone.TimeParser(ZoneInfo("UTC")), 1_700_000_000 // 3600 * 3600
+    for hour in range(5000):  # more hours than it keeps: it starts again, and still parses right
+        when = start + hour * 3600 + 61
+        text = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(when))
+        assert many(text) == when and many(text) == when
+    assert len(many.hours) <= 4096 and len(many.hour_starts) <= 4096
+
+
+def test_v6_single_text_element_shortcut_equals_the_loop():
+    from qing import qce
+
+    for data in ({"text": "你好"}, {"text": " \n"}, {"text": ""}, {}, None, {"text": None}):
+        element = {"type": "text", "data": data} if data is not None else {"type": "text"}
+        # a second element of a type the loop passes over sends the same text element down the loop
+        assert qce._from_elements([element]) == qce._from_elements([element, {"type": "not_a_type"}])
+
+
+def test_batches_of_records_are_written_as_one_at_a_time(tmp_path):
+    import orjson
+
+    from qing import records
+
+    tricky = ['},{"', "{}", "x\ny", '"', "\\", "\u2028"]  # written in one piece
+    batches = [[{"id": i, "chat": "c", "text": t} for i, t in enumerate(tricky)],
+               [{"id": i, "chat": "c", "text": t} for i, t in enumerate(tricky + ["a},{"])],  # one at a time
+               [{"id": 1, "text": "ok"}, {"id": 2, "nested": [{"a": 1}, {"id": 2}]}, {"id": 3, "text": "x},{"}],
+               [{"id": 1, "chat": "c"}], [{"id": 1}, {}, {"id": 2, "text": "a},{"}], []]
+    for batch in batches:
+        with records.writer(tmp_path / "m.jsonl", "jsonl", None) as write:
+            write(batch)
+            write(batch)
+        one = b"".join(orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE) for r in batch)
+        assert (tmp_path / "m.jsonl").read_bytes() == one + one
+    with pytest.raises(TypeError), records.writer(tmp_path / "m.jsonl", "jsonl", None) as write:
+        write([{"id": 1}, {"id": object()}])
+
+
+def test_records_in_lists_hand_over_the_good_ones_before_an_error():
+    from qing import records
+
+    def made(n, fail_at=None):
+        for i in range(n):
+            if i == fail_at:
+                raise ValueError(i)
+            yield {"id": i}
+
+    lists = list(records.in_lists(made(2 * records.BATCH + 5)))
+    assert [len(b) for b in lists] == [records.BATCH, records.BATCH, 5]
+    got = records.in_lists(made(2 * records.BATCH, fail_at=records.BATCH + 3))
+    assert len(next(got)) == records.BATCH and [r["id"] for r in next(got)] == [records.BATCH + i for i in range(3)]
+    with pytest.raises(ValueError):
+        next(got)
