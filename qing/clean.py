@@ -255,13 +255,13 @@ def _good_lines(path: Path, offset: int, block: bytes, opts: CleanOptions, tally
     return good
 
 
-def chat_ranges(path: Path, parts: int) -> list[tuple[int, int | None]]:
-    """Byte ranges of the file cut at chat boundaries, about equal in size."""
+def chat_ranges(path: Path, shares: list[float]) -> list[tuple[int, int | None]]:
+    """Byte ranges of the file cut at chat boundaries, about these shares of it in size."""
     size = path.stat().st_size
     cuts = [0]
     with open(path, "rb") as f:
-        for k in range(1, parts):
-            f.seek(max(size * k // parts, cuts[-1]))
+        for end in itertools.accumulate(shares[:-1]):
+            f.seek(max(int(size * end), cuts[-1]))
             f.readline()  # to the start of a line
             first = None
             for _ in range(CUT_SEARCH_LINES):
@@ -639,9 +639,9 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
     """Build DIR/train.jsonl, eval.jsonl and report.json from messages.jsonl.
 
     A file sorted by chat (as `qing export` writes it) is streamed chat by
-    chat, by `workers` processes over ranges of whole chats (default: one per
-    core, at most 4, for files over 20 MB); anything else is grouped in
-    memory. All ways give the same files.
+    chat, by `workers` processes (default: one per core, at most 4, for files
+    over 20 MB) taking jobs of whole chats (parallel.shares); anything else is
+    grouped in memory. All ways give the same files.
     """
     started = time.perf_counter()
     _check_options(opts)
@@ -712,11 +712,12 @@ def _make_range_in_worker(messages: Path, slot: int, start: int, end: int | None
 
 
 def _make_all(messages: Path, opts: CleanOptions, workers: int, progress, work: Path) -> tuple[Samples, Tally, int]:
-    ranges = chat_ranges(messages, workers) if workers > 1 else [(0, None)]
+    ranges = chat_ranges(messages, parallel.shares(workers)) if workers > 1 else [(0, None)]
     if len(ranges) == 1:
         made, tally = _make_range(messages, 0, None, opts, progress)
         return made, tally, 1
-    pool, shared = parallel.start_pool(len(ranges))
+    workers = min(workers, len(ranges))
+    pool, shared = parallel.start_pool(workers)
     try:
         futures = [pool.submit(_make_range_in_worker, messages, slot, a, b, opts, work / f"samples.{slot}")
                    for slot, (a, b) in enumerate(ranges)]
@@ -732,7 +733,7 @@ def _make_all(messages: Path, opts: CleanOptions, workers: int, progress, work: 
         chats |= part_chats
         made.extend(part_made)
         tally.add(part_tally)
-    return made, tally, len(ranges)
+    return made, tally, workers
 
 
 def _make_unsorted(messages: Path, opts: CleanOptions) -> tuple[Samples, Tally]:

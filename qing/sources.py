@@ -127,18 +127,11 @@ def _jobs(path: Path, source: str, workers: int | None) -> tuple[int, Callable[[
     if workers < 2:
         return 0, list
     if source == "qce":
-        jobs = _qce_jobs(path, _shares(workers))
+        jobs = _qce_jobs(path, parallel.shares(workers))
         return (min(workers, len(jobs)) if len(jobs) > 1 else 0), lambda: jobs
     if source == "weclone-csv" and path.stat().st_size >= CSV_PARALLEL_FROM:
-        return workers, lambda: weclone.spans(path, _shares(workers))
+        return workers, lambda: weclone.spans(path, parallel.shares(workers))
     return 0, list
-
-
-def _shares(workers: int) -> list[float]:
-    """The jobs' shares of the input, in order: one big job per worker (80% in all), then smaller ones that
-    go to whichever worker is free first, so that one slowed down (on a shared machine) holds the others up
-    less. The parts of all jobs but the first are copied into the output once, so the small jobs are few."""
-    return [0.8 / workers] * workers + [0.1, 0.05, 0.03, 0.02]
 
 
 def _qce_jobs(path: Path, shares: list[float]) -> list[tuple[int, int, int]]:

@@ -252,7 +252,7 @@ def test_a_folder_of_several_exports_reads_them_all(tmp_path, qing):
 
 
 def test_qce_chunks_read_by_workers_equal_one_process(tmp_path, monkeypatch):
-    from qing import sources
+    from qing import parallel, sources
 
     folder = tmp_path / "big_chunked_jsonl"
     (folder / "chunks").mkdir(parents=True)
@@ -270,7 +270,7 @@ def test_qce_chunks_read_by_workers_equal_one_process(tmp_path, monkeypatch):
         "metadata": {"name": "QQChatExporter"}, "chatInfo": {"name": "w", "type": "private", "selfUin": "10001"},
         "chunked": {"format": "jsonl", "chunks": entries}}))
     monkeypatch.setattr(sources, "QCE_PARALLEL_FROM", 10)
-    assert len(sources._qce_jobs(folder, sources._shares(2))) == 4  # two big jobs, then smaller ones
+    assert len(sources._qce_jobs(folder, parallel.shares(2))) == 4  # two big jobs, then smaller ones
     one = sources.export_other(folder, tmp_path / "one.jsonl", "qce", tz="UTC", workers=1)
     two = sources.export_other(folder, tmp_path / "two.jsonl", "qce", tz="UTC", workers=2)
     assert two.workers == 2 and one.workers == 1
@@ -294,14 +294,14 @@ def _weclone_rows(rooms, per_room) -> list[str]:
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_weclone_csv_read_by_workers_equals_one_process(tmp_path, newline, monkeypatch):
-    from qing import sources, weclone
+    from qing import parallel, sources, weclone
 
     path = tmp_path / "chat.csv"
     path.write_bytes((newline.join(_weclone_rows(["room_a", "room_b", "room_c"], 200)) + newline).encode())
     spans = weclone.spans(path, 4)
     assert len(spans) == 4 and spans[0][2] == 1 and spans[-1][1] == path.stat().st_size
     assert all(a[1] == b[0] for a, b in zip(spans, spans[1:]))
-    shares = weclone.spans(path, sources._shares(2))
+    shares = weclone.spans(path, parallel.shares(2))
     assert len(shares) == 6 and shares[0][:2] == (spans[0][0], shares[1][0]) and shares[-1][1] == spans[-1][1]
     assert all(a[1] == b[0] for a, b in zip(shares, shares[1:]))
     lines = path.read_bytes().split(b"\n")  # physical lines: a quoted field may hold a newline
