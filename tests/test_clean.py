@@ -190,7 +190,12 @@ def _big_input():
 
 
 def test_same_input_and_seed_give_identical_files_in_any_mode(tmp_path):
+    from qing import parallel
+    from qing.clean import chat_ranges
+
     messages = _big_input()
+    jobs = chat_ranges(write(tmp_path / "m.jsonl", messages), parallel.shares(2))
+    assert len(jobs) > 2 and jobs[0][0] == 0 and jobs[-1][1] is None  # 2 workers take more jobs than 2
     outputs = []
     for workers in (1, 2, 1):
         run(tmp_path, list(messages), workers=workers, eval_ratio=0.1)
