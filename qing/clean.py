@@ -136,10 +136,11 @@ class Tally:
     pii: Counter = field(default_factory=Counter)
     owner_names: Counter = field(default_factory=Counter)
     turn_chars: Counter = field(default_factory=Counter)  # length -> turns
+    chat_ids: set = field(default_factory=set)  # the chats read
 
     def add(self, other: "Tally") -> None:
         for name, value in vars(other).items():
-            if isinstance(value, Counter):
+            if isinstance(value, (Counter, set)):
                 getattr(self, name).update(value)
             else:
                 setattr(self, name, getattr(self, name) + value)
@@ -213,7 +214,9 @@ def iter_chats(path: Path, start: int, end: int | None, opts: CleanOptions, tall
     tally.owner_messages += len(owner_names)
     tally.owner_names.update(owner_names)
     tally.owner_names.pop(None, None)
+    tally.chat_ids.update(done)
     if current is not None:
+        tally.chat_ids.add(current)
         yield current, msgs
 
 
@@ -721,16 +724,15 @@ def _make_all(messages: Path, opts: CleanOptions, workers: int, progress, work: 
     try:
         futures = [pool.submit(_make_range_in_worker, messages, slot, a, b, opts, work / f"samples.{slot}")
                    for slot, (a, b) in enumerate(ranges)]
-        parts = parallel.collect(futures, shared, progress)
+        # each job's samples are read back as soon as it and those before it are done, while later ones run
+        parts = parallel.collect(futures, shared, progress,
+                                 lambda slot, part: part[0].unpack(work / f"samples.{slot}"))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    made, tally, chats = Samples(), Tally(), set()
-    for slot, (part_made, part_tally) in enumerate(parts):
-        part_made.unpack(work / f"samples.{slot}")
-        part_chats = set(part_made.chat)
-        if part_chats & chats:
-            raise _Unsorted(next(iter(part_chats & chats)))
-        chats |= part_chats
+    made, tally = Samples(), Tally()
+    for part_made, part_tally in parts:
+        if both := part_tally.chat_ids & tally.chat_ids:  # a chat in two jobs: the file is not sorted by chat
+            raise _Unsorted(next(iter(both)))
         made.extend(part_made)
         tally.add(part_tally)
     return made, tally, workers
