@@ -23,6 +23,7 @@ PACKAGES = [  # (import name, distribution, needed for, required)
     ("rich", "rich", "every command", True),
     ("sqlcipher3", "sqlcipher3", "decrypt, export", True),
     ("orjson", "orjson", "export, clean", True),
+    ("msgspec", "msgspec", "clean", True),
     ("google.protobuf", "protobuf", "export", True),
     ("openai", "openai", "clean-llm (pip install 'qing[llm]')", False),
     ("torch", "torch", "finetune, infer (pip install 'qing[train]')", False),
