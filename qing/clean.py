@@ -289,7 +289,7 @@ def _chat_of(line: bytes) -> str | None:
         return None
 
 
-def is_group(chat: str, senders: tuple, mine: tuple) -> bool:
+def is_group(chat: str, senders: list, mine: list) -> bool:
     """A group chat by its id (group:...), or because more than one other person speaks in it."""
     if "group" in chat.rsplit(":", 1)[0]:
         return True
@@ -391,7 +391,7 @@ def _indexes(joined: str, positions: Iterable[int]) -> set[int]:
     return found
 
 
-def chat_sessions(times: tuple, senders: tuple, mine: tuple, names: tuple, texts: tuple, group: bool,
+def chat_sessions(times: list, senders: list, mine: list, names: list, texts: list, group: bool,
                   clean: TextCleaner, opts: CleanOptions, tally: Tally) -> list[tuple[int, list[list]]]:
     """(number, turns) of each session of a chat (messages as columns, in time order).
 
