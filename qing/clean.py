@@ -48,7 +48,6 @@ _ASCII_NOISE = bytes(c for c in range(128) if not chr(c).isalnum())
 _TRAILING = "，。！？～…、 \u3000"
 _REQUIRED = ("chat", "time", "is_me", "kind", "text")
 PARALLEL_FROM_BYTES = 20_000_000  # smaller files: starting worker processes costs more than it saves
-CUT_SEARCH_LINES = 100_000  # lines read past a planned cut to find where the chat changes (else: no cut there)
 
 
 @dataclass
@@ -259,27 +258,58 @@ def _good_lines(path: Path, offset: int, block: bytes, opts: CleanOptions, tally
 
 
 def chat_ranges(path: Path, shares: list[float]) -> list[tuple[int, int | None]]:
-    """Byte ranges of the file cut at chat boundaries, about these shares of it in size."""
+    """Byte ranges of the file, about these shares of it in size, each moved on to where a chat ends."""
     size = path.stat().st_size
     cuts = [0]
     with open(path, "rb") as f:
         for end in itertools.accumulate(shares[:-1]):
-            f.seek(max(int(size * end), cuts[-1]))
-            f.readline()  # to the start of a line
-            first = None
-            for _ in range(CUT_SEARCH_LINES):
-                if not (line := f.readline()):
-                    break
-                chat = _chat_of(line)
-                if chat is None:
-                    continue
-                if first is None:
-                    first = chat
-                elif chat != first:
-                    cuts.append(f.tell() - len(line))
-                    break
-    ranges = [(a, b) for a, b in zip(cuts, cuts[1:] + [None]) if b is None or b > a]
-    return ranges
+            cut = _chat_end(f, max(int(size * end), cuts[-1]), size)
+            if cuts[-1] < cut < size:
+                cuts.append(cut)
+    return list(zip(cuts, cuts[1:] + [None]))
+
+
+def _chat_end(f, at: int, size: int) -> int:
+    """Where the chat of the first line after byte `at` ends (the start of the next chat's first line), in a
+    file grouped by chat: galloping, then bisecting over byte offsets (a few dozen lines read, however long the
+    chat), then line by line over the last 64 KB. Lines that are not messages count as the chat around them."""
+    lo, chat = _chat_line_after(f, at)
+    if chat is None:
+        return size
+    step, hi = 1 << 16, size
+    while lo + step < size:  # lo: a line of this chat; hi: the first line seen of another one
+        start, other = _chat_line_after(f, lo + step)
+        if other != chat:
+            hi = start
+            break
+        lo, step = start, step * 2
+    while hi - lo > 1 << 16:
+        middle = (lo + hi) // 2
+        start, other = _chat_line_after(f, middle)
+        if other == chat and start < hi:
+            lo = start
+        else:
+            hi = start if start < hi else middle
+    f.seek(lo)
+    for line in f:
+        if _chat_of(line) not in (chat, None):
+            return lo
+        lo += len(line)
+    return size
+
+
+def _chat_line_after(f, offset: int) -> tuple[int, str | None]:
+    """(start, chat) of the first message line starting after byte `offset` (at 0: the first line); (end of
+    file, None) when there is none."""
+    f.seek(offset)
+    if offset:
+        f.readline()
+    start = f.tell()
+    for line in f:
+        if (chat := _chat_of(line)) is not None:
+            return start, chat
+        start += len(line)
+    return start, None
 
 
 def _chat_of(line: bytes) -> str | None:

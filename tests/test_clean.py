@@ -358,3 +358,19 @@ def test_turns_with_quotes_backslashes_and_odd_characters_come_out_as_written(tm
         messages += [msg(C, 2000 * i, False, f"问{i}"), msg(C, 2000 * i + 5, True, text)]
     _, train, evals = run(tmp_path, messages, eval_ratio=0)
     assert sorted(turns(s)[1][1] for s in train) == sorted(texts) and not evals
+
+
+def test_jobs_end_where_chats_end_however_long_the_chat(tmp_path):
+    from qing import parallel
+    from qing.clean import chat_ranges
+
+    lines = [json.dumps(msg(f"c2c:{chat}", i, i % 2 == 1, "长长的一句话" * 3), ensure_ascii=False)
+             for chat, count in ((30001, 7000), (30002, 2000), (30003, 1000)) for i in range(count)]
+    lines.insert(5000, "not a message")  # inside the first chat: no cut there
+    path = tmp_path / "m.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = path.read_bytes()
+    starts = [data.index(b'"chat": "c2c:30002"'), data.index(b'"chat": "c2c:30003"')]
+    starts = [data.rindex(b"\n", 0, s) + 1 for s in starts]
+    assert chat_ranges(path, parallel.shares(2)) == [(0, starts[0]), (starts[0], starts[1]), (starts[1], None)]
+    assert chat_ranges(path, [0.999, 0.001]) == [(0, None)]
