@@ -20,7 +20,6 @@ import os
 import random
 import re
 import shutil
-import tempfile
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -32,7 +31,7 @@ import orjson
 
 from qing import parallel
 from qing.errors import QingError
-from qing.files import open_private, require_input
+from qing.files import open_private, require_input, work_dir_beside
 from qing.pii import MAYBE_PERSONAL, Redactor
 
 SPEECH_DROPPED = frozenset(("system", "recall", "unknown"))
@@ -688,9 +687,7 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if size >= PARALLEL_FROM_BYTES else 1
     tell = progress or _nothing
-    output.parent.mkdir(parents=True, exist_ok=True)
-    # the files are written here, private, and moved into place whole at the end
-    work = Path(tempfile.mkdtemp(prefix=f".{output.name}.", suffix=".part", dir=output.parent))
+    work = work_dir_beside(output)  # the files are written here, private, and moved into place whole at the end
     try:
         try:
             made, tally, workers = _make_all(messages, opts, workers, lambda done: tell(done, size), work)

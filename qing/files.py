@@ -78,9 +78,7 @@ def atomic_output(path: Path, force: bool = False) -> Iterator[Path]:
     `path` is left as it was.
     """
     check_output(path, force)
-    if not path.parent.exists():
-        private_dir(path.parent)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp_name = _beside(path, tempfile.mkstemp)
     os.close(fd)  # mkstemp creates it 0600
     tmp = Path(tmp_name)
     try:
@@ -92,6 +90,22 @@ def atomic_output(path: Path, force: bool = False) -> Iterator[Path]:
             with contextlib.suppress(FileNotFoundError):
                 leftover.unlink()
         raise
+
+
+def work_dir_beside(path: Path) -> Path:
+    """A private temporary directory beside `path`, to build an output directory in and rename onto it."""
+    return Path(_beside(path, tempfile.mkdtemp))  # mkdtemp creates it 0700
+
+
+def _beside(path: Path, make):
+    """make(...) of tempfile for a hidden temporary name in path's directory (created private if missing); one
+    sentence when that directory cannot be written."""
+    try:
+        if not path.parent.exists():
+            private_dir(path.parent)
+        return make(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as e:
+        raise QingError(f"cannot write in {path.parent} ({e.strerror or e}); choose another output with -o.") from None
 
 
 def copy_into(src: BinaryIO, dst: BinaryIO) -> None:

@@ -374,3 +374,11 @@ def test_jobs_end_where_chats_end_however_long_the_chat(tmp_path):
     starts = [data.rindex(b"\n", 0, s) + 1 for s in starts]
     assert chat_ranges(path, parallel.shares(2)) == [(0, starts[0]), (starts[0], starts[1]), (starts[1], None)]
     assert chat_ranges(path, [0.999, 0.001]) == [(0, None)]
+
+
+def test_an_output_where_nothing_can_be_written_is_one_sentence(tmp_path, qing, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "messages.jsonl", [msg(C, 0, False, "在"), msg(C, 5, True, "嗯")])
+    (tmp_path / "afile").write_text("x")
+    result = qing("clean", "messages.jsonl", "-o", "afile/dataset")
+    assert result.exit_code == 1 and "cannot write in afile" in result.output and "bug" not in result.output
