@@ -8,8 +8,10 @@ Labels cover each assistant reply and its end-of-turn token, nothing else.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
+from typing import Iterator
 
 from qing.errors import QingError
 
@@ -151,11 +153,11 @@ def check_sample(record, where: str) -> list[dict]:
     return [{"role": m["role"], "content": m["content"]} for m in messages]
 
 
-def read_samples(path: Path, limit: int | None = None) -> list[list[dict]]:
-    """The conversations of a train.jsonl / eval.jsonl (contract 2); blank lines are skipped."""
+def read_records(path: Path) -> Iterator[tuple[dict, list[dict]]]:
+    """(record, its checked messages) for each line of a train.jsonl / eval.jsonl (contract 2); blank lines are
+    skipped, a line that is not a sample is one sentence naming it."""
     import orjson
 
-    samples = []
     with open(path, "rb") as f:
         for number, line in enumerate(f, 1):
             if not line.strip():
@@ -164,7 +166,9 @@ def read_samples(path: Path, limit: int | None = None) -> list[list[dict]]:
                 record = orjson.loads(line)
             except orjson.JSONDecodeError:
                 raise QingError(f"line {number} of {path} is not JSON.") from None
-            samples.append(check_sample(record, f"line {number} of {path}"))
-            if limit and len(samples) >= limit:
-                break
-    return samples
+            yield record, check_sample(record, f"line {number} of {path}")
+
+
+def read_samples(path: Path, limit: int | None = None) -> list[list[dict]]:
+    """The conversations (messages) of a train.jsonl / eval.jsonl, the first `limit` of them."""
+    return [messages for _, messages in itertools.islice(read_records(path), limit or None)]

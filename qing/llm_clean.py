@@ -24,7 +24,7 @@ from typing import Callable
 
 import orjson
 
-from qing.chat import check_sample
+from qing.chat import read_records
 from qing.errors import QingError
 from qing.files import open_private, private_dir, require_input
 
@@ -110,14 +110,7 @@ def load_samples(dataset: Path, model: str) -> list[Sample]:
             require_input(path, "dataset file")
         if not path.exists():
             continue
-        for number, line in enumerate(path.read_bytes().splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                record = orjson.loads(line)
-            except orjson.JSONDecodeError:
-                raise QingError(f"line {number} of {path} is not JSON.") from None
-            check_sample(record, f"line {number} of {path}")
+        for record, _ in read_records(path):
             content = orjson.dumps(record["messages"])
             key = hashlib.blake2b(content + f"\x00{model}\x00{PROMPT_VERSION}".encode(), digest_size=12).hexdigest()
             samples.append(Sample(split, record, key))
