@@ -11,6 +11,7 @@ latest sessions of each chat in eval.jsonl.
 
 from __future__ import annotations
 
+import bisect
 import gc
 import hashlib
 import itertools
@@ -734,11 +735,14 @@ def _make_chats(chats: Iterable[tuple[str, list]], opts: CleanOptions, tally: Ta
     return made
 
 
-def _make_range_in_worker(messages: Path, slot: int, start: int, end: int | None, opts: CleanOptions,
-                          part: Path) -> tuple[Samples, Tally]:
+def _make_job(slot: int, messages: Path, start: int, end: int | None, opts: CleanOptions,
+              part: Path) -> tuple[Samples, Tally, bool]:
+    """One job of _make_all: (samples, tally, whether the samples' lines were packed into `part`) - a worker
+    process hands them over in a file, the calling process keeps them."""
     made, tally = _make_range(messages, start, end, opts, lambda offset: parallel.report(slot, offset - start))
-    made.pack(part)
-    return made, tally
+    if packed := parallel.in_worker():
+        made.pack(part)
+    return made, tally, packed
 
 
 def _make_all(messages: Path, opts: CleanOptions, workers: int, progress, work: Path) -> tuple[Samples, Tally, int]:
@@ -747,17 +751,16 @@ def _make_all(messages: Path, opts: CleanOptions, workers: int, progress, work: 
         made, tally = _make_range(messages, 0, None, opts, progress)
         return made, tally, 1
     workers = min(workers, len(ranges))
-    pool, shared = parallel.start_pool(workers)
+    pool, shared = parallel.start_pool(workers - 1)  # this process takes jobs too
     try:
-        futures = [pool.submit(_make_range_in_worker, messages, slot, a, b, opts, work / f"samples.{slot}")
-                   for slot, (a, b) in enumerate(ranges)]
-        # each job's samples are read back as soon as it and those before it are done, while later ones run
-        parts = parallel.collect(futures, shared, progress,
-                                 lambda slot, part: part[0].unpack(work / f"samples.{slot}"))
+        jobs = [(messages, a, b, opts, work / f"samples.{slot}") for slot, (a, b) in enumerate(ranges)]
+        # a worker's samples are read back as soon as its job and those before it are done, while later ones run
+        parts = parallel.share(pool, shared, _make_job, jobs, progress,
+                               lambda slot, part: part[2] and part[0].unpack(work / f"samples.{slot}"))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     made, tally = Samples(), Tally()
-    for part_made, part_tally in parts:
+    for part_made, part_tally, _ in parts:
         if both := part_tally.chat_ids & tally.chat_ids:  # a chat in two jobs: the file is not sorted by chat
             raise _Unsorted(next(iter(both)))
         made.extend(part_made)
@@ -810,10 +813,11 @@ def _dedupe(made: Samples, tally: Tally) -> list[int]:
     first = dict(zip(reversed(near), range(len(near) - 1, -1, -1)))  # near key -> its first index
     if len(first) == len(near):
         return list(range(len(near)))
-    exact = sum(_turns_of(made, i) == _turns_of(made, first[key]) for i, key in enumerate(near) if first[key] != i)
-    for reason, copies in (("exact duplicate", exact), ("near duplicate", len(near) - len(first) - exact)):
-        if copies:
-            tally.dropped_samples[reason] += copies
+    copies = set(range(len(near))).difference(first.values())
+    exact = sum(_turns_of(made, i) == _turns_of(made, first[near[i]]) for i in copies)
+    for reason, count in (("exact duplicate", exact), ("near duplicate", len(copies) - exact)):
+        if count:
+            tally.dropped_samples[reason] += count
     return sorted(first.values())
 
 
@@ -822,27 +826,21 @@ def _turns_of(made: Samples, i: int) -> bytes:
 
 
 def _split(made: Samples, kept: list[int], ratio: float) -> tuple[list[int], list[int]]:
-    """eval: the latest whole sessions of each chat, about `ratio` of all samples; train: the rest (indexes)."""
-    by_chat: dict[str, list[int]] = {}
-    for i in kept:
-        by_chat.setdefault(made.chat[i], []).append(i)
-    session = made.session
-    train, evals, carry = [], [], 0.0
-    for samples in by_chat.values():
+    """eval: the latest whole sessions of each chat, about `ratio` of all samples; train: the rest (indexes).
+
+    A chat's samples follow each other in `made`, session by session (as process_chat adds them)."""
+    train, evals, carry, session = [], [], 0.0, made.session
+    for _, run in itertools.groupby(kept, made.chat.__getitem__):
+        samples = list(run)
         carry += len(samples) * ratio
-        quota, taken, chosen = math.floor(carry), 0, set()
-        sizes = Counter(session[i] for i in samples)
-        sessions = sorted(sizes, reverse=True)
-        for number in sessions:
-            if taken >= quota or len(chosen) + 1 == len(sessions):  # keep one session at least to train on
-                break
-            chosen.add(number)
-            taken += sizes[number]
-        if chosen:
-            evals += [i for i in samples if session[i] in chosen]
-            train += [i for i in samples if session[i] not in chosen]
-        else:
-            train += samples
+        quota, taken = math.floor(carry), 0
+        sessions = [session[i] for i in samples]  # rising
+        cut = len(samples)  # eval: samples[cut:], the latest sessions, while one session at least is left to train
+        while taken < quota and sessions[0] != sessions[cut - 1]:
+            cut = bisect.bisect_left(sessions, sessions[cut - 1], 0, cut)
+            taken = len(samples) - cut
+        train += samples[:cut]
+        evals += samples[cut:]
         carry -= taken
     return train, evals
 
@@ -891,8 +889,8 @@ def _write(work: Path, lines: list[bytes], train: list[int], evals: list[int], s
     start = b'{"messages":[' + (orjson.dumps({"role": "system", "content": system}) + b"," if system else b"")
     for name, samples in (("train.jsonl", train), ("eval.jsonl", evals)):
         with open_private(work / name, "wb") as f:
-            if samples:
-                f.write(start + start.join([lines[i] for i in samples]))
+            for at in range(0, len(samples), 4096):  # a few MB at a time: one large buffer costs more to map
+                f.write(start + start.join([lines[i] for i in samples[at:at + 4096]]))
     with open_private(work / "report.json", "wb") as f:
         f.write(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
 

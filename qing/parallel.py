@@ -10,12 +10,15 @@ from typing import Callable
 from qing.errors import QingError
 
 SLOTS = 64  # jobs per pool that can report progress
-_progress = None  # in a worker: the shared array, one slot per job
+_NEXT = SLOTS  # the shared array's item after the slots: the next job nobody has taken (share())
+_progress = None  # in a worker, and in the caller while share() runs its jobs: the shared array
+_show: Callable[[], None] | None = None  # in the caller while share() runs its jobs: shows the progress
+_worker = False  # whether this process is a pool's worker
 
 
 def _init(shared) -> None:
-    global _progress
-    _progress = shared
+    global _progress, _worker
+    _progress, _worker = shared, True
 
 
 def start_pool(workers: int):
@@ -24,7 +27,7 @@ def start_pool(workers: int):
     spawn, not fork: rich's refresh thread may be running in the parent.
     """
     context = multiprocessing.get_context("spawn")
-    shared = context.Array("q", SLOTS, lock=False)
+    shared = context.Array("q", SLOTS + 1)  # progress of each job, then _NEXT; its lock guards _NEXT
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init, initargs=(shared,))
     for _ in range(workers):
         pool.submit(int)
@@ -38,9 +41,16 @@ def shares(workers: int) -> list[float]:
     return [0.8 / workers] * workers + [0.1, 0.05, 0.03, 0.02]
 
 
+def in_worker() -> bool:
+    """Whether this is one of a pool's worker processes."""
+    return _worker
+
+
 def report(slot: int, done: int) -> None:
-    """In a worker: how much of its job is done (rows, bytes: the caller's unit)."""
+    """In a job: how much of it is done (rows, bytes: the caller's unit)."""
     _progress[slot] = done
+    if _show:
+        _show()
 
 
 def collect(futures: list[Future], shared, progress: Callable[[int], None],
@@ -61,3 +71,59 @@ def collect(futures: list[Future], shared, progress: Callable[[int], None],
         return [f.result() for f in futures]
     except BrokenProcessPool:
         raise QingError("a worker process died (out of memory, or killed); run again with --workers 1.") from None
+
+
+def share(pool, shared, job: Callable, jobs: list[tuple], progress: Callable[[int], None],
+          ready: Callable[[int, object], None] | None = None) -> list:
+    """[job(slot, *jobs[slot]) for each slot], run by the pool's workers and by this process too, each taking
+    the next job nobody has taken yet: this process starts at once, while the workers are still starting, and
+    its results need no handing over. Results in order; progress and ready as in collect().
+
+    job must be a module-level function (the workers import it) that reports with report(slot, done).
+    """
+    global _progress, _show
+    count = len(jobs)
+    futures = [pool.submit(_take_and_run, job, jobs) for _ in jobs]
+    results: dict[int, object] = {}
+    _progress, _show = shared, lambda: progress(sum(shared[:count]))
+    try:
+        while (slot := _take(shared, count)) is not None:
+            results[slot] = job(slot, *jobs[slot])
+        _progress = _show = None
+        pending, given = futures, 0
+        while True:
+            while given < count and given in results:
+                if ready:
+                    ready(given, results[given])
+                given += 1
+            if given == count:
+                return [results[slot] for slot in range(count)]
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                if (taken := future.result()) is not None:
+                    results[taken[0]] = taken[1]
+            progress(sum(shared[:count]))
+    except BaseException as e:
+        with shared.get_lock():
+            shared[_NEXT] = count  # the workers take no more
+        if isinstance(e, BrokenProcessPool):
+            raise QingError("a worker process died (out of memory, or killed); run again with --workers 1.") from None
+        raise
+    finally:
+        _progress = _show = None
+
+
+def _take(shared, count: int) -> int | None:
+    """The next job nobody has taken, now taken; None when all are."""
+    with shared.get_lock():
+        slot = shared[_NEXT]
+        if slot >= count:
+            return None
+        shared[_NEXT] = slot + 1
+    return slot
+
+
+def _take_and_run(job: Callable, jobs: list[tuple]) -> tuple[int, object] | None:
+    """In a worker: (slot, result) of the next job nobody has taken, or None when all are."""
+    slot = _take(_progress, len(jobs))
+    return None if slot is None else (slot, job(slot, *jobs[slot]))

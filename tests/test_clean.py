@@ -2,11 +2,13 @@
 
 import json
 import random
+import time
 from pathlib import Path
 
 import pytest
 
 from qing.clean import CleanOptions, clean
+from qing.clean import _make_job as REAL_MAKE_JOB
 
 ME, FRIEND, OTHER = 10001, 20002, 20003
 T = 1_700_000_000
@@ -189,10 +191,25 @@ def _big_input():
     return messages
 
 
-def test_same_input_and_seed_give_identical_files_in_any_mode(tmp_path):
+def make_job_after_a_worker_took_one(slot, *args):
+    """qing.clean's job, but this process waits with its first job until a worker has taken one: the worker's
+    samples are handed over in a file, this process's are not, and both must give the same files."""
+    from qing import parallel
+
+    if slot == 0 and not parallel.in_worker():
+        deadline = time.monotonic() + 60
+        while parallel._progress[parallel._NEXT] < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    made, tally, packed = REAL_MAKE_JOB(slot, *args)
+    assert packed == parallel.in_worker()
+    return made, tally, packed
+
+
+def test_same_input_and_seed_give_identical_files_in_any_mode(tmp_path, monkeypatch):
     from qing import parallel
     from qing.clean import chat_ranges
 
+    monkeypatch.setattr("qing.clean._make_job", make_job_after_a_worker_took_one)
     messages = _big_input()
     jobs = chat_ranges(write(tmp_path / "m.jsonl", messages), parallel.shares(2))
     assert len(jobs) > 2 and jobs[0][0] == 0 and jobs[-1][1] is None  # 2 workers take more jobs than 2
