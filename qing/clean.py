@@ -514,7 +514,8 @@ def process_chat(chat: str, msgs: list, opts: CleanOptions, clean: TextCleaner, 
     join, done, wordless = "\n".join, 0, 0
     for number, turns in sessions:
         for first, stop, used in cut_samples(tokens, done, done + len(turns), budget, tally):
-            if not has_words(join(every[first + 1:stop:2])):
+            # most owner's turns start with a letter (never inside a placeholder, which starts with [ or <)
+            if not (every[first + 1][:1].isalnum() or has_words(join(every[first + 1:stop:2]))):
                 wordless += 1
                 continue
             out.chat.append(chat)
