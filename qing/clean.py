@@ -692,9 +692,11 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
     work = work_dir_beside(output)  # the files are written here, private, and moved into place whole at the end
     try:
         try:
-            made, tally, workers = _make_all(messages, opts, workers, lambda done: tell(done, size), work)
+            data, tally, workers = _make_all(messages, opts, workers, lambda done: tell(done, size), work)
         except _Unsorted:
             (made, tally), workers = _make_unsorted(messages, opts), 1
+            data = _Dataset(opts.eval_ratio)
+            data.add(made)
         tell(size, size)
         if not tally.messages:
             raise QingError(f"{messages} holds no messages; export some with `qing export` first.")
@@ -703,10 +705,11 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
                             f"again with --me YOUR_QQ_NUMBER.")
         owner = tally.owner_names.most_common(1)[0][0] if tally.owner_names else None
         system = _system_prompt(opts, owner)
-        train, evals = _split(made, _dedupe(made, tally), opts.eval_ratio)
+        tally.dropped_samples.update(+data.copies)
+        train, evals = data.train, data.evals
         random.Random(opts.seed).shuffle(train)
-        result = _report(messages, opts, tally, count, made.tokens, train, evals, system)
-        _write(work, made.line, train, evals, system, result)
+        result = _report(messages, opts, tally, count, data.made.tokens, train, evals, system)
+        _write(work, data.made.line, train, evals, system, result)
         _move_into_place(work, output)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
@@ -746,27 +749,32 @@ def _make_job(slot: int, messages: Path, start: int, end: int | None, opts: Clea
     return made, tally, packed
 
 
-def _make_all(messages: Path, opts: CleanOptions, workers: int, progress, work: Path) -> tuple[Samples, Tally, int]:
+def _make_all(messages: Path, opts: CleanOptions, workers: int, progress,
+              work: Path) -> tuple[_Dataset, Tally, int]:
     ranges = chat_ranges(messages, parallel.shares(workers)) if workers > 1 else [(0, None)]
+    data, tally = _Dataset(opts.eval_ratio), Tally()
     if len(ranges) == 1:
         made, tally = _make_range(messages, 0, None, opts, progress)
-        return made, tally, 1
+        data.add(made)
+        return data, tally, 1
+
+    def ready(slot: int, part: tuple[Samples, Tally, bool]) -> None:  # in order, while later jobs run
+        made, part_tally, packed = part
+        if both := part_tally.chat_ids & tally.chat_ids:  # a chat in two jobs: the file is not sorted by chat
+            raise _Unsorted(next(iter(both)))
+        if packed:
+            made.unpack(work / f"samples.{slot}")
+        data.add(made)
+        tally.add(part_tally)
+
     workers = min(workers, len(ranges))
     pool, shared = parallel.start_pool(workers - 1)  # this process takes jobs too
     try:
         jobs = [(messages, a, b, opts, work / f"samples.{slot}") for slot, (a, b) in enumerate(ranges)]
-        # a worker's samples are read back as soon as its job and those before it are done, while later ones run
-        parts = parallel.share(pool, shared, _make_job, jobs, progress,
-                               lambda slot, part: part[2] and part[0].unpack(work / f"samples.{slot}"))
+        parallel.share(pool, shared, _make_job, jobs, progress, ready)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    made, tally = Samples(), Tally()
-    for part_made, part_tally, _ in parts:
-        if both := part_tally.chat_ids & tally.chat_ids:  # a chat in two jobs: the file is not sorted by chat
-            raise _Unsorted(next(iter(both)))
-        made.extend(part_made)
-        tally.add(part_tally)
-    return made, tally, workers
+    return data, tally, workers
 
 
 def _make_unsorted(messages: Path, opts: CleanOptions) -> tuple[Samples, Tally]:
@@ -807,43 +815,57 @@ def _system_prompt(opts: CleanOptions, owner: str | None) -> str | None:
     return opts.system_prompt
 
 
-def _dedupe(made: Samples, tally: Tally) -> list[int]:
-    """Indexes of the samples kept: of exact (the same turns) or near duplicates, the first (oldest in file
-    order) copy stays. The same turns have the same near key, so the first of each near key is kept."""
-    near = made.near
-    first = dict(zip(reversed(near), range(len(near) - 1, -1, -1)))  # near key -> its first index
-    if len(first) == len(near):
-        return list(range(len(near)))
-    copies = set(range(len(near))).difference(first.values())
-    exact = sum(_turns_of(made, i) == _turns_of(made, first[near[i]]) for i in copies)
-    for reason, count in (("exact duplicate", exact), ("near duplicate", len(copies) - exact)):
-        if count:
-            tally.dropped_samples[reason] += count
-    return sorted(first.values())
+class _Dataset:
+    """The samples, kept and split as they come, part by part in input order (a chat's samples all in one part).
+
+    Of exact (the same turns) or near duplicates, the first (oldest in file order) copy stays: the same turns have
+    the same near key, so the first of each near key is kept. eval takes the latest whole sessions of each chat,
+    about `ratio` of all samples; train the rest.
+    """
+
+    def __init__(self, ratio: float):
+        self.made, self.ratio = Samples(), ratio
+        self.first: dict[bytes, int] = {}  # near key -> the index of its first sample
+        self.copies: Counter = Counter()  # duplicates dropped, by reason
+        self.train: list[int] = []
+        self.evals: list[int] = []
+        self.carry = 0.0  # eval samples owed (the ratio of those seen, less those taken)
+
+    def add(self, part: Samples) -> None:
+        made, first, start = self.made, self.first, len(self.made.near)
+        made.extend(part)
+        stop = len(made.near)
+        new = dict(zip(reversed(part.near), range(stop - 1, start - 1, -1)))  # near key -> its first in the part
+        if first:
+            for key in new.keys() & first.keys():
+                del new[key]
+        first.update(new)
+        kept = sorted(new.values())
+        if len(kept) < stop - start:
+            copies = set(range(start, stop)).difference(kept)
+            exact = sum(_turns_of(made, i) == _turns_of(made, first[made.near[i]]) for i in copies)
+            self.copies["exact duplicate"] += exact
+            self.copies["near duplicate"] += len(copies) - exact
+        self._split(kept)
+
+    def _split(self, kept: list[int]) -> None:
+        session = self.made.session
+        for _, run in itertools.groupby(kept, self.made.chat.__getitem__):
+            samples = list(run)
+            self.carry += len(samples) * self.ratio
+            quota, taken = math.floor(self.carry), 0
+            sessions = [session[i] for i in samples]  # rising
+            cut = len(samples)  # eval: samples[cut:], the latest sessions, while one is left at least to train on
+            while taken < quota and sessions[0] != sessions[cut - 1]:
+                cut = bisect.bisect_left(sessions, sessions[cut - 1], 0, cut)
+                taken = len(samples) - cut
+            self.train += samples[:cut]
+            self.evals += samples[cut:]
+            self.carry -= taken
 
 
 def _turns_of(made: Samples, i: int) -> bytes:
     return made.line[i][:made.turns[i]]
-
-
-def _split(made: Samples, kept: list[int], ratio: float) -> tuple[list[int], list[int]]:
-    """eval: the latest whole sessions of each chat, about `ratio` of all samples; train: the rest (indexes).
-
-    A chat's samples follow each other in `made`, session by session (as process_chat adds them)."""
-    train, evals, carry, session = [], [], 0.0, made.session
-    for _, run in itertools.groupby(kept, made.chat.__getitem__):
-        samples = list(run)
-        carry += len(samples) * ratio
-        quota, taken = math.floor(carry), 0
-        sessions = [session[i] for i in samples]  # rising
-        cut = len(samples)  # eval: samples[cut:], the latest sessions, while one session at least is left to train
-        while taken < quota and sessions[0] != sessions[cut - 1]:
-            cut = bisect.bisect_left(sessions, sessions[cut - 1], 0, cut)
-            taken = len(samples) - cut
-        train += samples[:cut]
-        evals += samples[cut:]
-        carry -= taken
-    return train, evals
 
 
 def _percentiles(histogram: Counter) -> dict:

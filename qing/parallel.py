@@ -77,32 +77,37 @@ def share(pool, shared, job: Callable, jobs: list[tuple], progress: Callable[[in
           ready: Callable[[int, object], None] | None = None) -> list:
     """[job(slot, *jobs[slot]) for each slot], run by the pool's workers and by this process too, each taking
     the next job nobody has taken yet: this process starts at once, while the workers are still starting, and
-    its results need no handing over. Results in order; progress and ready as in collect().
+    its results need no handing over. Results in order; progress and ready as in collect(), ready also between
+    this process's jobs, so that its work on the first results overlaps the workers' on the last jobs.
 
     job must be a module-level function (the workers import it) that reports with report(slot, done).
     """
     global _progress, _show
-    count = len(jobs)
-    futures = [pool.submit(_take_and_run, job, jobs) for _ in jobs]
+    count, given = len(jobs), 0
+    pending = {pool.submit(_take_and_run, job, jobs) for _ in jobs}
     results: dict[int, object] = {}
+
+    def gather(timeout: float) -> None:
+        nonlocal pending, given
+        done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
+        for future in done:
+            if (taken := future.result()) is not None:
+                results[taken[0]] = taken[1]
+        while given in results:
+            if ready:
+                ready(given, results[given])
+            given += 1
+
     _progress, _show = shared, lambda: progress(sum(shared[:count]))
     try:
         while (slot := _take(shared, count)) is not None:
             results[slot] = job(slot, *jobs[slot])
+            gather(0)
         _progress = _show = None
-        pending, given = futures, 0
-        while True:
-            while given < count and given in results:
-                if ready:
-                    ready(given, results[given])
-                given += 1
-            if given == count:
-                return [results[slot] for slot in range(count)]
-            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in done:
-                if (taken := future.result()) is not None:
-                    results[taken[0]] = taken[1]
+        while given < count:
+            gather(0.2)
             progress(sum(shared[:count]))
+        return [results[slot] for slot in range(count)]
     except BaseException as e:
         with shared.get_lock():
             shared[_NEXT] = count  # the workers take no more
