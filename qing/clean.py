@@ -422,14 +422,17 @@ def _indexes(joined: str, positions: Iterable[int]) -> set[int]:
 
 
 def chat_sessions(times: list, senders: list, mine: list, names: list, texts: list, group: bool,
-                  clean: TextCleaner, opts: CleanOptions, tally: Tally) -> list[tuple[int, list[list]]]:
-    """(number, turns) of each session of a chat (messages as columns, in time order).
+                  clean: TextCleaner, opts: CleanOptions, tally: Tally) -> tuple[list[str], list, list, list]:
+    """A chat's turns as columns - texts, start and end times - and its sessions as (number, first turn, stop)
+    (messages as columns, in time order; sessions left without turns are counted, not given).
 
     A session ends where the silence exceeds the session gap; a sender's
     consecutive messages within the merge window are one turn (lines joined by
     newlines); in groups, others' turns are prefixed with their names. Turns are
-    [is_me, text, start, end], cleaned, alternating, from a user turn to an
-    owner's turn (see frame_session).
+    cleaned and alternate (the same side again after a gap or a dropped turn
+    joins the last turn), and a session runs from a user turn to an owner's
+    turn: an owner's opening turn gets the opener before it (or is dropped
+    without one), a last user turn is dropped.
     """
     gap, limit = opts.session_gap, min(opts.merge_window, opts.session_gap)
     n = len(times)
@@ -439,48 +442,75 @@ def chat_sessions(times: list, senders: list, mine: list, names: list, texts: li
                   if t1 - t0 > limit or s1 != s0 or m1 != m0), n]
     breaks = {i for i, t0, t1 in zip(later, times, times[1:]) if t1 - t0 > gap}
     raw = [texts[a] if b - a == 1 else "\n".join(texts[a:b]) for a, b in zip(edges, edges[1:])]
-    sessions, turns, empty, joined = [], [], 0, 0
+    turns, starts, ends, sessions = [], [], [], []
+    frame = _Framer(opts.owner_opener, turns, starts, ends, sessions)
+    side, empty, joined = None, 0, 0  # side: is_me of the session's last turn, None before its first
     for a, b, text in zip(edges, edges[1:], clean.many(raw)):
         if a in breaks:
-            sessions.append(turns)
-            turns = []
+            frame(side)
+            side = None
         if not text:
             empty += text is not None
             continue
-        me = bool(mine[a])
+        me = mine[a]  # a bool (Message.is_me)
         if group and not me:
             text = f"{names[a] or senders[a]}: {text}"
-        if turns and turns[-1][0] is me:  # the same side again (a gap, or a dropped turn between): one turn
-            last = turns[-1]
-            last[1] += "\n" + text
-            last[3] = times[b - 1]
+        if me is side:
+            turns[-1] += "\n" + text
+            ends[-1] = times[b - 1]
             joined += 1
         else:
-            turns.append([me, text, times[a], times[b - 1]])
-    sessions.append(turns)
-    if empty:
-        tally.dropped_turns["empty"] += empty
-    if joined:
-        tally.turn_changes["joined to alternate"] += joined
-    return [(number, frame_session(turns, opts.owner_opener, tally)) for number, turns in enumerate(sessions)]
+            if side is None:
+                frame.owner_first = me
+            turns.append(text)
+            starts.append(times[a])
+            ends.append(times[b - 1])
+            side = me
+    frame(side)
+    for counts, key, value in ((tally.dropped_turns, "empty", empty),
+                               (tally.turn_changes, "joined to alternate", joined),
+                               (tally.turn_changes, "opener added before owner's first turn", frame.opened),
+                               (tally.dropped_turns, "owner opened (no --owner-opener)", frame.owner_opened),
+                               (tally.dropped_turns, "unanswered at session end", frame.unanswered),
+                               (tally.dropped_samples, "conversation without your reply", frame.without)):
+        if value:
+            counts[key] += value
+    return turns, starts, ends, sessions
 
 
-def frame_session(turns: list[list], opener: str, tally: Tally) -> list[list]:
-    """Make a session start with a user turn and end with an owner's turn."""
-    if turns and turns[0][0]:
-        if opener:
-            turns.insert(0, [False, opener, turns[0][2], turns[0][2]])
-            tally.turn_changes["opener added before owner's first turn"] += 1
+class _Framer:
+    """Ends a session of chat_sessions: makes its turns (alternating, from the turns list's `first` on) start with
+    a user turn and end with an owner's turn, and adds it to the sessions, or counts it when none is left."""
+
+    def __init__(self, opener: str, turns: list, starts: list, ends: list, sessions: list):
+        self.opener, self.turns, self.starts, self.ends, self.sessions = opener, turns, starts, ends, sessions
+        self.number = self.first = 0
+        self.owner_first = False
+        self.opened = self.owner_opened = self.unanswered = self.without = 0
+
+    def __call__(self, last_side: bool | None) -> None:
+        turns, starts, ends, first = self.turns, self.starts, self.ends, self.first
+        if last_side is not None:
+            if self.owner_first:
+                if self.opener:
+                    turns.insert(first, self.opener)
+                    starts.insert(first, starts[first])
+                    ends.insert(first, starts[first])
+                    self.opened += 1
+                else:
+                    del turns[first], starts[first], ends[first]
+                    self.owner_opened += 1
+            if not last_side and len(turns) > first:  # alternating: only the last can be a user turn
+                turns.pop()
+                starts.pop()
+                ends.pop()
+                self.unanswered += 1
+        if len(turns) > first:
+            self.sessions.append((self.number, first, len(turns)))
         else:
-            turns.pop(0)
-            tally.dropped_turns["owner opened (no --owner-opener)"] += 1
-    if turns and not turns[-1][0]:
-        unanswered = 0
-        while turns and not turns[-1][0]:
-            turns.pop()
-            unanswered += 1
-        tally.dropped_turns["unanswered at session end"] += unanswered
-    return turns
+            self.without += 1
+        self.number += 1
+        self.first = len(turns)
 
 
 def process_chat(chat: str, msgs: list, opts: CleanOptions, clean: TextCleaner, count: "TokenCounter",
@@ -498,11 +528,8 @@ def process_chat(chat: str, msgs: list, opts: CleanOptions, clean: TextCleaner, 
     if not msgs:  # all dropped (media, recalls)
         return
     clean.for_chat({str(s) for s in set(senders) if s is not None})
-    sessions = chat_sessions(times, senders, mine, names, texts, group, clean, opts, tally)
-    if without := sum(not turns for _, turns in sessions):
-        tally.dropped_samples["conversation without your reply"] += without
     # the chat's turns in one list: sessions have an even number of turns, so even indexes are user turns
-    every = [turn[1] for _, turns in sessions for turn in turns]
+    every, starts, ends, sessions = chat_sessions(times, senders, mine, names, texts, group, clean, opts, tally)
     tally.turn_chars.update(map(len, every))
     tokens = count.many(every)
     near = _near_keys(every)
@@ -511,9 +538,9 @@ def process_chat(chat: str, msgs: list, opts: CleanOptions, clean: TextCleaner, 
     encoded = orjson.dumps(every)[2:-2].split(b'","')
     turn_json = [role + text for role, text in zip(itertools.cycle(_TURN_JSON), encoded)]
     chat_ref = hashlib.blake2b(chat.encode(), digest_size=5).hexdigest().encode()  # groups a chat, names nobody
-    join, done, wordless = "\n".join, 0, 0
-    for number, turns in sessions:
-        for first, stop, used in cut_samples(tokens, done, done + len(turns), budget, tally):
+    join, wordless = "\n".join, 0
+    for number, begin, end in sessions:
+        for first, stop, used in cut_samples(tokens, begin, end, budget, tally):
             # most owner's turns start with a letter (never inside a placeholder, which starts with [ or <)
             if not (every[first + 1][:1].isalnum() or has_words(join(every[first + 1:stop:2]))):
                 wordless += 1
@@ -524,9 +551,8 @@ def process_chat(chat: str, msgs: list, opts: CleanOptions, clean: TextCleaner, 
             line = b'"},'.join(turn_json[first:stop]) + b'"}'
             out.turns.append(len(line))
             out.line.append(line + b'],"meta":{"chat":"%s","session":%d,"start":%d,"end":%d}}\n' % (
-                chat_ref, number, turns[first - done][2], turns[stop - 1 - done][3]))
+                chat_ref, number, starts[first], ends[stop - 1]))
             out.near.append(b"".join(near[first:stop]))
-        done += len(turns)
     if wordless:
         tally.dropped_samples["no owner words"] += wordless
 
