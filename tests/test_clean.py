@@ -191,6 +191,19 @@ def _big_input():
     return messages
 
 
+def test_a_chat_in_two_jobs_is_grouped_in_memory_with_the_same_files(tmp_path, monkeypatch):
+    monkeypatch.setattr("qing.clean._make_job", make_job_after_a_worker_took_one)
+    messages = _big_input()
+    messages = messages[40:] + messages[:40]  # the first chat's start comes last: it is in the first and last jobs
+    outputs = []
+    for workers in (2, 1):
+        source = write(tmp_path / "m.jsonl", messages)
+        result = clean(source, tmp_path / "dataset", CleanOptions(eval_ratio=0.1), force=True, workers=workers)
+        assert result.workers == 1  # found, and grouped in memory by one process
+        outputs.append([(tmp_path / "dataset" / n).read_bytes() for n in ("train.jsonl", "eval.jsonl", "report.json")])
+    assert outputs[0] == outputs[1] and outputs[0][0]
+
+
 def make_job_after_a_worker_took_one(slot, *args):
     """qing.clean's job, but this process waits with its first job until a worker has taken one: the worker's
     samples are handed over in a file, this process's are not, and both must give the same files."""
