@@ -201,7 +201,9 @@ def iter_chats(path: Path, start: int, end: int | None, opts: CleanOptions, tall
             if m.is_me:
                 owner_names.append(m.sender_name)
             kind = m.kind
-            if kind in SPEECH_DROPPED:
+            if kind == "text":  # most messages
+                msgs.append(m)
+            elif kind in SPEECH_DROPPED:
                 dropped[kind] += 1
             elif (kind in MEDIA_KINDS or (kind == "voice" and m.text == VOICE_WITHOUT_TRANSCRIPT)) and not keep_media:
                 dropped["media only"] += 1
@@ -394,9 +396,9 @@ class TextCleaner:
                 self.tally.turn_changes["long run shortened"] += len(_indexes(joined, found))
                 joined = shortened
                 texts = joined.split(_SEP)
-        blocked = ()
-        if self.blocked and (blocked := _which(self.blocked, joined)):
-            self.tally.dropped_turns["blocked word"] += len(blocked)
+        if not (self.blocked and (blocked := _which(self.blocked, joined))):
+            return [text.strip() for text in texts]
+        self.tally.dropped_turns["blocked word"] += len(blocked)
         return [None if i in blocked else text.strip() for i, text in enumerate(texts)]
 
     def _replacement(self, m: re.Match) -> str:
@@ -440,7 +442,7 @@ def chat_sessions(times: list, senders: list, mine: list, names: list, texts: li
     edges = [0, *(i for i, t0, t1, s0, s1, m0, m1 in zip(later, times, times[1:], senders, senders[1:],
                                                          mine, mine[1:])
                   if t1 - t0 > limit or s1 != s0 or m1 != m0), n]
-    breaks = {i for i, t0, t1 in zip(later, times, times[1:]) if t1 - t0 > gap}
+    breaks = {i for i in edges[1:-1] if times[i] - times[i - 1] > gap}  # a gap over the session gap ends a turn too
     raw = [texts[a] if b - a == 1 else "\n".join(texts[a:b]) for a, b in zip(edges, edges[1:])]
     turns, starts, ends, sessions = [], [], [], []
     frame = _Framer(opts.owner_opener, turns, starts, ends, sessions)
@@ -540,7 +542,9 @@ def process_chat(chat: str, msgs: list, opts: CleanOptions, clean: TextCleaner, 
     chat_ref = hashlib.blake2b(chat.encode(), digest_size=5).hexdigest().encode()  # groups a chat, names nobody
     join, wordless = "\n".join, 0
     for number, begin, end in sessions:
-        for first, stop, used in cut_samples(tokens, begin, end, budget, tally):
+        used = sum(tokens[begin:end])  # most sessions fit the budget whole: one sample
+        for first, stop, used in ([(begin, end, used)] if used <= budget else
+                                  cut_samples(tokens, begin, end, budget, tally)):
             # most owner's turns start with a letter (never inside a placeholder, which starts with [ or <)
             if not (every[first + 1][:1].isalnum() or has_words(join(every[first + 1:stop:2]))):
                 wordless += 1
@@ -595,7 +599,10 @@ class TokenCounter:
         extra = self.overhead
         if self.encoder:
             return [len(e.ids) + extra for e in self.encoder.encode_batch(texts, add_special_tokens=False)]
-        return [len(t) - (a := len(t.encode("ascii", "ignore"))) + (a + 3) // 4 + extra for t in texts]
+        ascii_parts = _SEP.join(texts).encode("ascii", "ignore").split(_SEP.encode())  # each text's ASCII, one call
+        if len(ascii_parts) != len(texts):  # a text holds the separator (or there are none)
+            ascii_parts = [t.encode("ascii", "ignore") for t in texts]
+        return [n - a + (a + 3) // 4 + extra for n, a in zip(map(len, texts), map(len, ascii_parts))]
 
 
 def _load_tokenizer(path: Path):
