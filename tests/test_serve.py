@@ -94,7 +94,7 @@ class Server:
 
     def stop(self) -> int:
         self.proc.send_signal(signal.SIGINT)
-        code = self.proc.wait(30)
+        code = self.proc.wait(120)  # a hang detector, generous: a CI machine may be busy (once it took over 30 s)
         time.sleep(0.1)
         return code
 
