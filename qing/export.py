@@ -119,7 +119,8 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
             workers = max(1, min(workers, parallel.SLOTS // len(TABLES)))
             if fmt == "csv":
                 workers = 1  # its row numbers run across the whole file
-            pool, shared = parallel.start_pool(workers) if workers > 1 else (None, None)  # starts while we plan
+            # this process takes jobs too; the workers start while we plan
+            pool, shared = parallel.start_pool(workers - 1) if workers > 1 else (None, None)
             owner, source = (me, "--me") if me else (detect_owner(conn, tables), "detected")
             if on_owner:
                 on_owner(owner, source)
@@ -186,12 +187,13 @@ def _run_inline(conn, jobs: list[_Job], tmp: Path, fmt: str, zone: ZoneInfo, tot
     return tally
 
 
-def _worker(job: _Job, out: str) -> Tally:
+def _job(slot: int, job: _Job, out: str) -> Tally:
+    """One slice, in a worker or in this process, written to the part file OUT."""
     tally = Tally()
     conn = _connect(Path(job.db))
     try:
         with records.writer(Path(out), "jsonl", None) as write:
-            _write_slice(conn, job, write, tally, lambda rows: parallel.report(job.index, rows))
+            _write_slice(conn, job, write, tally, lambda rows: parallel.report(slot, rows))
     finally:
         conn.close()
     return tally
@@ -200,8 +202,8 @@ def _worker(job: _Job, out: str) -> Tally:
 def _run_parallel(pool: ProcessPoolExecutor, shared, jobs: list[_Job], work: Path, tmp: Path, total: int,
                   report) -> Tally:
     parts = [work / f"part-{job.index:04d}.jsonl" for job in jobs]
-    futures = [pool.submit(_worker, job, str(part)) for job, part in zip(jobs, parts)]
-    tallies = parallel.collect(futures, shared, lambda done: report(done, total))
+    tallies = parallel.share(pool, shared, _job, [(job, str(part)) for job, part in zip(jobs, parts)],
+                             lambda done: report(done, total))
     os.replace(parts[0], tmp)  # the first part becomes the output; the others are appended to it
     with open(tmp, "ab") as out:
         for part in parts[1:]:

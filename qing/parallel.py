@@ -1,9 +1,10 @@
-"""Worker processes for the data steps: a spawn pool whose workers report progress through shared memory."""
+"""Worker processes for the data steps: a spawn pool whose workers, and the calling process, take jobs in turn
+and report progress through shared memory."""
 
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable
 
@@ -35,8 +36,8 @@ def start_pool(workers: int):
 
 
 def shares(workers: int) -> list[float]:
-    """Jobs' shares of an input, in order: one big job per worker (80% in all), then smaller ones that go to
-    whichever worker is free first, so that one slowed down (on a shared machine) holds the others up less.
+    """Jobs' shares of an input, in order: one big job per process (80% in all), then smaller ones that go to
+    whichever process is free first, so that one slowed down (on a shared machine) holds the others up less.
     Each job's result is handed over and joined on its own, so the small jobs are few."""
     return [0.8 / workers] * workers + [0.1, 0.05, 0.03, 0.02]
 
@@ -53,32 +54,14 @@ def report(slot: int, done: int) -> None:
         _show()
 
 
-def collect(futures: list[Future], shared, progress: Callable[[int], None],
-            ready: Callable[[int, object], None] | None = None) -> list:
-    """Results in submission order, reporting the summed progress of all jobs while they run.
-
-    ready(i, result), if given, is called for each job in order as soon as it and all before it are done,
-    so the caller can use the first results while later jobs run.
-    """
-    pending, given = futures, 0
-    try:
-        while pending:
-            _, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            progress(sum(shared[:len(futures)]))
-            while ready and given < len(futures) and futures[given].done():
-                ready(given, futures[given].result())
-                given += 1
-        return [f.result() for f in futures]
-    except BrokenProcessPool:
-        raise QingError("a worker process died (out of memory, or killed); run again with --workers 1.") from None
-
-
 def share(pool, shared, job: Callable, jobs: list[tuple], progress: Callable[[int], None],
           ready: Callable[[int, object], None] | None = None) -> list:
     """[job(slot, *jobs[slot]) for each slot], run by the pool's workers and by this process too, each taking
     the next job nobody has taken yet: this process starts at once, while the workers are still starting, and
-    its results need no handing over. Results in order; progress and ready as in collect(), ready also between
-    this process's jobs, so that its work on the first results overlaps the workers' on the last jobs.
+    its results need no handing over. progress(done) gets the summed progress of all jobs while they run.
+
+    ready(slot, result), if given, is called for each job in order as soon as it and all before it are done
+    (also between this process's jobs), so the caller can use the first results while later jobs run.
 
     job must be a module-level function (the workers import it) that reports with report(slot, done).
     """

@@ -155,8 +155,9 @@ def _qce_jobs(path: Path, shares: list[float]) -> list[tuple[int, int, int]]:
     return jobs
 
 
-def _part(path: Path, source: str, me: str | None, zone: ZoneInfo, job: tuple, out: str, slot: int) -> OtherSummary:
-    """In a worker: one job's records, written to the part file OUT."""
+def _part(slot: int, path: Path, source: str, me: str | None, zone: ZoneInfo, job: tuple,
+          out: str) -> OtherSummary:
+    """One job's records (in a worker or in this process), written to the part file OUT."""
     summary = OtherSummary(Path(out), source)
     if source == "qce":
         items = qce.read(path, me, chunks=job[:2], first_index=job[2])
@@ -168,16 +169,16 @@ def _part(path: Path, source: str, me: str | None, zone: ZoneInfo, job: tuple, o
 
 def _parallel(work: Callable, processes: int, cut: Callable[[], list[tuple]], tmp: Path, summary: OtherSummary,
               progress: Callable[[int], None] | None) -> OtherSummary:
-    """Run work(*job, part, slot) for each job of cut() in worker processes and join the parts in order.
+    """Run work(slot, *job, part) for each job of cut() in `processes` processes (this one and workers) and join
+    the parts in order.
 
     Raises _OutOfOrder when the parts do not follow each other (the caller then sorts everything).
     """
-    pool, shared = parallel.start_pool(processes)
+    pool, shared = parallel.start_pool(processes - 1)  # this process takes jobs too
     parts = []
     try:
         jobs = cut()  # while the workers start
         parts = [tmp.with_name(f"{tmp.name}.{i}") for i in range(len(jobs))]
-        futures = [pool.submit(work, *job, str(part), slot) for slot, (job, part) in enumerate(zip(jobs, parts))]
 
         def join(i: int, _) -> None:  # while later jobs run; if the parts turn out not in order, tmp is rewritten
             if i == 0:
@@ -187,7 +188,8 @@ def _parallel(work: Callable, processes: int, cut: Callable[[], list[tuple]], tm
                 copy_into(f, out)
             parts[i].unlink()
 
-        results = parallel.collect(futures, shared, progress or (lambda n: None), join)
+        results = parallel.share(pool, shared, work, [(*job, str(part)) for job, part in zip(jobs, parts)],
+                                 progress or (lambda n: None), join)
         _check_joined(results)
         for result in results:
             summary.add(result)
