@@ -126,17 +126,24 @@ def _progress(label: str, unit: str, scale: float = 1.0):
 
     columns = (TextColumn(label), BarColumn(), TextColumn("{task.fields[count]}"), TextColumn("{task.fields[rate]}"),
                TextColumn("{task.fields[note]}"), TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console) as bar:
-        task = bar.add_task(label, total=None, count="", rate="", note="")
+    bar, task = Progress(*columns, console=console), None
 
-        def update(done: int, total: int, note: str = "") -> None:
-            elapsed = bar.tasks[0].elapsed or 0
-            speed = done / scale / elapsed if elapsed else 0
-            rate = f"{speed:,.{0 if speed >= 10 else 1}f} {unit}/s" if elapsed else ""
-            bar.update(task, completed=done, total=total, count=f"{done / scale:,.0f}/{total / scale:,.0f} {unit}",
-                       rate=rate, note=note)
+    def update(done: int, total: int, note: str = "") -> None:
+        nonlocal task
+        if task is None:  # shown from the first update on: bad input fails before, with its one sentence only
+            bar.start()
+            task = bar.add_task(label, total=None, count="", rate="", note="")
+        elapsed = bar.tasks[0].elapsed or 0
+        speed = done / scale / elapsed if elapsed else 0
+        rate = f"{speed:,.{0 if speed >= 10 else 1}f} {unit}/s" if elapsed else ""
+        bar.update(task, completed=done, total=total, count=f"{done / scale:,.0f}/{total / scale:,.0f} {unit}",
+                   rate=rate, note=note)
 
+    try:
         yield update
+    finally:
+        if task is not None:
+            bar.stop()
 
 
 def _read_key(key: Optional[str], db: Path, uid: Optional[str] = None) -> str:

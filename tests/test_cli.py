@@ -51,6 +51,13 @@ def test_verbose_shows_the_traceback_and_plain_mode_does_not(tmp_path, qing):
     assert loud.exit_code == 1 and "Traceback" in loud.output and "does not exist" in loud.output
 
 
+def test_bad_input_is_one_sentence_without_a_progress_bar(tmp_path, qing):
+    for args in (["clean", tmp_path / "missing.jsonl"], ["export", tmp_path / "missing.db", "--key", "k"]):
+        result = qing(*args)
+        lines = result.output.strip().splitlines()
+        assert result.exit_code == 1 and len(lines) == 1 and re.fullmatch(r"error: .* does not exist\.", lines[0]), args
+
+
 def test_verbose_from_dotenv(tmp_path, monkeypatch, qing):
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("QING_VERBOSE=1\n")
