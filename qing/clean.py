@@ -563,11 +563,16 @@ def process_chat(chat: str, msgs: list, opts: CleanOptions, clean: TextCleaner, 
 
 def _near_keys(texts: list[str]) -> list[bytes]:
     """Each text as near-duplicate samples agree on it: without punctuation at its end, ASCII case, spacing and
-    punctuation (in UTF-8, in one go: U+FFFF, a noncharacter, marks where each text starts)."""
-    joined = "\uffff".join([text.rstrip(_TRAILING) for text in texts])
-    if joined.count("\uffff") != len(texts) - 1:  # a text holds one
-        return [text.rstrip(_TRAILING).encode().lower().translate(None, _ASCII_NOISE) for text in texts]
-    return joined.encode().lower().translate(None, _ASCII_NOISE).split("\uffff".encode())
+    punctuation (in UTF-8, which keeps the separator U+FFFF, a noncharacter)."""
+    return _each_at_once([text.rstrip(_TRAILING) for text in texts], "\uffff",
+                         lambda text: text.encode().lower().translate(None, _ASCII_NOISE))
+
+
+def _each_at_once(texts: list[str], sep: str, convert: Callable[[str], bytes]) -> list[bytes]:
+    """[convert(text) for text in texts], from one call over the texts joined by `sep` (which convert must keep as
+    sep.encode()) split again; one call per text when a text holds sep."""
+    parts = convert(sep.join(texts)).split(sep.encode())
+    return parts if len(parts) == len(texts) else [convert(text) for text in texts]
 
 
 _TURN_JSON = (b'{"role":"user","content":"', b'{"role":"assistant","content":"')
@@ -599,9 +604,7 @@ class TokenCounter:
         extra = self.overhead
         if self.encoder:
             return [len(e.ids) + extra for e in self.encoder.encode_batch(texts, add_special_tokens=False)]
-        ascii_parts = _SEP.join(texts).encode("ascii", "ignore").split(_SEP.encode())  # each text's ASCII, one call
-        if len(ascii_parts) != len(texts):  # a text holds the separator (or there are none)
-            ascii_parts = [t.encode("ascii", "ignore") for t in texts]
+        ascii_parts = _each_at_once(texts, _SEP, lambda text: text.encode("ascii", "ignore"))
         return [n - a + (a + 3) // 4 + extra for n, a in zip(map(len, texts), map(len, ascii_parts))]
 
 

@@ -84,7 +84,6 @@ class _Job:
     owner: int
     names: dict
     uids: dict
-    index: int = 0
 
 
 def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto", profile: Path | None = None,
@@ -128,8 +127,6 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
             uids = uid_to_uin(conn)
             jobs = [_Job(str(plain_db), t, where, params, owner, names, uids)
                     for t in tables for where, params in _slices(conn, t, workers)]
-            for i, job in enumerate(jobs):
-                job.index = i
             with atomic_output(output, force) as tmp:
                 if pool:
                     tally = _run_parallel(pool, shared, jobs, Path(work), tmp, total, report)
@@ -201,7 +198,7 @@ def _job(slot: int, job: _Job, out: str) -> Tally:
 
 def _run_parallel(pool: ProcessPoolExecutor, shared, jobs: list[_Job], work: Path, tmp: Path, total: int,
                   report) -> Tally:
-    parts = [work / f"part-{job.index:04d}.jsonl" for job in jobs]
+    parts = [work / f"part-{slot:04d}.jsonl" for slot in range(len(jobs))]
     tallies = parallel.share(pool, shared, _job, [(job, str(part)) for job, part in zip(jobs, parts)],
                              lambda done: report(done, total))
     os.replace(parts[0], tmp)  # the first part becomes the output; the others are appended to it

@@ -120,9 +120,9 @@ CSV_PARALLEL_FROM = 8 << 20  # bytes of CSV (~80,000 rows), for the same reason
 
 
 def _jobs(path: Path, source: str, workers: int | None) -> tuple[int, Callable[[], list]]:
-    """(processes, cut): how many worker processes to start (0: read in this process), and cut() -> what each
-    job reads: QCE chunk runs, WeClone CSV byte ranges. cut() may take a while (it reads a CSV through to find
-    where its records end), so it is called while the workers start."""
+    """(processes, cut): how many processes read, this one included (0: this one alone, without jobs), and
+    cut() -> what each job reads: QCE chunk runs, WeClone CSV byte ranges. cut() may take a while (it reads a
+    CSV through to find where its records end), so it is called while the workers start."""
     workers = workers or min(os.cpu_count() or 1, 4)
     if workers < 2:
         return 0, list
