@@ -488,14 +488,15 @@ def finetune_cmd(
     lr_scheduler_type: str = typer.Option("cosine", "--lr-scheduler-type", envvar="QING_LR_SCHEDULER_TYPE",
                                           help="LR schedule (transformers' names: cosine, linear, constant...)."),
     weight_decay: float = typer.Option(0.0, "--weight-decay", envvar="QING_WEIGHT_DECAY", help="Weight decay."),
-    per_device_train_batch_size: int = typer.Option(1, "--per-device-train-batch-size", min=1,
-                                                    envvar="QING_PER_DEVICE_TRAIN_BATCH_SIZE",
-                                                    help="Rows per GPU per step (a packed row holds many samples)."),
+    per_device_train_batch_size: Optional[int] = typer.Option(
+        None, "--per-device-train-batch-size", min=1, envvar="QING_PER_DEVICE_TRAIN_BATCH_SIZE",
+        help="Rows per GPU per micro-step (packed rows are joined into one). Default: 1; on CUDA with Liger Kernel, "
+             "as many as free memory allows, up to 8,192 tokens."),
     per_device_eval_batch_size: int = typer.Option(1, "--per-device-eval-batch-size", min=1,
                                                    envvar="QING_PER_DEVICE_EVAL_BATCH_SIZE", help="Eval rows per GPU."),
-    gradient_accumulation_steps: int = typer.Option(16, "--gradient-accumulation-steps", min=1,
-                                                    envvar="QING_GRADIENT_ACCUMULATION_STEPS",
-                                                    help="Steps whose gradients add up before an update."),
+    gradient_accumulation_steps: Optional[int] = typer.Option(
+        None, "--gradient-accumulation-steps", min=1, envvar="QING_GRADIENT_ACCUMULATION_STEPS",
+        help="Micro-steps whose gradients add up before an update. Default: 16 rows per update in all."),
     max_length: int = typer.Option(2048, "--max-length", envvar="QING_MAX_LENGTH", min=16,
                                    help="Tokens per row; longer samples are skipped and counted."),
     max_samples: Optional[int] = typer.Option(None, "--max-samples", envvar="QING_MAX_SAMPLES",
@@ -515,6 +516,9 @@ def finetune_cmd(
                               help="Optimizer (transformers' names; fused AdamW falls back to plain on CPU)."),
     packing: bool = typer.Option(True, "--packing/--no-packing", envvar="QING_PACKING",
                                  help="Pack samples into max-length rows (no attention across samples)."),
+    liger: bool = typer.Option(True, "--liger/--no-liger", envvar="QING_LIGER",
+                               help="On CUDA, Liger Kernel's fused kernels (loss without full logits, RMSNorm, "
+                                    "SwiGLU, RoPE) when installed and the architecture is supported."),
     merge: bool = typer.Option(False, "--merge/--no-merge", envvar="QING_MERGE",
                                help="Also write OUT/merged: the adapter merged into a 16-bit copy of the base."),
     moe_enable: bool = typer.Option(False, "--moe-enable", envvar="QING_MOE_ENABLE",
@@ -548,7 +552,7 @@ def finetune_cmd(
         gradient_accumulation_steps=gradient_accumulation_steps, max_length=max_length, max_samples=max_samples,
         max_eval_samples=max_eval_samples, seed=seed, logging_steps=logging_steps, eval_steps=eval_steps,
         save_steps=save_steps, save_total_limit=save_total_limit, gradient_checkpointing=gradient_checkpointing,
-        optim=optim, packing=packing, merge=merge, moe_enable=moe_enable, moe_lora_scope=moe_lora_scope,
+        optim=optim, packing=packing, liger=liger, merge=merge, moe_enable=moe_enable, moe_lora_scope=moe_lora_scope,
         moe_expert_patterns=moe_expert_patterns, moe_router_patterns=moe_router_patterns,
         moe_max_experts_lora=moe_max_experts_lora, moe_dry_run=moe_dry_run)
     main_process = int(os.environ.get("RANK", "0")) == 0

@@ -97,7 +97,17 @@ def _gpu() -> list[Check]:
         checks.append(Check(f"gpu {i}", status, f"{name}, {total / 2**30:.1f} GiB ({free / 2**30:.1f} free), "
                             f"bf16 {'yes' if torch.cuda.is_bf16_supported() else 'no'}", fix))
     checks.append(_bitsandbytes())
+    checks.append(_liger())
     return checks
+
+
+def _liger() -> Check:
+    try:
+        import liger_kernel  # noqa: F401
+    except Exception as e:  # ImportError, or a triton that does not match this torch
+        return Check("liger-kernel", "warn", f"not importable ({type(e).__name__}): finetune runs without fused "
+                     "kernels and one row per micro-step, slower", "pip install liger-kernel (in the train extra)")
+    return Check("liger-kernel", "ok", f"{importlib.metadata.version('liger-kernel')} (fused kernels for finetune)")
 
 
 def _bitsandbytes() -> Check:

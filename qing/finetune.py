@@ -6,6 +6,13 @@ are packed into rows of up to max_length tokens whose position ids restart at ea
 attention never crosses samples and no compute goes to padding. Training runs through transformers'
 Trainer: checkpoints resume with optimizer, scheduler and data position, and `accelerate launch`
 spreads it over several GPUs (or CPU processes).
+
+On CUDA the step is kept busy: Liger Kernel's Triton kernels (when installed) fuse the output layer with the
+loss, so no logits of the whole vocabulary are held, and fuse RMSNorm, SwiGLU and RoPE; that frees the
+memory for several packed rows per micro-step, joined into one longer row, so each of the thousands of
+kernel launches of a step does more work. Packed rows get variable-length FlashAttention (qing.attention, or
+flash-attn's when installed): each sample attends to itself alone, with no dense mask over the row. Frozen
+weights stay in the compute dtype (bf16): only the LoRA weights, which the optimizer updates, are fp32.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from qing import attention as packed_attention
 from qing import chat
 from qing.errors import QingError
 from qing.files import open_private, private_dir, private_files
@@ -43,6 +51,14 @@ DEFAULT_ROUTER_PATTERNS = r"router\.(gate|dense),mlp\.gate\.weight$"
 QUANTIZE_ON_CPU = False
 OOM_ADVICE = ("CUDA ran out of memory; try --quant 4bit, a shorter --max-length (1024), "
               "--per-device-train-batch-size 1 or --no-packing.")
+PACKED_ATTENTION = True
+"""Packed rows on CUDA without flash-attn use qing.attention (PyTorch's varlen FlashAttention) instead of SDPA."""
+ROWS_PER_UPDATE = 16
+"""Rows per optimizer step when neither the batch size nor the accumulation is given (the original recipe's 1 x 16)."""
+TOKENS_PER_MICRO_STEP = 8192
+"""The most tokens the automatic batch size joins into one micro-step: by then the launches are amortized (a Qwen3-8B
+micro-step keeps the GPU busy most of its time), and where no varlen attention runs (GPUs older than Ampere) SDPA's
+dense mask over the row grows with its square."""
 
 
 @dataclass
@@ -69,9 +85,12 @@ class FinetuneOptions:
     warmup_ratio: float = 0.05
     lr_scheduler_type: str = "cosine"
     weight_decay: float = 0.0
-    per_device_train_batch_size: int = 1
+    per_device_train_batch_size: int | None = None
+    """Rows per micro-step per device (packed rows are joined into one row). None: on CUDA with the fused loss, as
+    many as free memory allows up to TOKENS_PER_MICRO_STEP tokens; else 1. Saved resolved, so --resume repeats it."""
     per_device_eval_batch_size: int = 1
-    gradient_accumulation_steps: int = 16
+    gradient_accumulation_steps: int | None = None
+    """Micro-steps per optimizer step. None: ROWS_PER_UPDATE rows per optimizer step in all."""
     max_length: int = 2048
     max_samples: int | None = None
     max_eval_samples: int | None = None
@@ -84,6 +103,8 @@ class FinetuneOptions:
     optim: str = "adamw_torch_fused"
     packing: bool = True
     """Pack samples into max_length rows (positions restart per sample: no attention across them)."""
+    liger: bool = True
+    """On CUDA, Liger Kernel's fused kernels where it supports the architecture and is installed."""
     merge: bool = False
     """Also write OUT/merged: the adapter merged into a fresh bf16/fp16 copy of the base."""
     moe_enable: bool = False
@@ -238,8 +259,9 @@ def quantization_config(quant: str):
     return None
 
 
-def load_base(model_dir: Path, quant: str, for_training: bool = True):
-    """The base model on this machine's device, quantized as asked where CUDA allows it."""
+def load_base(model_dir: Path, quant: str, for_training: bool = True, packed: bool = False):
+    """The base model on this machine's device, quantized as asked where CUDA allows it; PACKED: it will train on
+    packed rows, whose samples then get attention of their own without a dense mask."""
     import torch
     from transformers import AutoModelForCausalLM
 
@@ -248,6 +270,8 @@ def load_base(model_dir: Path, quant: str, for_training: bool = True):
     kwargs = {"dtype": compute_dtype()}
     if torch.cuda.is_available() and importlib.util.find_spec("flash_attn") is not None:
         kwargs["attn_implementation"] = "flash_attention_2"  # packed rows run as variable-length batches: no mask
+    elif packed and PACKED_ATTENTION and packed_attention.available():
+        kwargs["attn_implementation"] = packed_attention.register()
     if quant != "none" and (torch.cuda.is_available() or QUANTIZE_ON_CPU):
         try:
             import bitsandbytes  # noqa: F401
@@ -408,7 +432,7 @@ def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resu
         return _dry_run(model_dir, opts, out, started)
     prepare_output(out, force, resume)
     encoded, too_long = encode_samples(tokenizer, train, eot, opts.max_length)
-    data = make_rows(encoded, opts.max_length, opts.packing, opts.per_device_train_batch_size, too_long)
+    data = make_rows(encoded, opts.max_length, opts.packing, opts.per_device_train_batch_size or 1, too_long)
     if not data.rows:
         raise QingError(f"every training sample is longer than --max-length {opts.max_length}; raise it, or "
                         "re-run `qing clean` with --max-tokens of the same value.")
@@ -420,22 +444,30 @@ def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resu
     if quant_note := _quant_note(opts.quant):
         note(quant_note)
     note(f"data: {_describe(data)}")
-    total = _total_steps(len(data.rows), opts)
-    if opts.save_steps > total:
-        note(f"note: {total} optimizer steps in all, fewer than --save-steps {opts.save_steps}: the only checkpoint "
-             f"is the last one; a lower --save-steps lets --resume pick up after a crash.")
     run_info = {"options": dataclasses.asdict(opts), "model_dir": str(model_dir), "dataset": str(dataset),
                 "end_of_turn": eot, "template": opts.template, "chat_template": tokenizer.chat_template,
                 "data": _data_info(data, eval_data)}
     if is_main_process():
         write_json(out / RUN_FILE, run_info)
-    base = load_base(model_dir, opts.quant)
+    base = load_base(model_dir, opts.quant, packed=opts.packing)
     run_info["quantized"] = "4bit" if getattr(base, "is_loaded_in_4bit", False) else \
         "8bit" if getattr(base, "is_loaded_in_8bit", False) else None
+    fused = fused_kernels(base, opts)
+    opts.per_device_train_batch_size, opts.gradient_accumulation_steps = micro_batching(opts, base, fused)
+    run_info["options"] = dataclasses.asdict(opts)
     if is_main_process():
         write_json(out / RUN_FILE, run_info)
     attention = getattr(base.config, "_attn_implementation", None) or "default"
-    note(f"model {model_dir} on {device_kind()}, {run_info['quantized'] or 'not quantized'}, {attention} attention")
+    attention = "variable-length FlashAttention" if attention == packed_attention.NAME else f"{attention} attention"
+    kernels = ", Liger kernels" if fused else ""
+    rows, steps = opts.per_device_train_batch_size, opts.gradient_accumulation_steps
+    note(f"model {model_dir} on {device_kind()}, {run_info['quantized'] or 'not quantized'}, {attention}"
+         f"{kernels}; {rows} row{'s' if rows > 1 else ''} per micro-step, {steps} micro-step{'s' if steps > 1 else ''}"
+         " per update")
+    total = _total_steps(len(data.rows), opts)
+    if opts.save_steps > total:
+        note(f"note: {total} optimizer steps in all, fewer than --save-steps {opts.save_steps}: the only checkpoint "
+             f"is the last one; a lower --save-steps lets --resume pick up after a crash.")
     model = _with_lora(base, opts, note)
     if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
         model.resize_token_embeddings(len(tokenizer))
@@ -496,12 +528,18 @@ def _data_info(data: Encoded, eval_data: Encoded | None) -> dict:
 
 
 def _with_lora(model, opts: FinetuneOptions, note: Callable[[str], None] = log.info):
-    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+    """MODEL frozen, with LoRA adapters on the targets, ready to train.
 
-    if getattr(model, "is_loaded_in_4bit", False) or getattr(model, "is_loaded_in_8bit", False):
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=opts.gradient_checkpointing,
-                                                gradient_checkpointing_kwargs={"use_reentrant": False})
-    elif opts.gradient_checkpointing:
+    Unlike peft's prepare_model_for_kbit_training, the frozen weights that are not quantized (embeddings, output
+    layer, norms: 1.2B parameters in Qwen3-8B) stay in the compute dtype instead of fp32: fp32 copies would make
+    the whole residual stream fp32 and cast it at every layer. The adapters are fp32 (peft's default), as the
+    optimizer's master weights; autocast runs their matmuls in bf16.
+    """
+    from peft import LoraConfig, get_peft_model
+
+    for param in model.parameters():
+        param.requires_grad_(False)
+    if opts.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()
     modules, parameters = lora_targets(model, opts)
@@ -511,7 +549,62 @@ def _with_lora(model, opts: FinetuneOptions, note: Callable[[str], None] = log.i
         dropout = 0.0
     config = LoraConfig(r=opts.lora_r, lora_alpha=opts.lora_alpha, lora_dropout=dropout, bias="none",
                         task_type="CAUSAL_LM", target_modules=modules or None, target_parameters=parameters or None)
-    return get_peft_model(model, config)
+    return get_peft_model(model, config)  # autocast_adapter_dtype: adapters in fp32
+
+
+def fused_kernels(model, opts: FinetuneOptions) -> bool:
+    """Apply Liger Kernel to MODEL (before LoRA) where it can run: CUDA, installed, this architecture supported.
+
+    Liger patches the model's classes in this process (RMSNorm, SwiGLU MLP, RoPE) and the instance's forward
+    (the output layer fused with the loss: logits are made chunk by chunk and never held whole).
+    """
+    if not opts.liger or device_kind() != "cuda":
+        return False
+    try:
+        from liger_kernel.transformers import _apply_liger_kernel_to_instance
+        from liger_kernel.transformers.monkey_patch import MODEL_TYPE_TO_APPLY_LIGER_FN
+    except ImportError:
+        return False
+    if getattr(model.config, "model_type", None) not in MODEL_TYPE_TO_APPLY_LIGER_FN:
+        return False
+    _apply_liger_kernel_to_instance(model=model)
+    return True
+
+
+def micro_batching(opts: FinetuneOptions, model, fused_loss: bool) -> tuple[int, int]:
+    """(rows per micro-step, micro-steps per optimizer step): what the options say, or chosen here.
+
+    More rows per micro-step amortize the launches of a step; they are worth it only with the fused loss, since
+    plain logits (rows x max_length x vocabulary, in fp32, and again for their gradient) grow with them.
+    """
+    rows = opts.per_device_train_batch_size
+    if rows is None:
+        rows = _rows_that_fit(model, opts) if fused_loss and opts.packing and device_kind() == "cuda" else 1
+    accumulation = opts.gradient_accumulation_steps or max(1, ROWS_PER_UPDATE // rows)
+    return rows, accumulation
+
+
+def _rows_that_fit(model, opts: FinetuneOptions) -> int:
+    """The most rows (a power of two, up to TOKENS_PER_MICRO_STEP tokens) whose activations fit the free memory."""
+    import torch
+
+    config = model.config
+    hidden, layers = config.hidden_size, config.num_hidden_layers
+    intermediate = getattr(config, "intermediate_size", None) or 4 * hidden
+    # bf16 bytes per token: one layer's activations while it is recomputed and back-propagated, plus (with
+    # gradient checkpointing) every layer's input, else every layer's activations
+    one_layer = 2 * (16 * hidden + 6 * intermediate)
+    per_token = one_layer + 2 * hidden * layers if opts.gradient_checkpointing else one_layer * layers
+    device = torch.cuda.current_device()
+    free, total = torch.cuda.mem_get_info(device)
+    limit = total * getattr(torch.cuda, "get_per_process_memory_fraction", lambda _: 1.0)(device)
+    free = min(free, limit - torch.cuda.memory_reserved(device))
+    budget = free - 2 * 2**30 - 0.05 * limit  # adapters, their gradients and optimizer state; fragmentation
+    rows = 1
+    while (2 * rows * opts.max_length <= TOKENS_PER_MICRO_STEP
+           and 2 * rows * opts.max_length * per_token <= budget):
+        rows *= 2
+    return rows
 
 
 def _dry_run(model_dir: Path, opts: FinetuneOptions, out: Path, started: float) -> RunResult:
@@ -640,6 +733,7 @@ def _make_recorder():
             tokens = state.num_input_tokens_seen - self.start_tokens
             entry = {"step": state.global_step, "max_steps": state.max_steps, "epoch": round(state.epoch or 0, 3)}
             entry.update({k: v for k, v in logs.items() if isinstance(v, (int, float))})
+            entry["tokens"] = tokens
             entry["tokens_per_second"] = round(tokens / elapsed, 1) if elapsed > 0 else 0.0
             done = state.global_step / max(state.max_steps, 1)
             entry["eta_seconds"] = round(elapsed / done - elapsed, 1) if done > 0 else None

@@ -153,6 +153,37 @@ def test_packed_loss_equals_the_separate_samples_loss(tiny_model, tokenizer):
     assert leaking != pytest.approx(separate_sum, rel=1e-3)
 
 
+def test_packed_attention_plumbing_gives_the_separate_samples_loss(tiny_model, tokenizer, monkeypatch):
+    """qing.attention as transformers calls it (registration, no mask, sample offsets from the position ids,
+    grouped-query heads), with PyTorch's CUDA-only varlen kernel replaced by SDPA run on each sample alone."""
+    from transformers import AutoModelForCausalLM
+
+    from qing import attention
+    from qing.finetune import Collator
+
+    def varlen_by_sample(q, k, v, cu_q, cu_k, max_q, max_k, *, scale=None, window_size=(-1, -1), **kwargs):
+        assert window_size == (-1, 0) and cu_q.dtype == torch.int32 and max_q == int((cu_q[1:] - cu_q[:-1]).max())
+        if k.shape[1] != q.shape[1]:
+            k, v = (x.repeat_interleave(q.shape[1] // k.shape[1], dim=1) for x in (k, v))
+        parts = [torch.nn.functional.scaled_dot_product_attention(
+            *(x[a:b].transpose(0, 1) for x in (q, k, v)), is_causal=True, scale=scale).transpose(0, 1)
+            for a, b in zip(cu_q[:-1].tolist(), cu_q[1:].tolist())]
+        return torch.cat(parts)
+
+    monkeypatch.setattr(attention, "_varlen", lambda: varlen_by_sample)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model, attn_implementation=attention.register()).eval()
+    assert model.config.num_key_value_heads < model.config.num_attention_heads
+    samples = [sample(("在吗", "在的")), sample(("今天吃什么", "我也不知道，你定吧"), ("好吧", "哈哈哈哈哈")),
+               sample(("晚安", "晚安，明天见"))]
+    encoded, _ = encode_samples(tokenizer, samples, "<|im_end|>", 256)
+    batch = Collator(tokenizer.pad_token_id, packing=True)(make_rows(encoded, 256, True, 1, 0).rows)
+    with torch.no_grad():
+        logits = model(input_ids=batch["input_ids"], position_ids=batch["position_ids"], use_cache=False).logits
+        separate_sum = sum(_token_loss_sum(model(input_ids=torch.tensor([ids]), use_cache=False).logits,
+                                           torch.tensor([labels])) for ids, labels in encoded)
+    assert _token_loss_sum(logits, batch["labels"]) == pytest.approx(separate_sum, rel=1e-4)
+
+
 def _token_loss_sum(logits, labels):
     return torch.nn.functional.cross_entropy(logits[0, :-1], labels[0, 1:], ignore_index=chat.IGNORE,
                                              reduction="sum").item()
