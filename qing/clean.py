@@ -32,9 +32,11 @@ import orjson
 
 from qing import parallel
 from qing.errors import QingError
-from qing.files import open_private, require_input, work_dir_beside
+from qing.files import open_private, refuse_foreign_files, refuse_input_as_output, require_input, work_dir_beside
 from qing.pii import MAYBE_PERSONAL, Redactor
 
+OUTPUTS = ("train.jsonl", "eval.jsonl", "report.json", "lengths.png")
+"""What clean writes in its output directory: --force replaces a directory holding nothing else."""
 SPEECH_DROPPED = frozenset(("system", "recall", "unknown"))
 MEDIA_KINDS = frozenset(("image", "video", "file", "card", "redpacket", "forward", "call"))
 VOICE_WITHOUT_TRANSCRIPT = "[语音]"
@@ -716,10 +718,14 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
     started = time.perf_counter()
     _check_options(opts)
     require_input(messages, "messages file")
+    refuse_input_as_output(output, messages)
     if output.exists() and not force:
         raise QingError(f"output directory {output} already exists; pass --force to replace it or -o for another.")
     if output.exists() and not output.is_dir():
         raise QingError(f"output {output} is a file; give a directory with -o.")
+    refuse_foreign_files(output, OUTPUTS, "qing clean")
+    if output.name in ("", ".."):  # `-o .` has no name to put a work directory beside
+        output = output.resolve()
     count = TokenCounter(opts.tokenizer)  # a bad --tokenizer fails here, before any work
     size = messages.stat().st_size
     if workers is None:
@@ -730,6 +736,8 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
         try:
             data, tally, workers = _make_all(messages, opts, workers, lambda done: tell(done, size), work)
         except _Unsorted:
+            for part in work.glob("samples.*"):  # the workers' samples not read back: not part of the output
+                part.unlink()
             (made, tally), workers = _make_unsorted(messages, opts), 1
             data = _Dataset(opts.eval_ratio)
             data.add(made)
@@ -809,7 +817,7 @@ def _make_all(messages: Path, opts: CleanOptions, workers: int, progress,
         jobs = [(messages, a, b, opts, work / f"samples.{slot}") for slot, (a, b) in enumerate(ranges)]
         parallel.share(pool, shared, _make_job, jobs, progress, ready)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        parallel.close(pool)
     return data, tally, workers
 
 

@@ -13,7 +13,9 @@ import functools
 import getpass
 import logging
 import os
+import signal
 import sys
+import threading
 import warnings
 from pathlib import Path
 from typing import Annotated, Optional
@@ -69,10 +71,33 @@ def main_options(
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
 ) -> None:
     load_env_file()
+    _stop_on_signals()
     # the flag and the environment were read before .env was loaded: let a .env value count too
     _state["verbose"] = verbose or os.environ.get("QING_VERBOSE", "").lower() in ("1", "true", "yes", "on")
     logging.basicConfig(level=logging.DEBUG if _state["verbose"] else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where Ctrl+C's KeyboardInterrupt would be: the same clean-up runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM (kill, systemd, a rented box shutting down) and SIGHUP (a closed terminal or SSH session) stop a
+    command as Ctrl+C does: temporary files - decrypted databases among them - are removed on the way out."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _raise_stopped)
+
+
+def _raise_stopped(signum, frame):
+    raise Stopped(signum)
 
 
 OPTIONAL_MODULES = {  # what an extra brings -> the extra (pyproject.toml)
@@ -95,9 +120,12 @@ def command(name: str, **settings):
                     console.print_exception()
                 console.print(f"[red]error:[/red] {escape(str(e))}")
                 raise typer.Exit(e.exit_code) from None
-            except KeyboardInterrupt:
-                console.print("[yellow]interrupted[/yellow]: nothing half-written was left behind.")
-                raise typer.Exit(130) from None
+            except KeyboardInterrupt as e:
+                signum = getattr(e, "signum", signal.SIGINT)
+                with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+                    what = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+                    console.print(f"[yellow]{what}[/yellow]: nothing half-written was left behind.")
+                raise typer.Exit(128 + signum) from None
             except (typer.Exit, typer.Abort):
                 raise
             except Exception as e:  # a bug, not a user error: say so, trace only on request

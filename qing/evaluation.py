@@ -35,6 +35,7 @@ from typing import Callable
 
 from qing import chat
 from qing.errors import QingError
+from qing.files import refuse_input_as_output
 
 REPORT_FILES = ("report.json", "report.md", "report.html")
 FACE = re.compile(r"\[[^\[\]\n]{1,8}\]")  # [微笑] [动画表情] [图片]: QQ faces and stickers, as clean sees them
@@ -593,6 +594,7 @@ def eval_run(run_dir: Path, out_dir: Path, dataset: Path | None = None, opts: Ev
              ggufs: tuple[Path, ...] = (), force: bool = False,
              progress: Callable[[int, int], None] | None = None) -> tuple[dict, list[Path]]:
     """`qing eval`: refuse a taken output before the long work, evaluate, write the three reports."""
+    refuse_input_as_output(out_dir, dataset)
     check_outputs(out_dir, force)
     report = evaluate(run_dir, dataset, opts, ggufs, progress)
     return report, write_report(report, out_dir, force)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import itertools
 import os
 import sqlite3
-import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -30,7 +29,10 @@ from qing.files import (
     atomic_output,
     check_output,
     copy_into,
+    refuse_input_as_output,
+    removed_after,
     require_input,
+    work_dir_beside,
 )
 
 TABLES = {"c2c_msg_table": "c2c", "group_msg_table": "group"}
@@ -102,10 +104,12 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
     require_input(db, "database")
     if profile:
         require_input(profile, "profile database")
+    refuse_input_as_output(output, db, profile)
     check_output(output, force)
-    output.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     report = progress or (lambda done, total: None)
-    with tempfile.TemporaryDirectory(prefix=".qing-export-", dir=output.parent) as work:
+    # the decrypted copies live in a private directory beside the output, removed on any exit, and by the next run
+    # if this process is killed outright
+    with removed_after(work_dir_beside(output)) as work:
         plain_db = _plain(db, key, hmac, Path(work) / "nt_msg.plain.db")
         plain_profile = _plain(profile, key, hmac, Path(work) / "profile.plain.db") if profile else None
         conn = _connect(plain_db)
@@ -136,7 +140,7 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
         finally:
             conn.close()
             if pool:
-                pool.shutdown(wait=True, cancel_futures=True)
+                parallel.close(pool)
     return ExportSummary(output, owner, source, tally, workers, time.perf_counter() - started)
 
 

@@ -9,7 +9,10 @@ never leaves a half file that looks whole.
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -39,6 +42,33 @@ def load_json_object(path: Path, what: str) -> dict:
     if not isinstance(data, dict):
         raise QingError(f"{path} is not a {what} (not a JSON object).")
     return data
+
+
+def refuse_input_as_output(output: Path, *inputs: Path | None) -> None:
+    """One sentence when OUTPUT is one of INPUTS (the same file by any path or link), or a directory holding one:
+    writing or replacing it would destroy the input."""
+    out = output.resolve()
+    for given in inputs:
+        if given is None:
+            continue
+        src = given.resolve()
+        same = src == out or (src.exists() and out.exists() and os.path.samefile(src, out))
+        if same or out in src.parents:
+            raise QingError(f"output {output} {'is' if same else 'holds'} the input {given}; choose another output "
+                            f"with -o.")
+
+
+def refuse_foreign_files(directory: Path, ours: tuple[str, ...], what: str) -> None:
+    """--force replaces only what qing wrote: one sentence when DIRECTORY holds a name no pattern of OURS matches
+    (hidden .part leftovers of an interrupted run are ours too)."""
+    if not directory.is_dir():
+        return
+    ours += (".*.part", ".*.old")
+    foreign = sorted(p.name for p in directory.iterdir() if not any(fnmatch.fnmatchcase(p.name, o) for o in ours))
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
+        raise QingError(f"{directory} holds files that {what} did not write ({shown}); --force replaces only its own "
+                        f"output: choose another directory with -o.")
 
 
 def check_output(path: Path, force: bool) -> None:
@@ -97,15 +127,57 @@ def work_dir_beside(path: Path) -> Path:
     return Path(_beside(path, tempfile.mkdtemp))  # mkdtemp creates it 0700
 
 
+@contextlib.contextmanager
+def removed_after(directory: Path) -> Iterator[Path]:
+    """Yield DIRECTORY; remove it and all in it however the block ends."""
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
 def _beside(path: Path, make):
-    """make(...) of tempfile for a hidden temporary name in path's directory (created private if missing); one
-    sentence when that directory cannot be written."""
+    """make(...) of tempfile for a hidden temporary name in path's directory (created private if missing), named
+    with this process's id so that a later run can tell it is stale; one sentence when that directory cannot be
+    written."""
     try:
         if not path.parent.exists():
             private_dir(path.parent)
-        return make(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        sweep_stale(path.parent)
+        return make(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=path.parent)
     except OSError as e:
         raise QingError(f"cannot write in {path.parent} ({e.strerror or e}); choose another output with -o.") from None
+
+
+_TEMPORARY = re.compile(r"\..+\.(\d+)\.[A-Za-z0-9_]+\.part(?:-journal|-wal|-shm)?")
+
+
+def sweep_stale(directory: Path) -> list[Path]:
+    """Remove the temporary files and directories (hidden, ending .part) that a qing process killed outright
+    (SIGKILL, a power cut) left in DIRECTORY - decrypted databases and chat data among them -; a process still
+    running keeps its own. Returns what was removed."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in directory.iterdir():
+            found = _TEMPORARY.fullmatch(entry.name)
+            if found and not _alive(int(found.group(1))):
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    with contextlib.suppress(FileNotFoundError):
+                        entry.unlink()
+                removed.append(entry)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # another user's process: not ours to judge
+        return True
+    return True
 
 
 def copy_into(src: BinaryIO, dst: BinaryIO) -> None:

@@ -34,11 +34,14 @@ from typing import Callable
 from qing import attention as packed_attention
 from qing import chat
 from qing.errors import QingError
-from qing.files import open_private, private_dir, private_files
+from qing.files import open_private, private_dir, private_files, refuse_foreign_files, refuse_input_as_output
 
 log = logging.getLogger(__name__)
 
 RUN_FILE = "qing-run.json"
+RUN_CONTENTS = (RUN_FILE, "adapter", "merged", "checkpoint-*", "metrics.jsonl", "loss.png", "*.gguf", "Modelfile",
+                "eval")
+"""What finetune, gguf, quantize and eval write in a run directory: --force replaces one holding nothing else."""
 QUANTS = ("4bit", "8bit", "none")
 MOE_SCOPES = ("expert_only", "router_only", "all")
 DEFAULT_TARGETS = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
@@ -382,6 +385,7 @@ def prepare_output(out: Path, force: bool, resume: bool) -> None:
                             "or -o to choose another directory.")
         if not (out / RUN_FILE).is_file():
             raise QingError(f"{out} is not a qing run directory; refusing to replace it. Choose another -o.")
+        refuse_foreign_files(out, RUN_CONTENTS, "qing")
         shutil.rmtree(out)
     private_dir(out)
 
@@ -430,6 +434,8 @@ def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resu
 
     if opts.moe_dry_run:
         return _dry_run(model_dir, opts, out, started)
+    if not resume:
+        refuse_input_as_output(out, dataset, model_dir)
     prepare_output(out, force, resume)
     encoded, too_long = encode_samples(tokenizer, train, eot, opts.max_length)
     data = make_rows(encoded, opts.max_length, opts.packing, opts.per_device_train_batch_size or 1, too_long)

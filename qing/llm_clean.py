@@ -26,7 +26,7 @@ import orjson
 
 from qing.chat import read_records
 from qing.errors import QingError
-from qing.files import open_private, private_dir, require_input
+from qing.files import open_private, private_dir, refuse_input_as_output, require_input
 
 PROMPT_VERSION = "qing-score-v1"
 INSTRUCTIONS = """你在审核用来训练“数字分身”的聊天记录。每个样本是一段对话：user 是朋友，assistant 是要模仿的本人。
@@ -337,6 +337,7 @@ def clean_llm(dataset: Path, output: Path, opts: LlmOptions, force: bool = False
         raise QingError("no model given: pass --model (or set QING_LLM_MODEL); `qing clean-llm --check` lists them.")
     if opts.batch < 1 or opts.concurrency < 1 or not 1 <= opts.min_score <= 5:
         raise QingError("--batch and --concurrency must be at least 1, and --min-score between 1 and 5.")
+    refuse_input_as_output(output, dataset)
     samples = load_samples(dataset, opts.model)
     if (output / "report.json").exists() and not force:
         raise QingError(f"{output} already holds a finished run; pass --force to write it again (scores in its "

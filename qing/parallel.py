@@ -3,7 +3,13 @@ and report progress through shared memory."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable
@@ -17,9 +23,59 @@ _show: Callable[[], None] | None = None  # in the caller while share() runs its 
 _worker = False  # whether this process is a pool's worker
 
 
-def _init(shared) -> None:
+def _init(shared, parent: int) -> None:
     global _progress, _worker
     _progress, _worker = shared, True
+    # the calling process handles Ctrl+C, SIGTERM and a closed terminal (and then kills the workers): a worker
+    # that took them too would print its own traceback above the caller's one sentence
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose parent was killed outright (SIGKILL: no clean-up) would wait for jobs forever: end it. PARENT
+    comes from the parent itself: it may have died while this worker was still starting."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def close(pool) -> None:
+    """Shut POOL down; call it in a `finally`. When an exception is on its way out (an error, Ctrl+C, SIGTERM), the
+    workers are killed first: nothing they would still make is used, and they ignore the signals themselves."""
+    if sys.exc_info()[0] is not None:
+        _kill(pool)
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Yield a list that Ctrl+C, SIGTERM and SIGHUP arriving in the block are added to instead of acting (Python runs
+    its signal handlers in the main thread only, so in any other thread nothing is held)."""
+    held: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield held
+        return
+    saved = {}
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            number = getattr(signal, name)
+            if (handler := signal.getsignal(number)) is not None:  # None: a handler not set from Python
+                saved[number] = handler
+                signal.signal(number, lambda signum, frame: held.append(signum))
+    try:
+        yield held
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+
+
+def _kill(pool) -> None:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):  # private; stable in 3.8-3.13
+        with contextlib.suppress(Exception):
+            process.kill()
 
 
 def start_pool(workers: int):
@@ -28,10 +84,20 @@ def start_pool(workers: int):
     spawn, not fork: rich's refresh thread may be running in the parent.
     """
     context = multiprocessing.get_context("spawn")
-    shared = context.Array("q", SLOTS + 1)  # progress of each job, then _NEXT; its lock guards _NEXT
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init, initargs=(shared,))
-    for _ in range(workers):
-        pool.submit(int)
+    # a signal while a worker is being started would leave it half-started, reading start-up data from a pipe this
+    # process no longer writes (a traceback on the terminal): signals wait until all are started, then act
+    with _signals_held() as held:
+        shared = context.Array("q", SLOTS + 1)  # progress of each job, then _NEXT; its lock guards _NEXT
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init, initargs=(shared, os.getpid()))
+        for _ in range(workers):
+            pool.submit(int)
+    try:
+        if held:
+            signal.raise_signal(held[0])  # its handler runs now: Ctrl+C's KeyboardInterrupt, the CLI's Stopped
+    except BaseException:
+        _kill(pool)
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
     return pool, shared
 
 

@@ -21,7 +21,7 @@ from qing import parallel, qce, records, telegram, weclone
 from qing.config import time_zone
 from qing.decrypt import HEADER_SIZE, PAGE_SIZE, PLAIN_SQLITE, QQ_SIGNATURE
 from qing.errors import QingError
-from qing.files import atomic_output, check_output, copy_into
+from qing.files import atomic_output, check_output, copy_into, refuse_input_as_output
 
 FORMATS = ("auto", "qq-nt", "qce", "weclone-csv", "telegram")  # and "folder": several exports, each by content
 SUPPORTED = ("QQ NT databases (nt_msg.db, plain or with --key), QQ Chat Exporter JSON or chunked JSONL folders, "
@@ -83,6 +83,7 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
     started = time.perf_counter()
     records.check_format(fmt)
     zone = time_zone(tz)
+    refuse_input_as_output(output, path)
     check_output(output, force)
     if source == "folder":
         parts = folder_exports(path)
@@ -194,7 +195,7 @@ def _parallel(work: Callable, processes: int, cut: Callable[[], list[tuple]], tm
         for result in results:
             summary.add(result)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        parallel.close(pool)
         for part in parts:
             part.unlink(missing_ok=True)
     summary.workers = min(processes, len(jobs))

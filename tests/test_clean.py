@@ -201,6 +201,7 @@ def test_a_chat_in_two_jobs_is_grouped_in_memory_with_the_same_files(tmp_path, m
         result = clean(source, tmp_path / "dataset", CleanOptions(eval_ratio=0.1), force=True, workers=workers)
         assert result.workers == 1  # found, and grouped in memory by one process
         outputs.append([(tmp_path / "dataset" / n).read_bytes() for n in ("train.jsonl", "eval.jsonl", "report.json")])
+        assert sorted(p.name for p in (tmp_path / "dataset").iterdir()) == ["eval.jsonl", "report.json", "train.jsonl"]
     assert outputs[0] == outputs[1] and outputs[0][0]
 
 
@@ -302,11 +303,15 @@ def test_existing_output_needs_force_and_force_replaces_whole(tmp_path, qing, mo
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "messages.jsonl", [msg(C, 0, False, "在"), msg(C, 5, True, "嗯")])
     (tmp_path / "dataset").mkdir()
-    (tmp_path / "dataset" / "old.txt").write_text("old")
+    (tmp_path / "dataset" / "lengths.png").write_text("an old run's plot")
     result = qing("clean", "messages.jsonl")
     assert result.exit_code == 1 and "--force" in result.output
     assert qing("clean", "messages.jsonl", "--force").exit_code == 0
     assert sorted(p.name for p in (tmp_path / "dataset").iterdir()) == ["eval.jsonl", "report.json", "train.jsonl"]
+    (tmp_path / "dataset" / "notes.txt").write_text("mine")  # not clean's: --force refuses to delete it
+    result = qing("clean", "messages.jsonl", "--force")
+    assert result.exit_code == 1 and "did not write (notes.txt)" in result.output
+    assert (tmp_path / "dataset" / "notes.txt").read_text() == "mine"
 
 
 def test_exact_token_counts_with_a_tokenizer(tmp_path):
