@@ -227,6 +227,8 @@ def _line_blocks(path: Path, start: int, end: int | None, size: int = 1 << 22):
     """(offsets of the block's first byte and of the byte after it, the block) for path[start:end], in blocks
     of whole lines."""
     with open(path, "rb") as f:
+        if start == 0 and f.read(3) == b"\xef\xbb\xbf":  # a byte order mark (Windows editors write one)
+            start = 3
         f.seek(start)
         left = (end if end is not None else path.stat().st_size) - start
         carry, offset = b"", start

@@ -9,6 +9,7 @@ are QingError: shown as one sentence, exit code non-zero, no traceback
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import getpass
 import logging
@@ -51,9 +52,10 @@ GpuLayers = Annotated[int, typer.Option(
     "--gpu-layers", envvar="QING_GPU_LAYERS",
     help="GGUF: layers offloaded to the GPU (-1: all), when llama.cpp has GPU support.")]
 Temperature = Annotated[float, typer.Option(
-    "--temperature", envvar="QING_TEMPERATURE",
+    "--temperature", envvar="QING_TEMPERATURE", min=0.0, max=2.0,
     help="Sampling temperature; 0 = greedy (serve: for requests that set none).")]
-TopP = Annotated[float, typer.Option("--top-p", envvar="QING_TOP_P", help="Nucleus sampling (top_p).")]
+TopP = Annotated[float, typer.Option("--top-p", envvar="QING_TOP_P", min=0.0, max=1.0,
+                                     help="Nucleus sampling (top_p).")]
 InferQuant = Annotated[str, typer.Option("--quant", envvar="QING_INFER_QUANT",
                                          help="transformers: 4bit / 8bit to fit small cards (CUDA), or none.")]
 
@@ -76,6 +78,19 @@ def main_options(
     _state["verbose"] = verbose or os.environ.get("QING_VERBOSE", "").lower() in ("1", "true", "yes", "on")
     logging.basicConfig(level=logging.DEBUG if _state["verbose"] else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+
+
+def system_error(e: OSError) -> str:
+    """One sentence for an error of the operating system: what failed, on which file, and what to do."""
+    where = f" ({e.filename})" if e.filename else ""
+    what = e.strerror or str(e) or type(e).__name__
+    if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return f"the disk is full{where}; free some space or write the output elsewhere with -o."
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"no permission to write or read{where}: {what}; choose another path with -o, or fix its permissions."
+    if e.errno == errno.EIO:
+        return f"the disk could not read or write{where} (I/O error); check the drive, then run again."
+    return f"{what}{where}."
 
 
 class Stopped(KeyboardInterrupt):
@@ -128,7 +143,16 @@ def command(name: str, **settings):
                 raise typer.Exit(128 + signum) from None
             except (typer.Exit, typer.Abort):
                 raise
+            except OSError as e:  # the machine, not qing: a full disk, a read-only folder, a failing drive
+                if _state["verbose"]:
+                    raise
+                console.print(f"[red]error:[/red] {escape(system_error(e))}")
+                raise typer.Exit(1) from None
             except Exception as e:  # a bug, not a user error: say so, trace only on request
+                if type(e).__name__ == "DatabaseError" and type(e).__module__ in ("sqlite3", "sqlcipher3.dbapi2"):
+                    console.print(f"[red]error:[/red] a database is damaged ({escape(str(e))}); copy it again from "
+                                  "the source, or decrypt it again.")
+                    raise typer.Exit(1) from None
                 extra = OPTIONAL_MODULES.get((getattr(e, "name", None) or "").split(".")[0]) \
                     if isinstance(e, ModuleNotFoundError) else None
                 if extra and not _state["verbose"]:
@@ -231,7 +255,7 @@ def export_cmd(
     output: Path = typer.Option(Path("messages.jsonl"), "--output", "-o", help="Output file."),
     profile: Optional[Path] = typer.Option(None, "--profile", envvar="QING_PROFILE",
                                            help="profile_info.db (plain or encrypted with --key) for friends' names."),
-    me: Optional[int] = typer.Option(None, "--me", envvar="QING_ME",
+    me: Optional[int] = typer.Option(None, "--me", envvar="QING_ME", min=1,
                                      help="Your QQ number, or Telegram user id (default: detected)."),
     groups: bool = typer.Option(False, "--groups/--no-groups", envvar="QING_GROUPS", help="Also export group chats."),
     key: Optional[str] = typer.Option(None, "--key", envvar="QING_KEY", help=KEY_HELP, show_default=False),
@@ -423,7 +447,7 @@ def clean_llm_cmd(
                                   help="Keep samples scoring at least this (1-5)."),
     remove_noise: bool = typer.Option(False, "--remove-noise", envvar="QING_LLM_REMOVE_NOISE",
                                       help="Also remove the turn pairs the model flags as noise."),
-    timeout: float = typer.Option(120.0, "--timeout", envvar="QING_LLM_TIMEOUT", help="Seconds per answer."),
+    timeout: float = typer.Option(120.0, "--timeout", envvar="QING_LLM_TIMEOUT", min=1.0, help="Seconds per answer."),
     retries: int = typer.Option(5, "--retries", envvar="QING_LLM_RETRIES",
                                 help="Retries of a request on 429 / 5xx / timeouts."),
     check_only: bool = typer.Option(False, "--check", help="Only test the connection and list the models."),

@@ -11,13 +11,12 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sqlite3
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from qing.errors import QingError
-from qing.files import atomic_output, check_output, copy_into, require_input
+from qing.files import atomic_output, check_output, copy_into, human_size, removed_after, require_input, work_dir_beside
 from qing.protowire import WireError, iter_fields
 
 HEADER_SIZE = 1024  # QQ NT's plaintext header before the SQLCipher file
@@ -179,18 +178,47 @@ def open_encrypted(copy: Path, key: str, algorithms: list[str]):
             return conn, algorithm
         except sqlcipher3.DatabaseError:
             conn.close()
+    size = copy.stat().st_size
+    if size % PAGE_SIZE or size < 2 * PAGE_SIZE:
+        raise QingError(f"the database is damaged or cut short ({size:,} bytes after its header: not whole "
+                        f"{PAGE_SIZE}-byte pages of a database); copy it again while QQ is closed.")
+    if key_authenticates_a_page(copy, key, algorithms):
+        raise QingError("the key is right, but the database's first page is damaged, so it cannot be opened; copy "
+                        "it again while QQ is closed.")
     tried = ", ".join(HMACS[a] for a in algorithms)
     raise QingError(f"the key does not open this database with {tried} (PBKDF2_HMAC_SHA512, 4000 "
                     f"iterations, 4096-byte pages): check the key (16 characters on desktop, 32 hex "
                     f"characters on Android), or the file is not a QQ NT database.")
 
 
+def key_authenticates_a_page(copy: Path, key: str, algorithms: list[str]) -> bool:
+    """Whether KEY authenticates the second page of the stripped database COPY under one of ALGORITHMS - SQLCipher
+    4's page HMAC, checked with hashlib: then the key is right, and a database that will not open is damaged in its
+    first page (the salt itself aside, which every page's keys come from)."""
+    import hmac as hmac_lib
+
+    with open(copy, "rb") as f:
+        head = f.read(2 * PAGE_SIZE)
+    if len(head) < 2 * PAGE_SIZE:
+        return False
+    salt, page = head[:16], head[PAGE_SIZE:]
+    cipher_key = hashlib.pbkdf2_hmac("sha512", key.encode("utf-8"), salt, 4000, 32)
+    mac_key = hashlib.pbkdf2_hmac("sha512", cipher_key, bytes(b ^ 0x3A for b in salt), 2, 32)
+    for algorithm in algorithms:
+        size = hashlib.new(algorithm).digest_size
+        data_end = PAGE_SIZE - 16 - (size + 15) // 16 * 16  # the reserve: IV, then the HMAC rounded up to 16
+        mac = hmac_lib.new(mac_key, page[:data_end + 16] + (2).to_bytes(4, "little"), algorithm).digest()
+        if hmac_lib.compare_digest(mac, page[data_end + 16:data_end + 16 + size]):
+            return True
+    return False
+
+
 def _check_space(directory: Path, size: int) -> None:
     """Decrypting needs room for a stripped copy of the input and for the output, each about its size."""
     needed, free = 2 * size + (16 << 20), shutil.disk_usage(directory).free
     if free < needed:
-        raise QingError(f"not enough disk space in {directory}: decrypting needs about {needed / 1e9:.1f} GB "
-                        f"free, there is {free / 1e9:.1f} GB; free some space or choose another -o.")
+        raise QingError(f"not enough disk space in {directory}: decrypting needs about {human_size(needed)} "
+                        f"free, there is {human_size(free)}; free some space or choose another -o.")
 
 
 def default_output(path: Path) -> Path:
@@ -214,8 +242,8 @@ def decrypt(path: Path, key: str, output: Path | None = None, hmac: str = "auto"
     wal_offset = _wal_offset(wal)
     output.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     _check_space(output.parent, nt.size + (wal.stat().st_size if wal_offset is not None else 0))
-    with tempfile.TemporaryDirectory(prefix=".qing-decrypt-", dir=output.parent) as work:
-        copy = Path(work) / "encrypted.db"
+    with removed_after(work_dir_beside(output)) as work:
+        copy = work / "encrypted.db"
         _copy_from(path, copy, nt.offset)
         wal_frames = 0
         if wal_offset is not None:

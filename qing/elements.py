@@ -93,6 +93,8 @@ def _salvage(blob: bytes | str | None) -> list:
     """Elements parsed one by one from a body the whole-message parser refused; BadBody if none."""
     if blob is None:
         raise BadBody("null body")
+    if isinstance(blob, (int, float)):  # SQLite columns take any type: a number where the body should be
+        raise BadBody("number body")
     if isinstance(blob, str):  # a TEXT-typed cell: SQLite hands it over decoded
         blob = blob.encode("utf-8", "surrogateescape")
     elements, varints = [], 0

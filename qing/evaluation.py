@@ -320,12 +320,10 @@ def run_gguf(path: Path, contexts: list[Context], opts: EvalOptions, tick: Calla
         column.replies.append(infer.complete(cm, c.messages, _sampling(opts, i)).text)
         tick()
     cm.llama.close()
-    import llama_cpp
-
     # a second instance, only while scoring: logits for every position cost n_ctx x vocab floats
     longest = max(len(p) + len(r) for p, r in sequences)
-    scorer = llama_cpp.Llama(model_path=str(path), n_ctx=longest + 1, n_batch=min(512, longest + 1),
-                             n_gpu_layers=opts.gpu_layers, logits_all=True, verbose=False)
+    scorer = infer.open_llama(path, n_ctx=longest + 1, n_batch=min(512, longest + 1), n_gpu_layers=opts.gpu_layers,
+                              logits_all=True, verbose=False)
     for prompt, reply in sequences:
         column.add_fit(*nll_llama(scorer, prompt, reply))
         tick()

@@ -322,6 +322,9 @@ def _write_slice(conn: sqlite3.Connection, job: _Job, write, tally: Tally, repor
     while batch := rows.fetchmany(BATCH):
         rows_out = []
         for msg_id, seq, peer, peer_uid, is_me, sender, when, stored_name, blob in batch:
+            if type(when) is not int:  # SQLite columns take any type: text where the time should be
+                skipped["bad time"] += 1
+                continue
             try:
                 kind, text, reply_to, reply_seq = render(blob, problems)
             except BadBody as e:

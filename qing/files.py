@@ -20,6 +20,14 @@ from typing import BinaryIO, Iterator
 from qing.errors import QingError
 
 
+def human_size(size: float) -> str:
+    """Bytes as people read them: 1.3 GB, 240 MB, 12 KB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}" if unit == "GB" else f"{size / scale:.0f} {unit}"
+    return f"{size:.0f} bytes"
+
+
 def require_input(path: Path, what: str = "input file") -> Path:
     """Return `path` if it is a readable file, else raise a one-sentence error."""
     if not path.exists():

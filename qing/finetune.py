@@ -390,14 +390,19 @@ def prepare_output(out: Path, force: bool, resume: bool) -> None:
     private_dir(out)
 
 
-def read_run(run_dir: Path) -> dict:
+def read_run(run_dir: Path, need_model: bool = True) -> dict:
     path = run_dir / RUN_FILE
     if not path.is_file():
         raise QingError(f"{run_dir} is not a run directory of `qing finetune` (no {RUN_FILE}).")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
-        raise QingError(f"{path} is damaged (not JSON).") from None
+        run = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:  # not JSON, or not text at all
+        raise QingError(f"{path} is damaged (not JSON); train again, or restore it from a copy.") from None
+    if not isinstance(run, dict) or not isinstance(run.get("options", {}), dict) \
+            or (need_model and not isinstance(run.get("model_dir"), str)):
+        raise QingError(f"{path} is damaged (not the run file `qing finetune` writes); train again, or restore it "
+                        f"from a copy.")
+    return run
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -424,19 +429,32 @@ def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resu
     if resume:
         saved = read_run(out)["options"]
         opts = FinetuneOptions(**{k: v for k, v in saved.items() if k in FinetuneOptions.__dataclass_fields__})
+    check_options(opts)
     train, evals = load_dataset(dataset, opts)
-    if opts.quant not in QUANTS:
-        raise QingError(f"unknown --quant {opts.quant!r}; use one of: {', '.join(QUANTS)}.")
     model_dir = models.resolve(opts.model, opts.source, Path(opts.models_dir))
     tokenizer = chat.load_tokenizer(model_dir, opts.template)
-    eot = chat.end_of_turn(tokenizer)
     opts.system_prompt = system_prompt_of(train)
 
     if opts.moe_dry_run:
         return _dry_run(model_dir, opts, out, started)
     if not resume:
         refuse_input_as_output(out, dataset, model_dir)
+    existed = out.exists()
     prepare_output(out, force, resume)
+    try:
+        return _train(dataset, out, opts, resume, progress, note, started, model_dir, tokenizer, train, evals)
+    except BaseException:
+        # a run that failed before its first checkpoint leaves nothing that blocks running it again
+        if not resume and is_main_process() and not any(out.glob("checkpoint-*")):
+            shutil.rmtree(out, ignore_errors=True)
+            if existed:
+                private_dir(out)
+        raise
+
+
+def _train(dataset: Path, out: Path, opts: FinetuneOptions, resume: bool, progress, note, started: float,
+           model_dir: Path, tokenizer, train: list, evals: list) -> RunResult:
+    eot = chat.end_of_turn(tokenizer)
     encoded, too_long = encode_samples(tokenizer, train, eot, opts.max_length)
     data = make_rows(encoded, opts.max_length, opts.packing, opts.per_device_train_batch_size or 1, too_long)
     if not data.rows:
@@ -502,6 +520,45 @@ def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resu
             note(f"merging the adapter into a fresh 16-bit copy of the base -> {out / 'merged'}")
             result.merged = merge(out)
     return result
+
+
+def check_options(opts: FinetuneOptions) -> None:
+    """One sentence for an option out of range, before any data is read or output written (and for --resume, on the
+    options it replays)."""
+    from transformers.trainer_utils import SchedulerType
+    from transformers.training_args import OptimizerNames
+
+    def need(ok: bool, flag: str, value, rule: str) -> None:
+        if not ok:
+            raise QingError(f"{flag} {value} is out of range: it must be {rule}.")
+
+    if opts.quant not in QUANTS:
+        raise QingError(f"unknown --quant {opts.quant!r}; use one of: {', '.join(QUANTS)}.")
+    need(opts.lora_r >= 1, "--lora-r", opts.lora_r, "at least 1 (16 is usual)")
+    need(opts.lora_alpha > 0, "--lora-alpha", opts.lora_alpha, "above 0 (twice --lora-r is usual)")
+    need(0 <= opts.lora_dropout < 1, "--lora-dropout", opts.lora_dropout, "from 0 up to (not including) 1")
+    need(0 < opts.learning_rate < 1, "--learning-rate", opts.learning_rate, "above 0 and below 1 (2e-4 is usual)")
+    need(opts.max_steps == -1 or opts.max_steps >= 1, "--max-steps", opts.max_steps,
+         "-1 (run the epochs) or at least 1")
+    need(opts.max_steps >= 1 or opts.num_train_epochs > 0, "--num-train-epochs", opts.num_train_epochs, "above 0")
+    need(0 <= opts.warmup_ratio < 1, "--warmup-ratio", opts.warmup_ratio, "from 0 up to (not including) 1")
+    need(opts.weight_decay >= 0, "--weight-decay", opts.weight_decay, "0 or more")
+    for flag, value in (("--per-device-train-batch-size", opts.per_device_train_batch_size),
+                        ("--gradient-accumulation-steps", opts.gradient_accumulation_steps),
+                        ("--per-device-eval-batch-size", opts.per_device_eval_batch_size),
+                        ("--logging-steps", opts.logging_steps), ("--eval-steps", opts.eval_steps),
+                        ("--save-steps", opts.save_steps), ("--save-total-limit", opts.save_total_limit)):
+        need(value is None or value >= 1, flag, value, "at least 1")
+    need(opts.max_length >= 16, "--max-length", opts.max_length, "at least 16 (2048 is usual)")
+    schedules = [s.value for s in SchedulerType]
+    if opts.lr_scheduler_type not in schedules:
+        raise QingError(f"unknown --lr-scheduler-type {opts.lr_scheduler_type!r}; use one of: "
+                        f"{', '.join(schedules[:8])}.")
+    if opts.optim not in {o.value for o in OptimizerNames}:
+        raise QingError(f"unknown --optim {opts.optim!r}; use a name transformers knows (adamw_torch_fused, "
+                        "adamw_torch, adamw_8bit, ...).")
+    if opts.moe_lora_scope not in MOE_SCOPES:
+        raise QingError(f"unknown --moe-lora-scope {opts.moe_lora_scope!r}; use {', '.join(MOE_SCOPES)}.")
 
 
 def _quant_note(quant: str) -> str | None:

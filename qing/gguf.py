@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from qing.errors import QingError
-from qing.files import atomic_output, check_output, open_private
+from qing.files import atomic_output, check_output, human_size, open_private
 
 # HF architecture -> (gguf MODEL_ARCH name, undo llama's q/k rotary permutation)
 NATIVE_ARCHS = {
@@ -567,7 +567,7 @@ def _check_space(folder: Path, needed: int, what: str) -> None:
     folder = folder if folder.exists() else folder.parent
     free = shutil.disk_usage(folder).free
     if free < needed:
-        raise QingError(f"{folder} has {free / 2**30:.1f} GB free but {what} needs about {needed / 2**30:.1f} GB; "
+        raise QingError(f"{folder} has {human_size(free)} free but {what} needs about {human_size(needed)}; "
                         "free some space or write elsewhere with -o.")
 
 
@@ -622,7 +622,7 @@ def run_system_prompt(model_dir: Path) -> str | None:
 
     for folder in (Path(model_dir), Path(model_dir).parent):
         if (folder / RUN_FILE).is_file():
-            return read_run(folder).get("options", {}).get("system_prompt") or None
+            return read_run(folder, need_model=False).get("options", {}).get("system_prompt") or None
     return None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -135,9 +136,12 @@ def load_gguf(path: Path, opts: InferOptions | None = None, gpu_layers: int = 0,
         import llama_cpp
     except ImportError:
         raise QingError("chatting with a GGUF needs llama-cpp-python: pip install 'qing[gguf]'.") from None
-    template = gguf.gguf_chat_template(path) or chat.CHATML_TEMPLATE
-    llm = llama_cpp.Llama(model_path=str(path), n_ctx=context, n_gpu_layers=gpu_layers, verbose=False,
-                          seed=opts.seed if opts.seed is not None else llama_cpp.LLAMA_DEFAULT_SEED)
+    try:
+        template = gguf.gguf_chat_template(path) or chat.CHATML_TEMPLATE
+    except (ValueError, EOFError, IndexError, struct.error):
+        raise QingError(f"{path} is damaged or cut short; convert it again with `qing gguf`.") from None
+    llm = open_llama(path, n_ctx=context, n_gpu_layers=gpu_layers, verbose=False,
+                     seed=opts.seed if opts.seed is not None else llama_cpp.LLAMA_DEFAULT_SEED)
     probe = chat.render_template(template, [{"role": "user", "content": "q7"}, {"role": "assistant", "content": "r9"}])
     after = probe[probe.rindex("r9") + 2:]
     eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "replace")
@@ -145,6 +149,17 @@ def load_gguf(path: Path, opts: InferOptions | None = None, gpu_layers: int = 0,
     system = opts.system_prompt if opts.system_prompt is not None else gguf.run_system_prompt(Path(path).parent)
     return ChatModel(eot, system or None, min(context, llm.n_ctx()), f"{path} (llama.cpp)", llama=llm,
                      template=template)
+
+
+def open_llama(path: Path, **settings):
+    """llama_cpp.Llama for the GGUF at PATH; one sentence when llama.cpp cannot load it (cut short, damaged)."""
+    import llama_cpp
+
+    try:
+        return llama_cpp.Llama(model_path=str(path), **settings)
+    except ValueError as e:  # llama-cpp-python: "Failed to load model from file"
+        raise QingError(f"llama.cpp cannot load {path} ({e}): the file is damaged or cut short, or made by a newer "
+                        f"llama.cpp; convert it again with `qing gguf`.") from None
 
 
 def _adapter_base(adapter: Path | None) -> str | None:

@@ -290,7 +290,23 @@ class LlmResult:
     seconds: float
 
 
+def check_base_url(url: str) -> str:
+    """URL if it looks like an OpenAI-compatible server's address, else one sentence saying what one looks like."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise QingError(f"--base-url {url!r} is not a server address; give one like http://127.0.0.1:1234/v1 "
+                        "(LM Studio), http://127.0.0.1:8000/v1 (vLLM) or http://127.0.0.1:11434/v1 (Ollama).")
+    return url
+
+
 def make_client(opts: LlmOptions):
+    check_base_url(opts.base_url)
     try:
         import openai
     except ImportError:

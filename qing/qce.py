@@ -108,7 +108,17 @@ def read(path: Path, me: str | None, chunks: tuple[int, int] | None = None,
     chat = prepare(path, me)
     if chunks:
         chat.files = chat.files[chunks[0]:chunks[1]]
-    yield from records.in_lists(map(_record, chat.raw_messages(), repeat(chat), count(first_index)))
+    yield from records.in_lists(map(_checked_record, chat.raw_messages(), repeat(chat), count(first_index)))
+
+
+def _checked_record(m: dict, chat: Chat, index: int) -> dict:
+    """_record, or one sentence when a message's fields have types QQ Chat Exporter does not write."""
+    try:
+        return _record(m, chat, index)
+    except (AttributeError, TypeError, KeyError) as e:
+        raise QingError(f"{chat.path}: message {index + 1} is not in QQ Chat Exporter's shape ({type(e).__name__}: "
+                        f"{str(e)[:80]}); export the chat again, or pass --from to read it as another format.") \
+            from None
 
 
 def prepare(path: Path, me: str | None) -> Chat:
@@ -122,7 +132,7 @@ def prepare(path: Path, me: str | None) -> Chat:
     if chat.owner is None:
         senders = Counter()
         for index, m in enumerate(chat.raw_messages()):
-            record = _record(m, chat, index)
+            record = _checked_record(m, chat, index)
             if record["kind"] != "system":
                 senders[(record["sender"], record["sender_name"])] += 1
         listing = ", ".join(f"{name or '?'} ({uin}) {n}" for (uin, name), n in senders.most_common(8))

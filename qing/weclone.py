@@ -67,6 +67,14 @@ class Writer:
 def read(path: Path, zone: ZoneInfo, span: tuple[int, int, int] | None = None) -> Iterator[list[dict]]:
     """Contract-1 records from a WeClone CSV, in file order and in lists; with `span` (start byte, stop byte,
     lines before start, from `spans`) only the rows in those bytes, numbered as in the whole file."""
+    try:
+        yield from _read(path, zone, span)
+    except UnicodeDecodeError as e:
+        raise QingError(f"{path} is not UTF-8 text (byte {e.start} of a read block is not), so not a WeClone CSV; "
+                        f"save it again as UTF-8 CSV.") from None
+
+
+def _read(path: Path, zone: ZoneInfo, span: tuple[int, int, int] | None) -> Iterator[list[dict]]:
     parse_time = TimeParser(zone)
     with open(path, encoding="utf-8-sig", newline="") as f:
         header = [c.strip() for c in next(csv.reader([f.readline()]), [])]

@@ -180,3 +180,166 @@ def test_a_killed_export_leaves_plaintext_that_the_next_run_removes(tmp_path, bi
     _, stderr = again.communicate(timeout=300)
     assert again.returncode == 0, stderr
     assert _leftovers(tmp_path) == [] and out.is_file()  # ...until the next run in the same place
+
+
+# --- errors of the world are the world's, in one sentence ------------------------------------
+
+def test_a_full_disk_is_one_sentence_not_a_bug(workdir, messages, qing, monkeypatch):
+    import errno
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(workdir / "dataset"))
+
+    monkeypatch.setattr("qing.clean._write", full)
+    result = qing("clean", messages)
+    assert result.exit_code == 1 and "the disk is full" in result.output and "bug" not in result.output
+    assert not (workdir / "dataset").exists() and _leftovers(workdir) == []
+
+
+def test_a_damaged_plain_database_is_one_sentence(workdir, qing):
+    assert qing("decrypt", "nt_msg.db", "--key", KEY).exit_code == 0
+    plain = workdir / "nt_msg.plain.db"
+    data = bytearray(plain.read_bytes())
+    data[4096:8192] = bytes(range(256)) * 16  # a b-tree page of garbage
+    plain.write_bytes(bytes(data))
+    result = qing("export", plain, "-o", "m.jsonl", "--groups")
+    assert result.exit_code == 1 and "damaged" in result.output and "bug" not in result.output
+
+
+def test_rows_with_a_number_body_or_a_text_time_are_counted_not_fatal(tmp_path, qing):
+    import sqlite3
+
+    db = tmp_path / "in.db"
+    conn = sqlite3.connect(db)
+    nb.create_message_tables(conn, ["c2c_msg_table"])
+    rows = [nb.message_row(i, peer_uin=WANG, sender_uin=OWNER if i % 2 else WANG, sent=bool(i % 2), when=T0 + i,
+                           elements=nb.body(nb.text(f"第{i}条"))) for i in range(1, 5)]
+    rows[1][40800] = 12345  # an integer where the protobuf body should be
+    rows[2][40050] = "notatime"
+    nb.insert_rows(conn, "c2c_msg_table", rows)
+    conn.commit()
+    conn.close()
+    result = qing("export", db, "-o", tmp_path / "m.jsonl", "--me", OWNER)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(x) for x in (tmp_path / "m.jsonl").read_text().splitlines()]
+    assert [m["id"] for m in lines] == [1, 4] and all(isinstance(m["time"], int) for m in lines)
+
+
+@pytest.mark.parametrize("content, message", [
+    ({"messages": [{"id": 1, "timestamp": 1700000000000, "sender": "me", "content": "hi"}]},
+     "is not in QQ Chat Exporter's shape"),
+    (b"timestamp,MsgSvrID,type_name,is_sender,talker,room_name,msg,src,CreateTime\n\xff\xfe\x00\x81" * 20,
+     "is not UTF-8 text"),
+])
+def test_other_exports_of_the_wrong_shape_are_one_sentence(tmp_path, qing, content, message):
+    if isinstance(content, dict):
+        content = {"metadata": {"name": "QQChatExporter V5"}, "chatInfo": {"name": "x", "type": "private",
+                   "selfUin": "10001"}, **content}
+        path = tmp_path / "qce.json"
+        path.write_text(json.dumps(content))
+        args = []
+    else:
+        path = tmp_path / "in.csv"
+        path.write_bytes(content)
+        args = ["--from", "weclone-csv"]
+    result = qing("export", path, "-o", tmp_path / "m.jsonl", *args)
+    assert result.exit_code == 1 and message in result.output and "bug" not in result.output
+
+
+@pytest.mark.parametrize("content", [b"[1, 2]", b"\x89PNG\r\n\x1a\n\x00\x00", b'{"options": {}}'])
+def test_a_damaged_run_file_is_one_sentence(tmp_path, qing, content):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "qing-run.json").write_bytes(content)
+    for command in (["infer", tmp_path / "run", "--prompt", "在吗"], ["gguf", tmp_path / "run"]):
+        result = qing(*command)
+        assert result.exit_code == 1 and "is damaged" in result.output and "bug" not in result.output, command
+
+
+def test_a_cut_gguf_is_one_sentence(tmp_path, qing):
+    pytest.importorskip("llama_cpp")
+    path = tmp_path / "cut.gguf"
+    path.write_bytes(b"GGUF" + (3).to_bytes(4, "little") + b"\x07" * 40)
+    result = qing("infer", "--gguf", path, "--prompt", "在吗")
+    assert result.exit_code == 1 and "cut short" in result.output and "bug" not in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--lora-r", "0"], "--lora-r 0 is out of range"),
+    (["--learning-rate", "-1"], "--learning-rate -1.0 is out of range"),
+    (["--lora-dropout", "2"], "--lora-dropout 2.0 is out of range"),
+    (["--lr-scheduler-type", "wobbly"], "unknown --lr-scheduler-type 'wobbly'"),
+    (["--num-train-epochs", "-1"], "--num-train-epochs -1.0 is out of range"),
+    (["--max-steps", "-5"], "--max-steps -5 is out of range"),
+])
+def test_finetune_options_are_checked_before_any_work(tmp_path, tiny_model, qing, args, message):
+    data = tmp_path / "data"
+    data.mkdir()
+    sample = {"messages": [{"role": "user", "content": "在吗"}, {"role": "assistant", "content": "在的"}]}
+    (data / "train.jsonl").write_text(json.dumps(sample) + "\n")
+    result = qing("finetune", data, "-o", tmp_path / "out", "--model", tiny_model, *args)
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_finetune_that_fails_before_its_first_checkpoint_leaves_nothing(tmp_path, tiny_model, qing, monkeypatch):
+    from transformers import Trainer
+
+    data = tmp_path / "data"
+    data.mkdir()
+    sample = {"messages": [{"role": "user", "content": "在吗"}, {"role": "assistant", "content": "在的"}]}
+    (data / "train.jsonl").write_text(json.dumps(sample) + "\n")
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("the trainer fell over")
+
+    monkeypatch.setattr(Trainer, "train", broken)
+    assert qing("finetune", data, "-o", tmp_path / "out", "--model", tiny_model, "--quant", "none").exit_code == 1
+    assert not (tmp_path / "out").exists()  # so the same command can simply be run again
+
+
+@pytest.mark.parametrize("args, message", [
+    (["export", "x.db", "--me", "-5"], "--me"),
+    (["infer", "--gguf", "x.gguf", "--temperature", "-3"], "--temperature"),
+    (["infer", "--gguf", "x.gguf", "--top-p", "7"], "--top-p"),
+    (["clean-llm", "dataset", "--timeout", "-1"], "--timeout"),
+])
+def test_options_out_of_range_are_refused(tmp_path, qing, args, message):
+    result = qing(*args)
+    assert result.exit_code == 2 and message in result.output and "range" in result.output
+
+
+def test_clean_llm_needs_a_server_address(workdir, messages, qing):
+    assert qing("clean", messages).exit_code == 0
+    result = qing("clean-llm", "dataset", "--model", "x", "--base-url", "::::")
+    assert result.exit_code == 1 and "is not a server address" in result.output and not (workdir / "llm").exists()
+
+
+# --- small things ---------------------------------------------------------------------------
+
+def test_a_messages_file_with_a_byte_order_mark_is_read(workdir, messages, qing):
+    (workdir / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + messages.read_bytes())
+    assert qing("clean", "bom.jsonl", "-o", "a").exit_code == 0
+    assert qing("clean", messages, "-o", "b").exit_code == 0
+    assert (workdir / "a" / "train.jsonl").read_bytes() == (workdir / "b" / "train.jsonl").read_bytes()
+
+
+def test_sizes_are_written_in_units_that_say_something():
+    from qing.files import human_size
+
+    assert [human_size(n) for n in (3_400_000_000, 12_500_000, 4_096, 10)] == ["3.4 GB", "12 MB", "4 KB", "10 bytes"]
+
+
+@pytest.mark.parametrize("damage, message", [("flip", "the key is right, but the database's first page is damaged"),
+                                             ("cut", "damaged or cut short")])
+def test_a_damaged_database_is_not_blamed_on_the_key(workdir, qing, damage, message):
+    data = bytearray((workdir / "nt_msg.db").read_bytes())
+    (workdir / "nt_msg.db-wal").unlink()
+    if damage == "flip":
+        data[1024 + 100] ^= 0xFF  # inside page 1, after the salt
+    else:
+        data = data[:1024 + 4096]
+    (workdir / "nt_msg.db").write_bytes(bytes(data))
+    result = qing("decrypt", "nt_msg.db", "--key", KEY)
+    assert result.exit_code == 1 and message in result.output and "check the key" not in result.output
+    result = qing("decrypt", "nt_msg.db", "--key", KEY + "x")
+    assert result.exit_code == 1 and ("check the key" in result.output or message in result.output)
