@@ -190,7 +190,7 @@ class Redactor:
 
     def _replace(self, m: re.Match) -> str:
         kind = m.lastgroup
-        if kind in ("digits", "grouped", "sep"):  # `sep` is the last group `grouped` closes
+        if kind in ("digits", "grouped"):
             raw = m.group(0)
             digits = re.sub(r"\D", "", raw)
             placeholder = classify_digits(digits, self.participants)
