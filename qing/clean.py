@@ -33,7 +33,7 @@ import orjson
 from qing import parallel
 from qing.errors import QingError
 from qing.files import open_private, refuse_foreign_files, refuse_input_as_output, require_input, work_dir_beside
-from qing.pii import MAYBE_PERSONAL, Redactor
+from qing.pii import MAYBE_PERSONAL, QQ, Redactor
 
 OUTPUTS = ("train.jsonl", "eval.jsonl", "report.json", "lengths.png")
 """What clean writes in its output directory: --force replaces a directory holding nothing else."""
@@ -135,6 +135,8 @@ class Tally:
     dropped_samples: Counter = field(default_factory=Counter)
     chats: Counter = field(default_factory=Counter)
     pii: Counter = field(default_factory=Counter)
+    people: set = field(default_factory=set)  # the QQ numbers (as text) of everyone who speaks in a chat read
+    numbers_kept: Counter = field(default_factory=Counter)  # digit runs kept that may be one of theirs, as written
     owner_names: Counter = field(default_factory=Counter)
     turn_chars: Counter = field(default_factory=Counter)  # length -> turns
     chat_ids: set = field(default_factory=set)  # the chats read
@@ -358,8 +360,8 @@ class TextCleaner:
         self.joinable = not any(_SEP in w for w in words)
 
     def for_chat(self, participants: set[str]) -> None:
-        """Redact the QQ numbers of this chat's people."""
-        self.redact = Redactor(participants, urls=self.urls, counts=self.tally.pii)
+        """Redact the QQ numbers of this chat's people (those of other chats: redact_numbers_of_others)."""
+        self.redact = Redactor(participants, urls=self.urls, counts=self.tally.pii, kept=self.tally.numbers_kept)
 
     def __call__(self, text: str) -> str | None:
         if self.replace:
@@ -526,6 +528,10 @@ def process_chat(chat: str, msgs: list, opts: CleanOptions, clean: TextCleaner, 
     times, senders, mine, names, texts = (list(map(column, msgs)) for column in _COLUMNS)
     if None in texts:
         texts = [text or "" for text in texts]
+    people = {str(s) for s in set(senders) if s is not None}
+    if chat.startswith("c2c:"):  # the other person, even one who never wrote
+        people.add(chat[4:])
+    tally.people.update(people)  # a group chat left out still names people who may be written of elsewhere
     group = is_group(chat, senders, mine)
     if group and not opts.groups:
         tally.dropped_messages["group chat (use --groups)"] += len(msgs)
@@ -533,7 +539,7 @@ def process_chat(chat: str, msgs: list, opts: CleanOptions, clean: TextCleaner, 
     tally.chats["group" if group else "private"] += 1
     if not msgs:  # all dropped (media, recalls)
         return
-    clean.for_chat({str(s) for s in set(senders) if s is not None})
+    clean.for_chat(people)
     # the chat's turns in one list: sessions have an even number of turns, so even indexes are user turns
     every, starts, ends, sessions = chat_sessions(times, senders, mine, names, texts, group, clean, opts, tally)
     tally.turn_chars.update(map(len, every))
@@ -752,6 +758,7 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
         owner = tally.owner_names.most_common(1)[0][0] if tally.owner_names else None
         system = _system_prompt(opts, owner)
         tally.dropped_samples.update(+data.copies)
+        redact_numbers_of_others(data.made.line, tally)
         train, evals = data.train, data.evals
         random.Random(opts.seed).shuffle(train)
         result = _report(messages, opts, tally, count, data.made.tokens, train, evals, system)
@@ -765,6 +772,28 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
 
 def _nothing(*_):
     pass
+
+
+def redact_numbers_of_others(lines: list[bytes], tally: Tally) -> None:
+    """Redact in the samples' lines the QQ numbers of people of other chats, written bare (`加一下2718281828`).
+
+    Who speaks where is known only once every chat is read (by several processes); the texts' digit runs that
+    could be a QQ number were noted as they were redacted, so this costs nothing unless one of them is
+    someone's: then one scan of the lines (their turns, not their meta) finds where.
+    """
+    people = {p for p in tally.people if len(p) >= 5}
+    found = {raw: n for raw, n in tally.numbers_kept.items() if re.sub(r"\D", "", raw) in people}
+    if not found:
+        return
+    tally.pii[QQ] += sum(found.values())
+    spellings = sorted((raw.encode() for raw in found), key=len, reverse=True)
+    written = re.compile(rb"(?<![0-9A-Za-z])(?:" + b"|".join(map(re.escape, spellings)) + rb")(?![0-9A-Za-z])")
+    ends = list(itertools.accumulate(map(len, lines)))
+    changed = {bisect.bisect_right(ends, m.start()) for m in written.finditer(b"".join(lines))}
+    for i in changed:
+        line = lines[i]
+        meta = line.rfind(b'],"meta":')
+        lines[i] = written.sub(QQ.encode(), line[:meta]) + line[meta:]
 
 
 def _make_range(messages: Path, start: int, end: int | None, opts: CleanOptions,

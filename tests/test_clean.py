@@ -129,6 +129,22 @@ def test_privacy_redaction_blocked_words_and_replacements(tmp_path):
     assert report["dropped_turns"]["blocked word"] == 1
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("spelled", ["你加一下2718281828吧", "加 2718 281828", "2718-281828 是他", "他叫3141592653"])
+def test_qq_numbers_of_people_of_other_chats_are_redacted_in_every_chat(tmp_path, spelled, workers):
+    group, other = "group:88880001", "c2c:3141592653"  # a group left out (no --groups) and a chat nobody wrote in
+    messages = [msg(C, 0, False, spelled), msg(C, 5, True, "好的，订单 2718281829 也到了"),
+                *_big_input(),
+                msg(group, 0, False, "大家好", sender=2718281828), msg(group, 5, True, "好"),
+                msg(other, 0, True, "在吗", kind="image")]
+    report, train, evals = run(tmp_path, messages, workers=workers, eval_ratio=0)
+    text = json.dumps(train + evals, ensure_ascii=False)
+    secret = "".join(c for c in spelled if c.isdigit())
+    assert "<QQ号>" in text and "订单 2718281829 也到了" in text  # a number that is nobody's stays
+    assert secret not in text.replace(" ", "").replace("-", ""), text[:300]
+    assert report["pii_redacted"] == {"<QQ号>": 1}
+
+
 def test_noise_runs_empty_turns_duplicates_and_no_owner_words(tmp_path):
     report, train, _ = run(tmp_path, [
         msg(C, 0, False, "哈" * 30), msg(C, 5, True, "笑死" + "！" * 20),
