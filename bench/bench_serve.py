@@ -1,4 +1,4 @@
-"""Bench `qing serve`: requests/s and p50 / p95 latency at concurrency 1, 8 and 32, on the tiny model's GGUF.
+"""Bench `qing serve`: start-up time, requests/s and p50 / p95 latency at concurrency 1, 8 and 32, on a tiny model.
 
     python bench/bench_serve.py [--requests 96] [--max-tokens 16] [--engines llama.cpp,transformers]
 
@@ -40,7 +40,9 @@ def build(root: Path) -> tuple[Path, Path]:
     return model, gguf.convert(model, root / "tiny-f16.gguf", "f16", force=True)
 
 
-def start(args: list[str]) -> tuple[subprocess.Popen, str]:
+def start(args: list[str]) -> tuple[subprocess.Popen, str, float]:
+    """The server process, its port, and the seconds from its start to the ready line."""
+    started = time.perf_counter()
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
     proc = subprocess.Popen([sys.executable, "-m", "qing", "serve", *args, "--port", "0", "--max-concurrency", "64"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -49,7 +51,7 @@ def start(args: list[str]) -> tuple[subprocess.Popen, str]:
         lines.append(line)
         if found := re.search(r"at http://127\.0\.0\.1:(\d+)/v1", line):
             threading.Thread(target=lambda: proc.stderr.read(), daemon=True).start()  # keep the pipe drained
-            return proc, found.group(1)
+            return proc, found.group(1), time.perf_counter() - started
     sys.exit("server did not start:\n" + "".join(lines))
 
 
@@ -88,7 +90,8 @@ def main() -> None:
         for engine in args.engines.split(","):
             target = ["--gguf", str(gguf_file)] if engine == "llama.cpp" else ["--merged", str(model),
                                                                                "--engine", engine]
-            proc, port = start(target)
+            proc, port, seconds = start(target)
+            print(f"{engine:12s} start-up to the ready line: {seconds:.2f} s")
             try:
                 load(port, 1, 4, args.max_tokens)  # warm up
                 for concurrency in (1, 8, 32):

@@ -890,6 +890,12 @@ def serve_cmd(
                                     "installed with CUDA, else transformers."),
     max_concurrency: int = typer.Option(8, "--max-concurrency", envvar="QING_SERVE_MAX_CONCURRENCY", min=1,
                                         help="Requests in flight + waiting; more get 429 at once (vLLM: batch size)."),
+    max_connections: int = typer.Option(64, "--max-connections", envvar="QING_SERVE_MAX_CONNECTIONS", min=1,
+                                        help="Open connections, idle keep-alive ones included; more get 503 and are "
+                                             "closed at once (not vLLM)."),
+    request_timeout: float = typer.Option(15.0, "--request-timeout", envvar="QING_SERVE_REQUEST_TIMEOUT", min=0.1,
+                                          help="Seconds a client has to send a whole request (headers and body); "
+                                               "idle keep-alive connections close after it too (not vLLM)."),
     model_name: Optional[str] = typer.Option(None, "--model-name", envvar="QING_SERVE_MODEL_NAME",
                                              help="Model id clients see in /v1/models (default: the run's name)."),
     gpu_layers: GpuLayers = 0,
@@ -913,7 +919,8 @@ def serve_cmd(
 
     src = serve.Source(run_dir=run, gguf=gguf, merged=merged, adapter=adapter, model=model)
     opts = serve.ServeOptions(host=host, port=port, api_key=api_key, max_concurrency=max_concurrency,
-                              model_name=model_name, gpu_layers=gpu_layers, tensor_parallel_size=tensor_parallel_size)
+                              max_connections=max_connections, request_timeout=request_timeout, model_name=model_name,
+                              gpu_layers=gpu_layers, tensor_parallel_size=tensor_parallel_size)
     defaults = infer.InferOptions(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, quant=quant,
                                   system_prompt=system_prompt)
     serve.serve(src, engine.lower(), opts, defaults, note=lambda text: console.print(escape(text)),

@@ -3,7 +3,9 @@
 One HTTP front on the standard library (ThreadingHTTPServer) for the llama.cpp and transformers engines, so
 auth, errors, limits and the persona behave the same on both: GET /v1/models, POST /v1/chat/completions
 (streamed as server-sent events or not). One model, so generation is serialised by one lock; requests beyond
-the concurrency bound (in flight + waiting) are answered 429 at once. The vLLM engine is vLLM's own server,
+the concurrency bound (in flight + waiting) are answered 429 at once. Hostile clients are bounded too: open
+connections are capped (503 beyond), a request must arrive whole within the request timeout however slowly it
+trickles, and a client that hangs up costs one debug line, not a traceback. The vLLM engine is vLLM's own server,
 started as a subprocess with the run's adapter, system prompt (in its chat template) and the key in its
 environment. Chat text and the key never reach a log above DEBUG.
 """
@@ -11,6 +13,7 @@ environment. Chat text and the key never reach a log above DEBUG.
 from __future__ import annotations
 
 import hmac
+import io
 import ipaddress
 import json
 import logging
@@ -42,6 +45,10 @@ class ServeOptions:
     """When set, every request must carry `Authorization: Bearer <key>`."""
     max_concurrency: int = 8
     """Chat requests in flight + waiting for the model; more are answered 429 at once."""
+    max_connections: int = 64
+    """Open connections (idle keep-alive ones included); more are answered 503 and closed at once."""
+    request_timeout: float = 15.0
+    """Seconds a connection has to send a whole request (headers and body); idle keep-alive ones close after it."""
     model_name: str | None = None
     """The id clients send as `model` and /v1/models lists (default: the run's directory name)."""
     gpu_layers: int = 0
@@ -170,6 +177,13 @@ ROLES = {"system": "system", "developer": "system", "user": "user", "assistant":
 
 def parse_request(raw: bytes) -> ChatRequest:
     """A chat-completions body checked field by field; ApiError 400 names the first field that is wrong."""
+    try:
+        return _parse(raw)
+    except RecursionError:  # json and == recurse once per level: [[[[...]]]] 50,000 deep
+        raise ApiError(400, "the request body is nested too deeply.") from None
+
+
+def _parse(raw: bytes) -> ChatRequest:
     try:
         body = json.loads(raw)
     except (UnicodeDecodeError, ValueError):
@@ -331,14 +345,56 @@ class _Trimmed:
 
 # --- HTTP -------------------------------------------------------------------------------
 
+class _DeadlineReader(io.RawIOBase):
+    """The reading side of a connection: each receive waits only until the handler's deadline, so a request
+    trickled a byte at a time (slowloris) is cut off there instead of holding a thread for ever."""
+
+    def __init__(self, handler: "Handler"):
+        self.handler = handler
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        h = self.handler
+        left = h.deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request did not arrive within the request timeout")
+        h.connection.settimeout(left)
+        try:
+            return h.connection.recv_into(buffer)
+        finally:
+            h.connection.settimeout(h.timeout)
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: bots send one request after another
     disable_nagle_algorithm = True  # each streamed chunk goes out at once
     timeout = 120  # a client that stops reading cannot hold the model lock longer than this per write
     server: "Server"
 
+    def setup(self):
+        super().setup()
+        self.rfile.close()  # the socket's own reader: replaced by one that keeps the request timeout
+        self.deadline = time.monotonic() + self.server.request_timeout
+        self.rfile = io.BufferedReader(_DeadlineReader(self))
+
+    def handle_one_request(self):
+        self.deadline = time.monotonic() + self.server.request_timeout  # the next request, headers and body
+        super().handle_one_request()
+
     def log_message(self, format, *args):  # the request line can hold anything a client put in a URL
         log.debug("http: " + format, *args)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own refusals (a garbled request line, headers too long): JSON, as ours are."""
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # a request line too garbled to say a version: answer with a status
+            self.request_version = "HTTP/1.0"
+        try:
+            self._json(code, ApiError(code, f"{message or 'bad request'}.").body(), {"Connection": "close"})
+        except OSError:
+            pass
 
     # routing
 
@@ -365,10 +421,7 @@ class Handler(BaseHTTPRequestHandler):
             self._authorise()
             status = self._dispatch(method, path)
         except ApiError as e:
-            status = e.status
-            self._drain()
-            self._json(e.status, e.body(), {"WWW-Authenticate": "Bearer"} if e.status == 401 else
-                       {"Retry-After": "1"} if e.status == 429 else None)
+            status = self._refuse(e)
         except (_ClientGone, ConnectionError, TimeoutError):
             status, self.close_connection = 499, True
             log.debug("client went away before its reply was complete")
@@ -396,6 +449,17 @@ class Handler(BaseHTTPRequestHandler):
         raise ApiError(404, "no such endpoint; this server has GET /v1/models and POST /v1/chat/completions.",
                        code="not_found")
 
+    def _refuse(self, e: ApiError) -> int:
+        """Answer an ApiError; 499 when the client hung up first (no traceback: any client can do that at will)."""
+        try:
+            self._drain()
+            return self._json(e.status, e.body(), {"WWW-Authenticate": "Bearer"} if e.status == 401 else
+                              {"Retry-After": "1"} if e.status == 429 else None)
+        except (ConnectionError, TimeoutError):
+            self.close_connection = True
+            log.debug("client went away before its error reply")
+            return 499
+
     def _model_card(self) -> dict:
         b = self.server.backend
         return {"id": b.name, "object": "model", "created": b.created, "owned_by": "qing"}
@@ -412,27 +476,36 @@ class Handler(BaseHTTPRequestHandler):
 
     # bodies
 
-    def _read_body(self) -> bytes:
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
+    def _body_length(self) -> int:
+        """Content-Length in ASCII digits (int() also takes '²' and '٣'); ApiError, connection closed, otherwise."""
+        lengths = {v.strip(" \t") for v in self.headers.get_all("Content-Length", [])}
+        length = next(iter(lengths), "")
+        if not lengths or "Transfer-Encoding" in self.headers:
             self.close_connection = True
-            raise ApiError(411 if length is None else 400, "send the body with a Content-Length header.")
+            raise ApiError(411, "send the body with a Content-Length header (no chunked bodies).")
+        if len(lengths) > 1 or not (length.isascii() and length.isdigit()):
+            self.close_connection = True
+            raise ApiError(400, "Content-Length must be one number in ASCII digits.")
         if int(length) > MAX_BODY:
             self.close_connection = True
             raise ApiError(413, f"the body is larger than {MAX_BODY // 2**20} MiB.")
+        return int(length)
+
+    def _read_body(self) -> bytes:
+        length = self._body_length()
         self.body_read = True
-        return self.rfile.read(int(length))
+        return self.rfile.read(length)
 
     def _drain(self) -> None:
         """Read an unread body, so the next request on this keep-alive connection starts where it should."""
         if getattr(self, "body_read", False):
             return
-        length = self.headers.get("Content-Length", "0")
-        if length.isdigit() and int(length) <= MAX_BODY:
-            self.rfile.read(int(length))
-        elif self.command == "POST":
-            self.close_connection = True
         self.body_read = True
+        if self.command == "POST" or "Content-Length" in self.headers or "Transfer-Encoding" in self.headers:
+            try:
+                self.rfile.read(self._body_length())
+            except ApiError:  # no body we can find the end of: this connection ends with the reply
+                pass
 
     def _json(self, status: int, body: dict, headers: dict | None = None) -> int:
         data = json.dumps(body, ensure_ascii=False).encode()
@@ -539,6 +612,67 @@ class Server(ThreadingHTTPServer):
     backend: Backend | None = None
     api_key: str | None = None
     on_request: Callable | None = None
+    max_connections: int = 64
+    request_timeout: float = 15.0
+    open_connections: int = 0
+    refused_said: float = 0.0
+    """When the last 'refusing connections' warning was given (one a minute, not one per refused connection)."""
+
+    def __init__(self, *args, **kw):
+        self.count_lock = threading.Lock()
+        super().__init__(*args, **kw)
+
+    def process_request(self, request, client_address):
+        """A thread per connection, up to max_connections; beyond it, a 503 and the connection closed at once."""
+        with self.count_lock:
+            full = self.open_connections >= self.max_connections
+            self.open_connections += not full
+        if full:
+            return self._turn_away(request)
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._closed()
+            raise
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._closed()
+
+    def _closed(self) -> None:
+        with self.count_lock:
+            self.open_connections -= 1
+
+    def _turn_away(self, sock: socket.socket) -> None:
+        body = json.dumps(ApiError(503, f"too many open connections (--max-connections {self.max_connections}); "
+                                        "try again.", code="too_many_connections", kind="server_error").body())
+        try:
+            sock.setblocking(False)
+            try:  # what the client sent already: closing on unread bytes would reset before it reads the answer
+                sock.recv(65536)
+            except OSError:
+                pass
+            sock.send(f"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: "
+                      f"{len(body)}\r\nRetry-After: 1\r\nConnection: close\r\n\r\n{body}".encode())
+        except OSError:
+            pass
+        self.shutdown_request(sock)
+        if time.monotonic() - self.refused_said > 60:
+            self.refused_said = time.monotonic()
+            log.warning("refusing connections: %d are open (--max-connections); a client may be holding many "
+                        "open on purpose", self.max_connections)
+
+    def handle_error(self, request, client_address):
+        """One line for what escaped a handler, never a traceback in the console (--verbose shows it)."""
+        import sys
+
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):  # a client hanging up: its right, and no news
+            log.debug("client went away: %s", type(error).__name__)
+            return
+        log.warning("a connection failed: %s", type(error).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
 
 
 def bind(host: str, port: int) -> Server:
@@ -588,6 +722,7 @@ def start(cm, defaults, opts: ServeOptions, name: str, on_request: Callable | No
     server = server or bind(opts.host, opts.port)
     server.backend = Backend(cm, defaults, opts.model_name or name, opts.max_concurrency)
     server.api_key, server.on_request = opts.api_key or None, on_request
+    server.max_connections, server.request_timeout = opts.max_connections, opts.request_timeout
     return server
 
 
@@ -721,7 +856,8 @@ def serve(src: Source, engine: str, opts: ServeOptions, defaults, note: Callable
         raise
     start(cm, defaults, opts, name, on_request, server)
     note(f"serving {cm.description} as model {name!r} at {url(server)} "
-         f"({'API key required' if opts.api_key else 'no API key'}; at most {opts.max_concurrency} requests at once)"
+         f"({'API key required' if opts.api_key else 'no API key'}; at most {opts.max_concurrency} requests at once, "
+         f"{opts.max_connections} connections open)"
          + ("; system prompt: the run's" if cm.system_prompt else "; no system prompt"))
     note("Ctrl+C stops it.")
     run_forever(server)

@@ -11,6 +11,8 @@ import json
 import os
 import re
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -223,6 +225,59 @@ def test_a_client_killed_mid_stream_leaves_the_server_healthy(tf_server):
     assert "Traceback" not in tf_server.output
 
 
+def exchange(port: int, request: bytes) -> tuple[int, dict]:
+    """Send raw bytes, read the answer to the end: (status, JSON error body)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), json.loads(body)
+
+
+def post(body: bytes, length: bytes | None = None, key: str = KEY) -> bytes:
+    length = str(len(body)).encode() if length is None else length
+    return (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer " +
+            key.encode() + b"\r\nContent-Length: " + length + b"\r\n\r\n" + body)
+
+
+def test_a_content_length_in_unicode_digits_gets_400(tf_server):
+    body = json.dumps({"messages": [{"role": "user", "content": "x"}]}).encode()
+    for length in (b"\xb2", "²".encode(), "٣".encode(), b"1_0", b"-1", b"0x10"):
+        for key in (KEY, "wrong"):  # before the key check (the body is drained) and after it (the body is read)
+            status, answer = exchange(tf_server.port, post(body, length, key))
+            assert status == (400 if key == KEY else 401) and set(answer["error"]) == {"message", "type", "param",
+                                                                                     "code"}, (length, key)
+    assert exchange(tf_server.port, post(body, str(len(body)).encode() + b" "))[0] == 200  # whitespace is allowed
+    assert "Traceback" not in tf_server.output and "ValueError" not in tf_server.output
+
+
+def test_json_nested_fifty_thousand_deep_gets_400(tf_server):
+    for body in ("[" * 50_000 + "]" * 50_000, '{"messages": [{"role": "user", "content": "x"}], "metadata": ' +
+                 '{"a": ' * 50_000 + "1" + "}" * 50_001):
+        status, answer = exchange(tf_server.port, post(body.encode()))
+        assert status == 400 and "deep" in answer["error"]["message"]
+    assert "Traceback" not in tf_server.output and "RecursionError" not in tf_server.output
+
+
+def reset(sock: socket.socket) -> None:
+    """Close with a TCP reset, as a killed client or a hostile one does: the server's next read or write fails."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def test_clients_that_hang_up_before_reading_a_4xx_leave_no_traceback(tf_server):
+    partial = post(b'{"messages": [', b"5000", "wrong")  # a 401 whose body never comes: the server drains it
+    for request in (partial, partial[:40], post(b"{not json"), post(b"{}", key="wrong")) * 10:
+        sock = socket.create_connection(("127.0.0.1", tf_server.port), timeout=30)
+        sock.sendall(request)
+        reset(sock)
+    assert tf_server.raw("GET", "/v1/models")[0] == 200
+    assert ask(tf_server.client(KEY), MEMO[0]).choices[0].message.content == MEMO[1]
+    assert not re.search(r"Traceback|ConnectionResetError|BrokenPipeError", tf_server.output)
+
+
 def test_ctrl_c_stops_cleanly_and_the_key_was_never_printed(tf_server):
     assert tf_server.stop() == 0
     output = tf_server.output
@@ -283,6 +338,46 @@ def test_requests_beyond_a_small_bound_get_429_and_nothing_else(memo_run):
     rejected = results.count(429)
     assert rejected > 0 and all(r == 429 or (isinstance(r, str) and MEMO[1].startswith(r)) for r in results)
     assert len(results) - rejected >= 2
+
+
+@pytest.fixture(scope="module")
+def capped_server(memo_run):
+    server = Server("--gguf", memo_run / "memo-f16.gguf", "--max-connections", "4", "--request-timeout", "3")
+    yield server
+    server.proc.kill()
+
+
+def test_connections_beyond_the_cap_get_503_and_the_server_recovers(capped_server):
+    idle = [socket.create_connection(("127.0.0.1", capped_server.port)) for _ in range(4)]
+    status, answer = exchange(capped_server.port, b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status == 503 and answer["error"]["code"] == "too_many_connections"
+    for sock in idle:
+        sock.close()
+    for _ in range(100):  # the server sees the hang-ups in its own time
+        status = capped_server.raw("GET", "/v1/models")[0]
+        if status == 200:
+            break
+        time.sleep(0.1)
+    assert status == 200
+    assert "Traceback" not in capped_server.output and "--max-connections" in capped_server.output
+
+
+def test_a_request_trickled_byte_by_byte_is_cut_off_at_the_request_timeout(capped_server):
+    sock = socket.create_connection(("127.0.0.1", capped_server.port), timeout=1)
+    sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
+    started = time.monotonic()
+    with pytest.raises(OSError):  # slowloris: one header byte at a time, never done, until the server hangs up
+        while time.monotonic() - started < 30:
+            sock.sendall(b"X-a: b\r\n")
+            sock.settimeout(0.3)
+            try:
+                if sock.recv(1024) == b"":
+                    raise ConnectionResetError("closed by the server")
+            except TimeoutError:
+                pass
+    sock.close()
+    assert capped_server.raw("GET", "/v1/models")[0] == 200
+    assert "Traceback" not in capped_server.output
 
 
 # --- choosing the engine, and the vLLM command (not run here: no CUDA) ---------------------------
