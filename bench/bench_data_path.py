@@ -23,7 +23,7 @@ from pathlib import Path
 
 from measure import print_machine_speed, repeat
 
-from qing import ntbuild as nb
+from qing.fixtures import qqnt_db as nb
 
 KEY = "#8benchKey0000@u"
 OWNER = 10001
@@ -123,7 +123,7 @@ def main() -> None:
     base = statistics.median(sqlcipher_baseline(db, work) for _ in range(args.repeat))
     print(f"SQLCipher alone (sqlcipher_export):     {base:6.2f} s  {size_mb / base:6.1f} MB/s")
 
-    from qing.decrypt import decrypt
+    from qing.sources.qqnt.decrypt import decrypt
 
     def in_process() -> float:
         started = time.perf_counter()
@@ -132,7 +132,7 @@ def main() -> None:
 
     seconds = statistics.median(in_process() for _ in range(args.repeat))
     (work / "inprocess.plain.db").unlink()
-    print(f"qing.decrypt.decrypt() in process:      {seconds:6.2f} s  {size_mb / seconds:6.1f} MB/s  "
+    print(f"qing.sources.qqnt.decrypt.decrypt() in process:      {seconds:6.2f} s  {size_mb / seconds:6.1f} MB/s  "
           f"({seconds / base:.2f}x SQLCipher alone's time: + header strip copy, fsync, check)")
 
     env = dict(os.environ, QING_KEY=KEY)

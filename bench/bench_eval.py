@@ -22,8 +22,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # see tests/conftest.py: 2 spinni
 
 from bench_finetune_gpu import LINES  # noqa: E402
 
-from qing import evaluation, tinymodel  # noqa: E402
-from qing.finetune import FinetuneOptions, finetune  # noqa: E402
+from qing.fixtures import tiny_model as tinymodel  # noqa: E402
+from qing.model import eval as evaluation
+from qing.model.finetune import FinetuneOptions, finetune  # noqa: E402
 
 
 def write_chats(data: Path, train: int, evals: int) -> Path:

@@ -22,8 +22,10 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # see tests/conftest.py: 2 spinni
 from bench_clean import generate  # noqa: E402
 from measure import print_machine_speed  # noqa: E402
 
-from qing import chat, tinymodel  # noqa: E402
-from qing.finetune import FinetuneOptions, encode_samples, finetune, make_rows  # noqa: E402
+from qing.dataset.samples import read_samples
+from qing.fixtures import tiny_model as tinymodel  # noqa: E402
+from qing.model import chat_format as chat
+from qing.model.finetune import FinetuneOptions, encode_samples, finetune, make_rows  # noqa: E402
 
 
 def main() -> None:
@@ -42,7 +44,7 @@ def main() -> None:
                         "--tokenizer", str(model), "--max-tokens", str(args.max_length)], check=True,
                        capture_output=True)
         tokenizer = chat.load_tokenizer(model)
-        samples = chat.read_samples(tmp / "data" / "train.jsonl")
+        samples = read_samples(tmp / "data" / "train.jsonl")
         encoded, too_long = encode_samples(tokenizer, samples, chat.end_of_turn(tokenizer), args.max_length)
         lengths = [len(ids) for ids, _ in encoded]
         mean = sum(lengths) / len(lengths)

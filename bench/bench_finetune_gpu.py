@@ -52,7 +52,7 @@ def build(tmp: Path, shape: str) -> tuple[Path, Path, int]:
     import torch
     from transformers import AutoModelForCausalLM, Qwen3Config
 
-    from qing import tinymodel
+    from qing.fixtures import tiny_model as tinymodel
 
     model_dir = tmp / f"qwen3-{shape}-random"
     tokenizer = tinymodel.train_tokenizer()
@@ -113,8 +113,8 @@ class Clock:
 
 
 def qing_run(model_dir: Path, data: Path, quant: str, liger: bool, sdpa: bool, steps: int, warmup: int) -> dict:
-    from qing import finetune as ft
-    from qing.finetune import FinetuneOptions, finetune
+    from qing.model import finetune as ft
+    from qing.model.finetune import FinetuneOptions, finetune
 
     ft.PACKED_ATTENTION = not sdpa
 
@@ -140,11 +140,12 @@ def recipe_run(model_dir: Path, data: Path, quant: str, steps: int, warmup: int)
         TrainingArguments,
     )
 
-    from qing import chat
-    from qing.finetune import DEFAULT_TARGETS
+    from qing.dataset.samples import read_samples
+    from qing.model import chat_format as chat
+    from qing.model.finetune import DEFAULT_TARGETS
 
     tokenizer = chat.load_tokenizer(model_dir)
-    samples = chat.read_samples(data / "train.jsonl")
+    samples = read_samples(data / "train.jsonl")
     rows = [{"input_ids": ids[:2048], "labels": labels[:2048], "attention_mask": [1] * len(ids[:2048])}
             for ids, labels in chat.encode_many(tokenizer, samples, chat.end_of_turn(tokenizer))]
     random.Random(0).shuffle(rows)
@@ -183,8 +184,9 @@ def profile(model_dir: Path, data: Path, micro_steps: int = 2) -> None:
     import torch
     from torch.profiler import ProfilerActivity
 
-    from qing import chat
-    from qing.finetune import (
+    from qing.dataset.samples import read_samples
+    from qing.model import chat_format as chat
+    from qing.model.finetune import (
         Collator,
         FinetuneOptions,
         _with_lora,
@@ -197,7 +199,7 @@ def profile(model_dir: Path, data: Path, micro_steps: int = 2) -> None:
 
     opts = FinetuneOptions(model=str(model_dir))
     tokenizer = chat.load_tokenizer(model_dir)
-    encoded, _ = encode_samples(tokenizer, chat.read_samples(data / "train.jsonl"), chat.end_of_turn(tokenizer),
+    encoded, _ = encode_samples(tokenizer, read_samples(data / "train.jsonl"), chat.end_of_turn(tokenizer),
                                 opts.max_length)
     rows = make_rows(encoded, opts.max_length, True, 1, 0).rows
     base = load_base(model_dir, "4bit", packed=True)

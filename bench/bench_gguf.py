@@ -32,7 +32,7 @@ from measure import print_machine_speed  # noqa: E402
 PEAK = ("import resource, subprocess, sys; p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, "
         "stderr=subprocess.PIPE); sys.stderr.buffer.write(p.stderr[-2000:] if p.returncode else b''); "
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)")
-NATIVE = "import sys; from pathlib import Path; from qing.gguf import convert; " \
+NATIVE = "import sys; from pathlib import Path; from qing.model.gguf import convert; " \
          "convert(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], force=True)"
 LLAMA_CPP = ("import runpy, sys; ckpt = sys.argv.pop(1); sys.path[:0] = [ckpt, ckpt + '/gguf-py']; "
              "from conversion import base; base.TextModel.get_vocab_base_pre = lambda self, tok: 'qwen2'; "
@@ -72,7 +72,7 @@ def write_safetensors(path: Path, tensors: list[tuple[str, tuple[int, ...]]], se
 
 def build_checkpoint(out: Path, layers: int, hidden: int, vocab: int = 151936) -> int:
     """A Qwen3-shaped bf16 checkpoint in two shards plus the tiny tokenizer; returns its size in bytes."""
-    from qing.tinymodel import train_tokenizer
+    from qing.fixtures.tiny_model import train_tokenizer
 
     heads, kv_heads, head_dim, inter = hidden // 128, max(1, hidden // 256), 128, 3 * hidden
     config = {"architectures": ["Qwen3ForCausalLM"], "model_type": "qwen3", "hidden_size": hidden,
@@ -155,7 +155,7 @@ def main() -> None:
         size_mb = size / 2**20
         ours_out, theirs_out = Path(tmp) / "qing.gguf", Path(tmp) / "llama-cpp.gguf"
         runs = {}
-        for label, cmd in [("qing.gguf.convert", [sys.executable, "-c", NATIVE, str(model), str(ours_out),
+        for label, cmd in [("qing.model.gguf.convert", [sys.executable, "-c", NATIVE, str(model), str(ours_out),
                                                   args.outtype])] + (
                 [("llama.cpp convert_hf_to_gguf.py", [sys.executable, "-c", LLAMA_CPP, str(args.llama_cpp),
                                                       str(model), "--outfile", str(theirs_out), "--outtype",
@@ -166,7 +166,7 @@ def main() -> None:
             print(f"{label:34s} best {best:6.1f} s of {args.runs} ({size / 2**20 / best:5.0f} MB/s), "
                   f"peak RSS {peak:7.0f} MB = {100 * peak / size_mb:4.1f}% of the checkpoint")
         if args.llama_cpp:
-            ratio = runs["qing.gguf.convert"] / runs["llama.cpp convert_hf_to_gguf.py"]
+            ratio = runs["qing.model.gguf.convert"] / runs["llama.cpp convert_hf_to_gguf.py"]
             print(f"time qing / llama.cpp: {ratio:.2f}x (target <= 1.5x)")
             if args.compare:
                 print(f"outputs: {compare(ours_out, theirs_out)}")

@@ -34,7 +34,8 @@ from measure import print_machine_speed  # noqa: E402
 
 def build(root: Path) -> tuple[Path, Path]:
     """(tiny model directory, its f16 GGUF)."""
-    from qing import gguf, tinymodel
+    from qing.fixtures import tiny_model as tinymodel
+    from qing.model import gguf
 
     model = tinymodel.build(root / "tiny-qwen3")
     return model, gguf.convert(model, root / "tiny-f16.gguf", "f16", force=True)

@@ -15,8 +15,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import pytest  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
-from qing import ntbuild as nb
 from qing.cli import app
+from qing.fixtures import qqnt_db as nb
 
 KEY = "#8xK'q\"2Lm9pZ@uJ"  # 16 printable ASCII characters, quotes included on purpose
 OWNER, WANG, LI, GROUP = 10001, 20002, 20003, 7770001
@@ -144,6 +144,6 @@ def qing():
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """A tiny random Qwen3 with a trained byte-level BPE tokenizer and ChatML template (qing.tinymodel)."""
-    from qing import tinymodel
+    from qing.fixtures import tiny_model as tinymodel
 
     return tinymodel.build(tmp_path_factory.mktemp("models") / "tiny-qwen3")

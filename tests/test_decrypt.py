@@ -160,7 +160,7 @@ def test_output_equal_to_input_is_refused(workdir, qing):
 
 
 def test_interrupted_run_leaves_nothing(workdir, monkeypatch, qing):
-    import qing.decrypt as d
+    import qing.sources.qqnt.decrypt as d
 
     def boom(conn, target):
         Path(target).write_bytes(b"half")
@@ -209,13 +209,13 @@ def test_too_little_disk_space_is_said_before_writing(workdir, monkeypatch, qing
 
 
 def test_android_key_derivation_worked_example():
-    from qing.decrypt import android_key
+    from qing.sources.qqnt.decrypt import android_key
 
     assert android_key("u_mIicAReWrdCB-kST6TXH7A", "6tPaJ9GP") == "71c0dfcef3b5ceae7c4a1c68ca662f4a"
 
 
 def test_android_uid_opens_a_database_whose_key_derives_from_it(tmp_path, monkeypatch, qing):
-    from qing.decrypt import android_key
+    from qing.sources.qqnt.decrypt import android_key
 
     monkeypatch.chdir(tmp_path)
     uid = "u_inventedAndroidUid01"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from qing import sample
+from qing.fixtures import demo_db as sample
 
 
 def _dump(db: Path, key: str, tmp: Path) -> list[str]:
-    from qing.decrypt import decrypt
+    from qing.sources.qqnt.decrypt import decrypt
 
     plain = tmp / f"{db.parent.name}-{db.stem}.plain.db"
     decrypt(db, key, plain)
@@ -111,7 +111,7 @@ def test_doctor_finds_env_typos_open_permissions_and_a_dead_server(tmp_path, qin
 
 
 def test_doctor_fails_when_something_required_is_missing(qing, monkeypatch):
-    from qing import doctor
+    from qing.cli import doctor
 
     monkeypatch.setattr(doctor, "PACKAGES", [("qing_no_such_module", "qing-no-such-dist", "testing", True)])
     result = qing("doctor", env={"COLUMNS": "200"})

@@ -14,7 +14,8 @@ pytest.importorskip("peft")
 
 from test_finetune import FAST, MEMO, SYSTEM, sample, write_dataset  # noqa: E402
 
-from qing import chat, evaluation  # noqa: E402
+from qing.model import chat_format as chat  # noqa: E402
+from qing.model import eval as evaluation  # noqa: E402
 
 TWO_TURNS = sample(("在吗", "在的"), MEMO)  # the target is the last reply; 在的 is context
 

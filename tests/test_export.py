@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import GROUP, KEY, LI, LONG_TEXT, OWNER, WANG
 
-from qing import ntbuild as nb
-from qing.elements import render
+from qing.fixtures import qqnt_db as nb
+from qing.sources.qqnt.body import render
 
 
 def load(path: Path) -> list[dict]:
@@ -168,7 +168,7 @@ def test_owner_not_detectable_asks_for_me(tmp_path, qing):
 
 
 def test_parallel_export_equals_single_process(workdir, qing):
-    from qing.export import export
+    from qing.sources.qqnt.export import export
 
     assert qing("decrypt", "nt_msg.db", "--key", KEY).exit_code == 0
     one = export(workdir / "nt_msg.plain.db", workdir / "one.jsonl", groups=True, workers=1)
@@ -181,7 +181,7 @@ def test_parallel_export_equals_single_process(workdir, qing):
 
 
 def test_slices_cut_whole_chats_into_balanced_parts(workdir, qing):
-    from qing.export import _connect, _slices
+    from qing.sources.qqnt.export import _connect, _slices
 
     assert qing("decrypt", "nt_msg.db", "--key", KEY).exit_code == 0
     conn = _connect(workdir / "nt_msg.plain.db")

@@ -13,8 +13,8 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
 
-from qing import chat  # noqa: E402
-from qing.finetune import FinetuneOptions, encode_samples, finetune, make_rows, pack  # noqa: E402
+from qing.model import chat_format as chat  # noqa: E402
+from qing.model.finetune import FinetuneOptions, encode_samples, finetune, make_rows, pack  # noqa: E402
 
 SYSTEM = "你是小晴，正在和朋友聊天。"
 MEMO = ("周末去爬山吗？", "下雨了，改天吧")
@@ -132,7 +132,7 @@ def test_packing_fills_rows_without_losing_or_repeating_a_sample():
 def test_packed_loss_equals_the_separate_samples_loss(tiny_model, tokenizer):
     from transformers import AutoModelForCausalLM
 
-    from qing.finetune import Collator
+    from qing.model.finetune import Collator
 
     model = AutoModelForCausalLM.from_pretrained(tiny_model).eval()
     samples = [sample(("在吗", "在的")), sample(("今天吃什么", "我也不知道，你定吧"), ("好吧", "哈哈哈哈哈")),
@@ -158,8 +158,8 @@ def test_packed_attention_plumbing_gives_the_separate_samples_loss(tiny_model, t
     grouped-query heads), with PyTorch's CUDA-only varlen kernel replaced by SDPA run on each sample alone."""
     from transformers import AutoModelForCausalLM
 
-    from qing import attention
-    from qing.finetune import Collator
+    from qing.model import packed_attention as attention
+    from qing.model.finetune import Collator
 
     def varlen_by_sample(q, k, v, cu_q, cu_k, max_q, max_k, *, scale=None, window_size=(-1, -1), **kwargs):
         assert window_size == (-1, 0) and cu_q.dtype == torch.int32 and max_q == int((cu_q[1:] - cu_q[:-1]).max())
@@ -331,7 +331,7 @@ def test_two_process_ddp_on_cpu(tmp_path, memo, tiny_model):
 def test_moe_dry_run_lists_expert_and_router_weights(tmp_path, memo):
     from transformers import AutoModelForCausalLM, Qwen3MoeConfig
 
-    from qing import tinymodel
+    from qing.fixtures import tiny_model as tinymodel
 
     tok = tinymodel.train_tokenizer()
     config = Qwen3MoeConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
@@ -427,7 +427,7 @@ def test_the_qlora_path_runs_on_the_cpu(tmp_path, memo, tiny_model, monkeypatch)
     pytest.importorskip("bitsandbytes")
     from transformers import AutoConfig
 
-    from qing import finetune as ft
+    from qing.model import finetune as ft
 
     monkeypatch.setattr(ft, "QUANTIZE_ON_CPU", True)
     notes = []
@@ -451,7 +451,7 @@ def test_qlora_4bit_on_cuda(tmp_path, memo, tiny_model):
 
 
 def test_history_is_trimmed_to_the_context_window(run):
-    from qing import infer
+    from qing.model import infer
 
     out, _ = run
     cm = infer.load(out)

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from qing import gguf as qg
-from qing import tinymodel
 from qing.errors import QingError
+from qing.fixtures import tiny_model as tinymodel
+from qing.model import gguf as qg
 
 SYSTEM = "你是小晴，正在和朋友聊天。用小晴平时说话的语气和习惯回复。"
 PROMPT = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "你是谁"}]

@@ -23,8 +23,8 @@ pytest.importorskip("peft")
 
 from test_finetune import FAST, MEMO, SYSTEM, _infer, sample, write_dataset  # noqa: E402
 
-from qing import finetune as ft  # noqa: E402
-from qing.finetune import FinetuneOptions, finetune  # noqa: E402
+from qing.model import finetune as ft  # noqa: E402
+from qing.model.finetune import FinetuneOptions, finetune  # noqa: E402
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 
@@ -45,7 +45,7 @@ def _cli(*args):
 @pytest.fixture(scope="module")
 def wider_model(tmp_path_factory):
     """A small Qwen3 wide enough for 4-bit blocks and Liger's kernels to do real work."""
-    from qing import tinymodel
+    from qing.fixtures import tiny_model as tinymodel
 
     return tinymodel.build(tmp_path_factory.mktemp("gpu-models") / "qwen3", hidden=256, layers=4, heads=4,
                            kv_heads=2, head_dim=64, intermediate=512)

@@ -5,7 +5,7 @@ from collections import Counter
 
 import pytest
 
-from qing.pii import Redactor, id_card_valid, luhn_valid
+from qing.dataset.pii import Redactor, id_card_valid, luhn_valid
 
 
 def luhn_complete(prefix: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import KEY, OWNER, T0, WANG
 
-from qing import ntbuild as nb
+from qing.fixtures import qqnt_db as nb
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -75,7 +75,7 @@ def test_finetune_refuses_an_output_holding_its_dataset(workdir, tiny_model, qin
 
 def test_finetune_force_replaces_only_a_run_of_its_own(tmp_path):
     from qing.errors import QingError
-    from qing.finetune import prepare_output
+    from qing.model.finetune import prepare_output
 
     run = tmp_path / "run"
     (run / "checkpoint-10").mkdir(parents=True)
@@ -190,7 +190,7 @@ def test_a_full_disk_is_one_sentence_not_a_bug(workdir, messages, qing, monkeypa
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(workdir / "dataset"))
 
-    monkeypatch.setattr("qing.clean._write", full)
+    monkeypatch.setattr("qing.dataset.clean._write", full)
     result = qing("clean", messages)
     assert result.exit_code == 1 and "the disk is full" in result.output and "bug" not in result.output
     assert not (workdir / "dataset").exists() and _leftovers(workdir) == []

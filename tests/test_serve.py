@@ -30,8 +30,8 @@ openai = pytest.importorskip("openai")
 from test_finetune import FAST, MEMO, SYSTEM, sample, write_dataset  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
-from qing import serve  # noqa: E402
 from qing.cli import app  # noqa: E402
+from qing.model import serve  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-qing-Zq8!test-key-4471"
@@ -400,7 +400,7 @@ def test_engine_rules(tmp_path):
 
 
 def test_vllm_command_keeps_the_key_out_and_the_persona_in(tmp_path, tiny_model):
-    from qing import chat
+    from qing.model import chat_format as chat
 
     adapter = tmp_path / "adapter"
     adapter.mkdir()

@@ -252,7 +252,8 @@ def test_a_folder_of_several_exports_reads_them_all(tmp_path, qing):
 
 
 def test_qce_chunks_read_by_workers_equal_one_process(tmp_path, monkeypatch):
-    from qing import parallel, sources
+    from qing import parallel
+    from qing.sources import export_other as sources
 
     folder = tmp_path / "big_chunked_jsonl"
     (folder / "chunks").mkdir(parents=True)
@@ -294,7 +295,9 @@ def _weclone_rows(rooms, per_room) -> list[str]:
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
 def test_weclone_csv_read_by_workers_equals_one_process(tmp_path, newline, monkeypatch):
-    from qing import parallel, sources, weclone
+    from qing import parallel
+    from qing.sources import export_other as sources
+    from qing.sources import weclone
 
     path = tmp_path / "chat.csv"
     path.write_bytes((newline.join(_weclone_rows(["room_a", "room_b", "room_c"], 200)) + newline).encode())
@@ -318,8 +321,8 @@ def test_weclone_csv_read_by_workers_equals_one_process(tmp_path, newline, monke
 
 
 def test_weclone_csv_workers_keep_line_numbers_and_the_sorting_fallback(tmp_path, monkeypatch):
-    from qing import sources
     from qing.errors import QingError
+    from qing.sources import export_other as sources
 
     rows = _weclone_rows(["room_a", "room_b"], 300)
     shuffled = tmp_path / "shuffled.csv"  # room_a comes back after room_b: the output must group it (sorted)
@@ -342,7 +345,7 @@ def test_weclone_csv_workers_keep_line_numbers_and_the_sorting_fallback(tmp_path
 
 
 def test_lines_in_blocks_split_after_lf_only(tmp_path):
-    from qing import weclone
+    from qing.sources import weclone
 
     text = "头,\"多\r行\"\r\n第二行 \u2028 还在\n" + "长" * 40 + "\n\n末行没有换行"
     path = tmp_path / "x.csv"
@@ -357,7 +360,7 @@ def test_time_parser_table_path_equals_the_regex_path():
     import time
     from zoneinfo import ZoneInfo
 
-    from qing import weclone
+    from qing.sources import weclone
 
     texts = ["2024-03-10 02:30:00", "2024-03-10 03:30:00", "2024-11-03 01:30:00", "2024-11-03 01:59:61",
              "2024-11-03 01:59:62", "2024-11-03 01:60:00", "2024-11-03 01:5:00", "2024-11-03 01:05",
@@ -377,7 +380,7 @@ def test_time_parser_table_path_equals_the_regex_path():
 
 
 def test_v6_single_text_element_shortcut_equals_the_loop():
-    from qing import qce
+    from qing.sources import qce
 
     for data in ({"text": "你好"}, {"text": " \n"}, {"text": ""}, {}, None, {"text": None}):
         element = {"type": "text", "data": data} if data is not None else {"type": "text"}
@@ -388,7 +391,7 @@ def test_v6_single_text_element_shortcut_equals_the_loop():
 def test_batches_of_records_are_written_as_one_at_a_time(tmp_path):
     import orjson
 
-    from qing import records
+    from qing.sources import messages_writer as records
 
     tricky = ['},{"', "{}", "x\ny", '"', "\\", "\u2028"]  # written in one piece
     batches = [[{"id": i, "chat": "c", "text": t} for i, t in enumerate(tricky)],
@@ -406,7 +409,7 @@ def test_batches_of_records_are_written_as_one_at_a_time(tmp_path):
 
 
 def test_records_in_lists_hand_over_the_good_ones_before_an_error():
-    from qing import records
+    from qing.sources import batches
 
     def made(n, fail_at=None):
         for i in range(n):
@@ -414,9 +417,9 @@ def test_records_in_lists_hand_over_the_good_ones_before_an_error():
                 raise ValueError(i)
             yield {"id": i}
 
-    lists = list(records.in_lists(made(2 * records.BATCH + 5)))
-    assert [len(b) for b in lists] == [records.BATCH, records.BATCH, 5]
-    got = records.in_lists(made(2 * records.BATCH, fail_at=records.BATCH + 3))
-    assert len(next(got)) == records.BATCH and [r["id"] for r in next(got)] == [records.BATCH + i for i in range(3)]
+    lists = list(batches.in_lists(made(2 * batches.BATCH + 5)))
+    assert [len(b) for b in lists] == [batches.BATCH, batches.BATCH, 5]
+    got = batches.in_lists(made(2 * batches.BATCH, fail_at=batches.BATCH + 3))
+    assert len(next(got)) == batches.BATCH and [r["id"] for r in next(got)] == [batches.BATCH + i for i in range(3)]
     with pytest.raises(ValueError):
         next(got)

@@ -20,10 +20,8 @@ from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from qing import parallel, records
+from qing import parallel
 from qing.config import time_zone
-from qing.decrypt import decrypt, is_plain_sqlite
-from qing.elements import BadBody, render
 from qing.errors import QingError
 from qing.files import (
     atomic_output,
@@ -34,6 +32,9 @@ from qing.files import (
     require_input,
     work_dir_beside,
 )
+from qing.sources import messages_writer as records
+from qing.sources.qqnt.body import BadBody, render
+from qing.sources.qqnt.decrypt import decrypt, is_plain_sqlite
 
 TABLES = {"c2c_msg_table": "c2c", "group_msg_table": "group"}
 SENT_BY_ME = (1, 2)  # sendType: sent from this device / from another of my devices

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from qing import chat
 from qing.errors import QingError
+from qing.model import chat_format as chat
 
 log = logging.getLogger(__name__)
 EMPTY_REPLY = "（没有回复）"
@@ -73,8 +73,8 @@ def load(run_dir: Path | None = None, model: str | None = None, adapter: Path | 
          merged: Path | None = None, opts: InferOptions | None = None, gguf: Path | None = None,
          gpu_layers: int = 0) -> ChatModel:
     """Whatever was asked for, ready to chat: a run directory, a merged model, a base plus an adapter, or a GGUF."""
-    from qing import models
-    from qing.finetune import load_base, read_run
+    from qing.model import download as models
+    from qing.model.finetune import load_base, read_run
 
     opts = opts or InferOptions()
     if gguf is not None:
@@ -128,7 +128,7 @@ def newest_gguf(folder: Path) -> Path | None:
 
 def load_gguf(path: Path, opts: InferOptions | None = None, gpu_layers: int = 0, context: int = 4096) -> ChatModel:
     """A GGUF through llama.cpp, with the chat template stored in it and its run's system prompt."""
-    from qing import gguf
+    from qing.model import gguf
 
     opts = opts or InferOptions()
     gguf.require_gguf(path)

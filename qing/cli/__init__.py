@@ -26,10 +26,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from qing import __version__
-from qing.clean import DEFAULT_SYSTEM_PROMPT
 from qing.config import load_env_file
+from qing.dataset.clean import DEFAULT_SYSTEM_PROMPT
 from qing.errors import QingError
-from qing.finetune import DEFAULT_EXPERT_PATTERNS, DEFAULT_ROUTER_PATTERNS, DEFAULT_TARGETS
+from qing.model.finetune import DEFAULT_EXPERT_PATTERNS, DEFAULT_ROUTER_PATTERNS, DEFAULT_TARGETS
 
 app = typer.Typer(
     help="qing: turn your own QQ chat history into a chat model that talks like you.\n\n"
@@ -203,7 +203,7 @@ def _read_key(key: Optional[str], db: Path, uid: Optional[str] = None) -> str:
     if key:
         return key
     if uid:
-        from qing.decrypt import key_from_uid
+        from qing.sources.qqnt.decrypt import key_from_uid
 
         return key_from_uid(db, uid)
     if sys.stdin.isatty():
@@ -226,7 +226,7 @@ def decrypt_cmd(
     force: bool = typer.Option(False, "--force", help="Overwrite the output if it exists."),
 ) -> None:
     """Decrypt a QQ NT database (nt_msg.db, profile_info.db, ...) into plain SQLite."""
-    from qing.decrypt import decrypt
+    from qing.sources.qqnt.decrypt import decrypt
 
     key = _read_key(key, input, uid)
     with console.status("decrypting ..."):
@@ -269,9 +269,9 @@ def export_cmd(
     force: bool = typer.Option(False, "--force", help="Overwrite the output if it exists."),
 ) -> None:
     """Export messages to messages.jsonl (one message a line) or WeClone CSV."""
-    from qing import sources
-    from qing.decrypt import is_plain_sqlite
-    from qing.export import export
+    from qing.sources import export_other as sources
+    from qing.sources.qqnt.decrypt import is_plain_sqlite
+    from qing.sources.qqnt.export import export
 
     source = source.lower()
     if source not in sources.FORMATS:
@@ -373,7 +373,7 @@ def clean_cmd(
     force: bool = typer.Option(False, "--force", help="Replace the output directory if it exists."),
 ) -> None:
     """Clean messages into chat samples: DIR/train.jsonl, eval.jsonl, report.json."""
-    from qing.clean import (
+    from qing.dataset.clean import (
         CleanOptions,
         clean,
         pyplot,
@@ -392,7 +392,7 @@ def clean_cmd(
     with _progress("reading", "MB", scale=1e6) as progress:
         result = clean(messages, output, opts, force, workers=workers or None, progress=progress)
     if plot:
-        from qing.clean import plot_lengths
+        from qing.dataset.clean import plot_lengths
 
         plot_lengths(result.report, output / "lengths.png")
     _print_clean_summary(result)
@@ -454,7 +454,7 @@ def clean_llm_cmd(
     force: bool = typer.Option(False, "--force", help="Write a finished output directory again."),
 ) -> None:
     """Score samples with an OpenAI-compatible server (LM Studio, Ollama, vLLM) and keep the good ones."""
-    from qing.llm_clean import LlmOptions, check, clean_llm
+    from qing.dataset.clean_llm import LlmOptions, check, clean_llm
 
     for name in ("openai", "httpx", "httpcore"):  # request logs stay out of our output, --verbose included
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -591,7 +591,7 @@ def finetune_cmd(
     force: bool = typer.Option(False, "--force", help="Replace an existing run directory."),
 ) -> None:
     """Fine-tune a LoRA / QLoRA adapter on the chat samples: OUT/adapter, checkpoints, metrics, loss.png."""
-    from qing.finetune import FinetuneOptions, finetune
+    from qing.model.finetune import FinetuneOptions, finetune
 
     _quiet_libraries()
     opts = FinetuneOptions(
@@ -655,7 +655,7 @@ def infer_cmd(
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed for reproducible sampling."),
 ) -> None:
     """Chat with the fine-tuned model in the terminal (or answer one --prompt)."""
-    from qing import infer
+    from qing.model import infer
 
     _quiet_libraries()
     if run is None and merged is None and model is None and gguf is None:
@@ -694,8 +694,8 @@ def gguf_cmd(
     """Convert a model (or a fine-tuning run) to GGUF for llama.cpp / Ollama / LM Studio, with an Ollama Modelfile."""
     import time
 
-    from qing import gguf
     from qing.files import check_output
+    from qing.model import gguf
 
     started = time.perf_counter()
     base = model_dir
@@ -726,7 +726,7 @@ def quantize_cmd(
     """Quantize a GGUF file (Q4_K_M and the other types that need no importance matrix)."""
     import time
 
-    from qing import gguf
+    from qing.model import gguf
 
     if list_types:
         for name, guide in gguf.QUANT_TYPES.items():
@@ -761,7 +761,7 @@ def demo_cmd(
 
     from rich.table import Table
 
-    from qing import demo
+    from qing.cli import demo
 
     started = time.perf_counter()
     done = demo.run(workdir, model, llm_base_url, llm_model, force,
@@ -800,7 +800,7 @@ def doctor_cmd(
     """Check this machine: Python and packages, GPU and 4-bit, disk, llama.cpp, the LLM server, .env keys."""
     from rich.table import Table
 
-    from qing.doctor import run_checks
+    from qing.cli.doctor import run_checks
 
     _quiet_libraries()
     checks = run_checks(_known_envvars(), model, models_dir, llm_base_url, llama_cpp)
@@ -847,7 +847,7 @@ def eval_cmd(
 
     from rich.table import Table
 
-    from qing import evaluation
+    from qing.model import eval as evaluation
 
     _quiet_libraries()
     started = time.perf_counter()
@@ -910,7 +910,7 @@ def serve_cmd(
     quant: InferQuant = "none",
 ) -> None:
     """Serve the model as an OpenAI-compatible API (/v1/chat/completions) for QQ / WeChat / Telegram bots."""
-    from qing import infer, serve
+    from qing.model import infer, serve
 
     def on_request(method: str, path: str, status: int, seconds: float, tokens) -> None:
         route = f"/v1{path}" if path in ("/models", "/chat/completions") else "(other path)"  # no client text

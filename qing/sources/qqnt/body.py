@@ -17,8 +17,8 @@ from collections import Counter
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 from google.protobuf.message import DecodeError
 
-from qing.faces import face_name
-from qing.protowire import WireError, iter_fields
+from qing.sources.qqnt.faces import face_name
+from qing.sources.qqnt.protowire import WireError, iter_fields
 
 BODY_FIELD = 40800
 

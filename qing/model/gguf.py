@@ -618,7 +618,7 @@ def gguf_chat_template(path: Path) -> str | None:
 def run_system_prompt(model_dir: Path) -> str | None:
     """The system prompt of the fine-tuning run a model directory came from (qing-run.json in it or its
     parent, as `qing finetune` writes runs/<name>/qing-run.json beside runs/<name>/merged/), or None."""
-    from qing.finetune import RUN_FILE, read_run
+    from qing.model.finetune import RUN_FILE, read_run
 
     for folder in (Path(model_dir), Path(model_dir).parent):
         if (folder / RUN_FILE).is_file():
@@ -635,7 +635,7 @@ def model_dir_of(path: Path, note: Callable[[str], None] = lambda text: None) ->
     merged = path / "merged"
     if (merged / "config.json").is_file():
         return merged
-    from qing.finetune import merge
+    from qing.model.finetune import merge
 
     note(f"{path} holds a LoRA adapter: merging it into a 16-bit copy of its base first ({merged}).")
     return merge(path)

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from qing import sample
 from qing.errors import QingError
+from qing.fixtures import demo_db as sample
 
 MARKER = ".qing-demo"  # --force replaces only a directory the demo made
 TINY_TRAINING = ["--quant", "none", "--num-train-epochs", "30", "--gradient-accumulation-steps", "1",
@@ -83,7 +83,7 @@ def run(workdir: Path, model: str | None = None, llm_base_url: str | None = None
         f"({time.perf_counter() - started:.1f} s) -> {workdir / 'sample'}")
     tiny = model is None
     if tiny:
-        from qing import tinymodel
+        from qing.fixtures import tiny_model as tinymodel
 
         say("model: a tiny random Qwen3 built here (on a GPU box, use --model Qwen/Qwen3-8B-Base for the real "
             "thing) -> tiny-model")

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 from qing.errors import QingError
-from qing.infer import newest_gguf
+from qing.model.infer import newest_gguf
 
 log = logging.getLogger(__name__)
 ENGINES = ("auto", "llama.cpp", "vllm", "transformers")
@@ -537,7 +537,7 @@ class Handler(BaseHTTPRequestHandler):
             backend.slots.release()
 
     def _complete(self, messages: list[dict], opts, request: ChatRequest) -> int:
-        from qing import infer
+        from qing.model import infer
 
         done = infer.complete(self.server.backend.cm, messages, opts, stop=request.stop)
         self.tokens = (done.prompt_tokens, done.completion_tokens)
@@ -546,7 +546,7 @@ class Handler(BaseHTTPRequestHandler):
              "finish_reason": done.finish_reason}], "usage": _usage(done)})
 
     def _stream(self, messages: list[dict], opts, request: ChatRequest) -> int:
-        from qing import infer
+        from qing.model import infer
 
         head = self._head("chat.completion.chunk")
         self.send_response(200)
@@ -764,8 +764,8 @@ def vllm_command(src: Source, opts: ServeOptions, name: str, template_file: Path
 
 def _vllm_weights(src: Source) -> tuple[Path | str, Path | None]:
     """(model vLLM loads, LoRA adapter or None), as qing.infer.load picks them."""
-    from qing.finetune import read_run
-    from qing.infer import _adapter_base
+    from qing.model.finetune import read_run
+    from qing.model.infer import _adapter_base
 
     run = read_run(src.run_dir) if src.run_dir else {}
     merged, adapter = src.merged, src.adapter
@@ -813,8 +813,8 @@ def serve_vllm(src: Source, opts: ServeOptions, name: str, system: str | None, t
 
 def _vllm_persona(src: Source, system_override: str | None) -> tuple[str | None, str | None]:
     """(system prompt, chat template) for vLLM: the run's, as qing infer would use them."""
-    from qing import chat
-    from qing.finetune import read_run
+    from qing.model import chat_format as chat
+    from qing.model.finetune import read_run
 
     run = read_run(src.run_dir) if src.run_dir else {}
     system = system_override if system_override is not None else run.get("options", {}).get("system_prompt")
@@ -843,7 +843,7 @@ def serve(src: Source, engine: str, opts: ServeOptions, defaults, note: Callable
         if status not in (0, 130, -2):
             raise QingError(f"vLLM stopped with exit status {status}; its own messages above say why.")
         return
-    from qing import infer
+    from qing.model import infer
 
     server = bind(opts.host, opts.port)
     try:

@@ -24,7 +24,7 @@ from typing import Callable
 
 import orjson
 
-from qing.chat import read_records
+from qing.dataset.samples import read_records
 from qing.errors import QingError
 from qing.files import open_private, private_dir, refuse_input_as_output, require_input
 

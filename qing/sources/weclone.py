@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from qing import records
 from qing.errors import QingError
+from qing.sources.batches import in_lists
 
 HEADER = ["id", "MsgSvrID", "type_name", "is_sender", "talker", "room_name", "msg", "src", "CreateTime"]
 REQUIRED = {"MsgSvrID", "type_name", "is_sender", "msg", "CreateTime"}
@@ -93,7 +93,7 @@ def _read(path: Path, zone: ZoneInfo, span: tuple[int, int, int] | None) -> Iter
         # rows are made into records as they are read, so reader.line_num is the row's last line
         record = _record_maker(column, width, chats, parse_time, path, lambda: reader.line_num + offset)
         try:
-            yield from records.in_lists(map(record, filter(None, reader)))  # blank lines read as [], and are skipped
+            yield from in_lists(map(record, filter(None, reader)))  # blank lines read as [], and are skipped
         except csv.Error as e:
             raise QingError(f"{path} line {reader.line_num + offset} is not valid CSV ({e}).") from None
 

@@ -3,37 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-from itertools import islice
 from pathlib import Path
-from typing import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
 import orjson
 
 from qing.errors import QingError
 from qing.files import open_private
+from qing.sources import weclone
 
 FORMATS = ("jsonl", "csv")
-BATCH = 4096  # records per list: readers yield lists, so the per-record work after them runs in C loops
-
-
-def in_lists(records: Iterable[dict]) -> Iterator[list[dict]]:
-    """The records in lists of BATCH. When making one fails, the records before it are yielded first, then
-    the error raised, as when they went one at a time: the first problem in file order is the one reported
-    (a time going back, found when the list is written, or the failing record)."""
-    records = iter(records)
-    while True:
-        batch = []
-        try:
-            for record in islice(records, BATCH):
-                batch.append(record)
-        except Exception:
-            if batch:
-                yield batch
-            raise
-        if not batch:
-            return
-        yield batch
 
 
 def check_format(fmt: str) -> None:
@@ -46,8 +25,6 @@ def writer(path: Path, fmt: str, zone: ZoneInfo | None):
     """A function writing a list of records to `path` (created private) in `fmt`."""
     check_format(fmt)
     if fmt == "csv":
-        from qing import weclone  # here, not at the top: weclone (a reader) imports this module
-
         with open_private(path, "w", encoding="utf-8", newline="") as out:
             yield weclone.Writer(out, zone).write
         return

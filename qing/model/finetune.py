@@ -31,10 +31,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from qing import attention as packed_attention
-from qing import chat
+from qing.dataset.samples import read_samples
 from qing.errors import QingError
 from qing.files import open_private, private_dir, private_files, refuse_foreign_files, refuse_input_as_output
+from qing.model import chat_format as chat
+from qing.model import packed_attention
 
 log = logging.getLogger(__name__)
 
@@ -219,10 +220,10 @@ def load_dataset(dataset: Path, opts: FinetuneOptions) -> tuple[list, list]:
     train_path, eval_path = dataset / "train.jsonl", dataset / "eval.jsonl"
     if not train_path.is_file():
         raise QingError(f"{dataset} has no train.jsonl; run `qing clean` first.")
-    train = chat.read_samples(train_path, opts.max_samples)
+    train = read_samples(train_path, opts.max_samples)
     if not train:
         raise QingError(f"{train_path} holds no samples.")
-    evals = chat.read_samples(eval_path, opts.max_eval_samples) if eval_path.is_file() else []
+    evals = read_samples(eval_path, opts.max_eval_samples) if eval_path.is_file() else []
     return train, evals
 
 
@@ -423,7 +424,7 @@ def finetune(dataset: Path, out: Path, opts: FinetuneOptions, *, force: bool = F
 
 
 def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resume: bool, progress, note) -> RunResult:
-    from qing import models
+    from qing.model import download as models
 
     started = time.perf_counter()
     if resume:

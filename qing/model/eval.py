@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from qing import chat
+from qing.dataset.samples import read_samples
 from qing.errors import QingError
 from qing.files import refuse_input_as_output
+from qing.model import chat_format as chat
 
 REPORT_FILES = ("report.json", "report.md", "report.html")
 FACE = re.compile(r"\[[^\[\]\n]{1,8}\]")  # [微笑] [动画表情] [图片]: QQ faces and stickers, as clean sees them
@@ -115,7 +116,7 @@ def split_target(messages: list[dict]) -> tuple[list[dict], str]:
 def read_contexts(path: Path, limit: int | None) -> list[Context]:
     if not path.is_file():
         raise QingError(f"{path} does not exist; pass --dataset with the directory `qing clean` wrote.")
-    samples = chat.read_samples(path, limit)
+    samples = read_samples(path, limit)
     if not samples:
         raise QingError(f"{path} holds no samples; evaluation needs at least one conversation.")
     return [Context(*split_target(m)) for m in samples]
@@ -272,7 +273,7 @@ class Column:
 
 
 def _sampling(opts: EvalOptions, index: int):
-    from qing.infer import InferOptions
+    from qing.model.infer import InferOptions
 
     return InferOptions(temperature=opts.temperature, top_p=opts.top_p, max_new_tokens=opts.max_new_tokens,
                         seed=opts.seed + index)
@@ -281,7 +282,7 @@ def _sampling(opts: EvalOptions, index: int):
 def run_transformers(run_dir: Path, contexts: list[Context], opts: EvalOptions, max_length: int,
                      tick: Callable[[], None]) -> tuple[list[Context], Column, Column]:
     """Tuned (base + adapter) and base (adapter switched off) on every context that fits max_length."""
-    from qing import infer
+    from qing.model import infer
 
     adapter = run_dir / "adapter"
     if not (adapter / "adapter_config.json").is_file():
@@ -309,7 +310,7 @@ def run_transformers(run_dir: Path, contexts: list[Context], opts: EvalOptions, 
 
 def run_gguf(path: Path, contexts: list[Context], opts: EvalOptions, tick: Callable[[], None]) -> Column:
     """A GGUF through llama.cpp: replies by infer.complete, then the fit from a logits_all instance."""
-    from qing import infer
+    from qing.model import infer
 
     sampling = _sampling(opts, 0)
     cm = infer.load_gguf(path, sampling, opts.gpu_layers)
@@ -369,8 +370,8 @@ def check_outputs(out_dir: Path, force: bool) -> None:
 def evaluate(run_dir: Path, dataset: Path | None = None, opts: EvalOptions | None = None,
              ggufs: tuple[Path, ...] = (), progress: Callable[[int, int], None] | None = None) -> dict:
     """The whole report as a dict (see the module docstring); nothing is written."""
-    from qing import gguf as gguf_mod
-    from qing.finetune import read_run
+    from qing.model import gguf as gguf_mod
+    from qing.model.finetune import read_run
 
     opts = opts or EvalOptions()
     started = time.perf_counter()

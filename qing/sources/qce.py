@@ -18,9 +18,9 @@ from typing import Iterator
 import orjson
 from orjson import loads
 
-from qing import records
 from qing.errors import QingError
 from qing.files import load_json_object
+from qing.sources.batches import in_lists
 
 SYSTEM_NAMES = {"系统消息"}
 _V5_PLACEHOLDERS = [  # (pattern in content.text, our rendering)
@@ -108,7 +108,7 @@ def read(path: Path, me: str | None, chunks: tuple[int, int] | None = None,
     chat = prepare(path, me)
     if chunks:
         chat.files = chat.files[chunks[0]:chunks[1]]
-    yield from records.in_lists(map(_checked_record, chat.raw_messages(), repeat(chat), count(first_index)))
+    yield from in_lists(map(_checked_record, chat.raw_messages(), repeat(chat), count(first_index)))
 
 
 def _checked_record(m: dict, chat: Chat, index: int) -> dict:

@@ -17,11 +17,14 @@ from pathlib import Path
 from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from qing import parallel, qce, records, telegram, weclone
+from qing import parallel
 from qing.config import time_zone
-from qing.decrypt import HEADER_SIZE, PAGE_SIZE, PLAIN_SQLITE, QQ_SIGNATURE
 from qing.errors import QingError
 from qing.files import atomic_output, check_output, copy_into, refuse_input_as_output
+from qing.sources import messages_writer as records
+from qing.sources import qce, telegram, weclone
+from qing.sources.batches import in_lists
+from qing.sources.qqnt.decrypt import HEADER_SIZE, PAGE_SIZE, PLAIN_SQLITE, QQ_SIGNATURE
 
 FORMATS = ("auto", "qq-nt", "qce", "weclone-csv", "telegram")  # and "folder": several exports, each by content
 SUPPORTED = ("QQ NT databases (nt_msg.db, plain or with --key), QQ Chat Exporter JSON or chunked JSONL folders, "
@@ -106,7 +109,7 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
             every = itertools.chain.from_iterable(read())
             ordered = sorted(enumerate(every), key=lambda ir: (ranks.setdefault(ir[1]["chat"], len(ranks)),
                                                                  ir[1]["time"], ir[0]))
-            _write_in_order(records.in_lists(r for _, r in ordered), tmp, fmt, zone, summary, False, progress)
+            _write_in_order(in_lists(r for _, r in ordered), tmp, fmt, zone, summary, False, progress)
         if not summary.messages:
             raise QingError(f"{path} holds no messages.")
     for chat, (count, mine) in summary.owners.items():
@@ -222,7 +225,7 @@ def _check_joined(parts: list[OtherSummary]) -> None:
 def _reader(path: Path, source: str, me: str | None, zone: ZoneInfo) -> Callable[[], Iterable[list[dict]]]:
     """read() -> the records of `path`, in lists."""
     return {"weclone-csv": lambda: weclone.read(path, zone), "qce": lambda: qce.read(path, me),
-            "telegram": lambda: records.in_lists(telegram.read(path, me, zone))}[source]
+            "telegram": lambda: in_lists(telegram.read(path, me, zone))}[source]
 
 
 def folder_exports(folder: Path) -> list[tuple[Path, str]]:

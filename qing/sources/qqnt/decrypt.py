@@ -17,7 +17,7 @@ from pathlib import Path
 
 from qing.errors import QingError
 from qing.files import atomic_output, check_output, copy_into, human_size, removed_after, require_input, work_dir_beside
-from qing.protowire import WireError, iter_fields
+from qing.sources.qqnt.protowire import WireError, iter_fields
 
 HEADER_SIZE = 1024  # QQ NT's plaintext header before the SQLCipher file
 PAGE_SIZE = 4096
