@@ -113,10 +113,10 @@ class Clock:
 
 
 def qing_run(model_dir: Path, data: Path, quant: str, liger: bool, sdpa: bool, steps: int, warmup: int) -> dict:
-    from qing.model import finetune as ft
+    from qing.model import base_model
     from qing.model.finetune import FinetuneOptions, finetune
 
-    ft.PACKED_ATTENTION = not sdpa
+    base_model.PACKED_ATTENTION = not sdpa
 
     clock, notes = Clock(warmup), []
     opts = FinetuneOptions(model=str(model_dir), quant=quant, liger=liger, max_steps=steps + warmup,
@@ -186,13 +186,13 @@ def profile(model_dir: Path, data: Path, micro_steps: int = 2) -> None:
 
     from qing.dataset.samples import read_samples
     from qing.model import chat_format as chat
+    from qing.model.base_model import load_base
     from qing.model.finetune import (
         Collator,
         FinetuneOptions,
         _with_lora,
         encode_samples,
         fused_kernels,
-        load_base,
         make_rows,
         micro_batching,
     )

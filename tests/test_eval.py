@@ -210,7 +210,7 @@ def test_an_existing_report_needs_force(run, report):
 
 @pytest.mark.parametrize("case, message", [
     ("not-a-run", "not a run directory"),
-    ("no-adapter", "holds no LoRA adapter"),
+    ("no-adapter", "holds no finished adapter"),
     ("empty-eval", "holds no samples"),
     ("missing-dataset", "does not exist"),
     ("no-eval-file", "eval.jsonl does not exist"),

@@ -427,9 +427,9 @@ def test_the_qlora_path_runs_on_the_cpu(tmp_path, memo, tiny_model, monkeypatch)
     pytest.importorskip("bitsandbytes")
     from transformers import AutoConfig
 
-    from qing.model import finetune as ft
+    from qing.model import base_model
 
-    monkeypatch.setattr(ft, "QUANTIZE_ON_CPU", True)
+    monkeypatch.setattr(base_model, "QUANTIZE_ON_CPU", True)
     notes = []
     opts = FinetuneOptions(model=str(tiny_model), quant="4bit", max_steps=30, gradient_accumulation_steps=1,
                            learning_rate=1e-2, lora_r=8, max_length=256, eval_steps=30, save_steps=100, merge=True)

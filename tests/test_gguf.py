@@ -16,6 +16,7 @@ import pytest
 from qing.errors import QingError
 from qing.fixtures import tiny_model as tinymodel
 from qing.model import gguf as qg
+from qing.model.run import Run
 
 SYSTEM = "你是小晴，正在和朋友聊天。用小晴平时说话的语气和习惯回复。"
 PROMPT = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "你是谁"}]
@@ -257,9 +258,11 @@ def test_errors_leave_nothing(models, converted, tmp_path):
     shutil.copy(src / "config.json", run / "merged" / "config.json")
     with pytest.raises(QingError, match="fine-tuning run"):
         qg.convert(run, tmp_path / "out.gguf")
-    assert qg.run_system_prompt(run / "merged") is None
+    assert Run.around(run / "merged") is None
     (run / "qing-run.json").write_text(json.dumps({"options": {"system_prompt": SYSTEM}}), encoding="utf-8")
-    assert qg.run_system_prompt(run / "merged") == SYSTEM == qg.run_system_prompt(run)
+    assert Run.around(run / "merged").system_prompt == SYSTEM == Run.around(run).system_prompt
+    (run / "model.gguf").write_bytes(b"")
+    assert Run.around(run / "model.gguf").system_prompt == SYSTEM
 
     exists = tmp_path / "exists.gguf"
     exists.write_bytes(b"keep")

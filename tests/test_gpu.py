@@ -23,6 +23,7 @@ pytest.importorskip("peft")
 
 from test_finetune import FAST, MEMO, SYSTEM, _infer, sample, write_dataset  # noqa: E402
 
+from qing.model import base_model  # noqa: E402
 from qing.model import finetune as ft  # noqa: E402
 from qing.model.finetune import FinetuneOptions, finetune  # noqa: E402
 
@@ -99,7 +100,7 @@ def test_the_fast_path_learns_as_the_plain_path(tmp_path, wider_model, chats, mo
 
     with monkeypatch.context() as patched:  # plain first: the fast path patches the model classes
         patched.setattr(ft, "_with_lora", _plain_lora)
-        patched.setattr(ft, "PACKED_ATTENTION", False)  # SDPA with a dense block-diagonal mask
+        patched.setattr(base_model, "PACKED_ATTENTION", False)  # SDPA with a dense block-diagonal mask
         plain = FinetuneOptions(**common, liger=False, per_device_train_batch_size=1, gradient_accumulation_steps=4)
         finetune(chats, tmp_path / "plain", plain, progress=record("plain"))
     notes = []

@@ -75,16 +75,16 @@ def test_finetune_refuses_an_output_holding_its_dataset(workdir, tiny_model, qin
 
 def test_finetune_force_replaces_only_a_run_of_its_own(tmp_path):
     from qing.errors import QingError
-    from qing.model.finetune import prepare_output
+    from qing.model.run import Run
 
     run = tmp_path / "run"
     (run / "checkpoint-10").mkdir(parents=True)
     (run / "qing-run.json").write_text("{}")
     (run / "notes.txt").write_text("mine")
     with pytest.raises(QingError, match=r"did not write \(notes.txt\)"):
-        prepare_output(run, force=True, resume=False)
+        Run.prepare(run, force=True, resume=False)
     (run / "notes.txt").unlink()
-    prepare_output(run, force=True, resume=False)
+    Run.prepare(run, force=True, resume=False)
     assert not any(run.iterdir())
 
 
@@ -253,6 +253,20 @@ def test_a_damaged_run_file_is_one_sentence(tmp_path, qing, content):
     for command in (["infer", tmp_path / "run", "--prompt", "在吗"], ["gguf", tmp_path / "run"]):
         result = qing(*command)
         assert result.exit_code == 1 and "is damaged" in result.output and "bug" not in result.output, command
+
+
+def test_a_run_stopped_before_its_adapter_says_how_to_go_on(tmp_path, qing):
+    run = tmp_path / "run"
+    (run / "checkpoint-20").mkdir(parents=True)
+    (run / "qing-run.json").write_text(json.dumps({"options": {}, "model_dir": str(tmp_path / "base")}))
+    commands = (["infer", run, "--prompt", "在吗"], ["gguf", run], ["eval", run], ["serve", run])
+    for command in commands:  # a checkpoint cut short (no trainer_state.json): nothing to resume from
+        result = qing(*command)
+        assert result.exit_code == 1 and "wait for `qing finetune` to end" in result.output, command
+    (run / "checkpoint-20" / "trainer_state.json").write_text("{}")
+    for command in commands:
+        result = qing(*command)
+        assert result.exit_code == 1 and f"-o {run} --resume" in result.output, (command, result.output)
 
 
 def test_a_cut_gguf_is_one_sentence(tmp_path, qing):

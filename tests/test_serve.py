@@ -385,6 +385,9 @@ def test_a_request_trickled_byte_by_byte_is_cut_off_at_the_request_timeout(cappe
 def test_engine_rules(tmp_path):
     run = tmp_path / "run"
     (run / "adapter").mkdir(parents=True)
+    with pytest.raises(Exception, match="not a run directory"):
+        serve.choose_engine("auto", serve.Source(run_dir=run), lambda: None)
+    (run / "qing-run.json").write_text(json.dumps({"options": {}, "model_dir": str(tmp_path / "base")}))
     with pytest.raises(Exception, match="no finished adapter"):
         serve.choose_engine("auto", serve.Source(run_dir=run), lambda: None)
     (run / "model-f16.gguf").write_bytes(b"GGUF")

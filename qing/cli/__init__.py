@@ -696,10 +696,11 @@ def gguf_cmd(
 
     from qing.files import check_output
     from qing.model import gguf
+    from qing.model.run import Run, is_run
 
     started = time.perf_counter()
     base = model_dir
-    if (model_dir / "qing-run.json").is_file():
+    if is_run(model_dir):
         _quiet_libraries()
     source = gguf.model_dir_of(model_dir, note=lambda text: console.print(escape(text)))
     name = (base if source != base else source).resolve().name
@@ -707,7 +708,8 @@ def gguf_cmd(
     check_output(output.parent / "Modelfile", force)  # before the long conversion, not after it
     with _progress("converting", "MB", scale=1e6) as update:
         out = gguf.convert(source, output, outtype, llama_cpp=llama_cpp, force=force, progress=update)
-    modelfile = gguf.write_modelfile(out, system=gguf.run_system_prompt(source), force=force)
+    run = Run.around(source)
+    modelfile = gguf.write_modelfile(out, system=run.system_prompt if run else None, force=force)
     console.print(f"wrote {out} ({_size(out.stat().st_size)}, {outtype.lower()}) in "
                   f"{time.perf_counter() - started:.1f} s")
     console.print(f"wrote {modelfile}: ollama create {name} -f {modelfile}")

@@ -37,6 +37,7 @@ from qing.dataset.samples import read_samples
 from qing.errors import QingError
 from qing.files import refuse_input_as_output
 from qing.model import chat_format as chat
+from qing.model.run import Run
 
 REPORT_FILES = ("report.json", "report.md", "report.html")
 FACE = re.compile(r"\[[^\[\]\n]{1,8}\]")  # [微笑] [动画表情] [图片]: QQ faces and stickers, as clean sees them
@@ -279,16 +280,14 @@ def _sampling(opts: EvalOptions, index: int):
                         seed=opts.seed + index)
 
 
-def run_transformers(run_dir: Path, contexts: list[Context], opts: EvalOptions, max_length: int,
+def run_transformers(run: Run, contexts: list[Context], opts: EvalOptions, max_length: int,
                      tick: Callable[[], None]) -> tuple[list[Context], Column, Column]:
     """Tuned (base + adapter) and base (adapter switched off) on every context that fits max_length."""
     from qing.model import infer
 
-    adapter = run_dir / "adapter"
-    if not (adapter / "adapter_config.json").is_file():
-        raise QingError(f"{run_dir} holds no LoRA adapter (adapter/adapter_config.json); evaluate a run that "
-                        "`qing finetune` finished.")
-    cm = infer.load(run_dir, adapter=adapter, opts=infer.InferOptions(quant=opts.quant))
+    if run.adapter is None:
+        raise run.unfinished()
+    cm = infer.load(run.folder, adapter=run.adapter, opts=infer.InferOptions(quant=opts.quant))
     kept = []
     for c in contexts:
         c.ids, labels = chat.encode(cm.tokenizer, c.messages + [{"role": "assistant", "content": c.target}], cm.eot)
@@ -345,12 +344,12 @@ def _free(cm) -> None:
 
 # --- the whole evaluation ---------------------------------------------------------------------
 
-def eval_file(run: dict, dataset: Path | None) -> Path:
+def eval_file(run: Run, dataset: Path | None) -> Path:
     """The eval.jsonl to use: --dataset (a directory or the file itself), else the run's dataset."""
     if dataset is None:
-        if not run.get("dataset"):
+        if run.dataset is None:
             raise QingError("the run does not say which dataset it was trained on; pass --dataset.")
-        dataset = Path(run["dataset"])
+        dataset = run.dataset
     if dataset.is_file():
         return dataset
     if not dataset.is_dir():
@@ -371,16 +370,16 @@ def evaluate(run_dir: Path, dataset: Path | None = None, opts: EvalOptions | Non
              ggufs: tuple[Path, ...] = (), progress: Callable[[int, int], None] | None = None) -> dict:
     """The whole report as a dict (see the module docstring); nothing is written."""
     from qing.model import gguf as gguf_mod
-    from qing.model.finetune import read_run
-
     opts = opts or EvalOptions()
     started = time.perf_counter()
-    run = read_run(run_dir)
+    run = Run.open(run_dir)
+    if run.adapter is None:  # before the dataset: the first thing to fix
+        raise run.unfinished()
     for path in ggufs:
         gguf_mod.require_gguf(path)
     source = eval_file(run, dataset)
     contexts = read_contexts(source, opts.limit)
-    max_length = int(run.get("options", {}).get("max_length") or 2048)
+    max_length = int(run.max_length or 2048)
     steps = len(contexts) * (2 + 2 * len(ggufs))
     done = [0]
 
@@ -389,7 +388,7 @@ def evaluate(run_dir: Path, dataset: Path | None = None, opts: EvalOptions | Non
         if progress:
             progress(done[0], steps)
 
-    kept, tuned, base = run_transformers(run_dir, contexts, opts, max_length, tick)
+    kept, tuned, base = run_transformers(run, contexts, opts, max_length, tick)
     if not kept:
         raise QingError(f"none of the {len(contexts)} eval samples fits the run's max length ({max_length} tokens).")
     steps = len(kept) * (2 + 2 * len(ggufs))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib.util
 import json
 import logging
 import math
@@ -33,30 +32,21 @@ from typing import Callable
 
 from qing.dataset.samples import read_samples
 from qing.errors import QingError
-from qing.files import open_private, private_dir, private_files, refuse_foreign_files, refuse_input_as_output
+from qing.files import open_private, private_dir, private_files, refuse_input_as_output
+from qing.model import base_model, packed_attention
 from qing.model import chat_format as chat
-from qing.model import packed_attention
+from qing.model.run import Run
 
 log = logging.getLogger(__name__)
 
-RUN_FILE = "qing-run.json"
-RUN_CONTENTS = (RUN_FILE, "adapter", "merged", "checkpoint-*", "metrics.jsonl", "loss.png", "*.gguf", "Modelfile",
-                "eval")
-"""What finetune, gguf, quantize and eval write in a run directory: --force replaces one holding nothing else."""
-QUANTS = ("4bit", "8bit", "none")
 MOE_SCOPES = ("expert_only", "router_only", "all")
 DEFAULT_TARGETS = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
 DEFAULT_EXPERT_PATTERNS = (r"experts\.ffn\.(gate_proj|up_proj|down_proj),"  # Qwen-MoE, one Linear per expert
                            r"layers\.[0-9]+\.mlp\.experts\.[0-9]+\.(w1|w2|w3),"  # Mixtral
                            r"mlp\.experts\.(gate_up_proj|down_proj)$")  # transformers 5: fused expert weights
 DEFAULT_ROUTER_PATTERNS = r"router\.(gate|dense),mlp\.gate\.weight$"
-# bitsandbytes (>= 0.46) also runs 4-bit / 8-bit layers on the CPU, far too slowly for real training; users get
-# unquantized CPU training, and the tests set this to run the real QLoRA path (quantize, prepare, LoRA) on the CPU.
-QUANTIZE_ON_CPU = False
 OOM_ADVICE = ("CUDA ran out of memory; try --quant 4bit, a shorter --max-length (1024), "
               "--per-device-train-batch-size 1 or --no-packing.")
-PACKED_ATTENTION = True
-"""Packed rows on CUDA without flash-attn use qing.attention (PyTorch's varlen FlashAttention) instead of SDPA."""
 ROWS_PER_UPDATE = 16
 """Rows per optimizer step when neither the batch size nor the accumulation is given (the original recipe's 1 x 16)."""
 TOKENS_PER_MICRO_STEP = 8192
@@ -242,60 +232,6 @@ def device_kind() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def compute_dtype():
-    """bf16 where the GPU has it, else fp16 on CUDA, fp32 on CPU."""
-    import torch
-
-    if torch.cuda.is_available():
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32
-
-
-def quantization_config(quant: str):
-    import torch
-    from transformers import BitsAndBytesConfig
-
-    if quant == "4bit":
-        return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                                  bnb_4bit_compute_dtype=compute_dtype() if torch.cuda.is_available() else None)
-    if quant == "8bit":
-        return BitsAndBytesConfig(load_in_8bit=True)
-    return None
-
-
-def load_base(model_dir: Path, quant: str, for_training: bool = True, packed: bool = False):
-    """The base model on this machine's device, quantized as asked where CUDA allows it; PACKED: it will train on
-    packed rows, whose samples then get attention of their own without a dense mask."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    if quant not in QUANTS:
-        raise QingError(f"unknown --quant {quant!r}; use one of: {', '.join(QUANTS)}.")
-    kwargs = {"dtype": compute_dtype()}
-    if torch.cuda.is_available() and importlib.util.find_spec("flash_attn") is not None:
-        kwargs["attn_implementation"] = "flash_attention_2"  # packed rows run as variable-length batches: no mask
-    elif packed and PACKED_ATTENTION and packed_attention.available():
-        kwargs["attn_implementation"] = packed_attention.register()
-    if quant != "none" and (torch.cuda.is_available() or QUANTIZE_ON_CPU):
-        try:
-            import bitsandbytes  # noqa: F401
-        except ImportError:
-            raise QingError("--quant 4bit/8bit needs bitsandbytes: pip install bitsandbytes, or use --quant none.") \
-                from None
-        kwargs["quantization_config"] = quantization_config(quant)
-        kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0)) if torch.cuda.is_available() else "cpu"}
-    try:
-        model = AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)
-    except ValueError as e:
-        raise QingError(f"transformers cannot load the model in {model_dir} ({str(e).splitlines()[0][:160]}).") \
-            from None
-    if torch.cuda.is_available() and "device_map" not in kwargs:
-        model.to(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
-    if for_training:
-        model.config.use_cache = False
-    return model
-
-
 def lora_targets(model, opts: FinetuneOptions) -> tuple[list[str], list[str]]:
     """(modules, parameters) that get a LoRA: the target list, or for MoE what the expert / router patterns match.
 
@@ -372,47 +308,6 @@ def is_main_process() -> bool:
     return int(os.environ.get("RANK", "0")) == 0
 
 
-def prepare_output(out: Path, force: bool, resume: bool) -> None:
-    """Refuse to train over an existing run unless --resume or --force (which only replaces a qing run)."""
-    if not is_main_process():
-        return
-    if resume:
-        if not (out / RUN_FILE).is_file():
-            raise QingError(f"--resume needs a run directory; {out} holds no {RUN_FILE}.")
-        return
-    if out.exists() and any(out.iterdir()):
-        if not force:
-            raise QingError(f"output {out} already exists; pass --resume to continue it, --force to replace it, "
-                            "or -o to choose another directory.")
-        if not (out / RUN_FILE).is_file():
-            raise QingError(f"{out} is not a qing run directory; refusing to replace it. Choose another -o.")
-        refuse_foreign_files(out, RUN_CONTENTS, "qing")
-        shutil.rmtree(out)
-    private_dir(out)
-
-
-def read_run(run_dir: Path, need_model: bool = True) -> dict:
-    path = run_dir / RUN_FILE
-    if not path.is_file():
-        raise QingError(f"{run_dir} is not a run directory of `qing finetune` (no {RUN_FILE}).")
-    try:
-        run = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:  # not JSON, or not text at all
-        raise QingError(f"{path} is damaged (not JSON); train again, or restore it from a copy.") from None
-    if not isinstance(run, dict) or not isinstance(run.get("options", {}), dict) \
-            or (need_model and not isinstance(run.get("model_dir"), str)):
-        raise QingError(f"{path} is damaged (not the run file `qing finetune` writes); train again, or restore it "
-                        f"from a copy.")
-    return run
-
-
-def write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    with open_private(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=2)
-    os.replace(tmp, path)
-
-
 def finetune(dataset: Path, out: Path, opts: FinetuneOptions, *, force: bool = False, resume: bool = False,
              progress: Callable[[dict], None] | None = None, note: Callable[[str], None] = log.info) -> RunResult:
     """Train a LoRA adapter on DATASET's train.jsonl into OUT; see the module docstring.
@@ -424,15 +319,13 @@ def finetune(dataset: Path, out: Path, opts: FinetuneOptions, *, force: bool = F
 
 
 def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resume: bool, progress, note) -> RunResult:
-    from qing.model import download as models
-
     started = time.perf_counter()
     if resume:
-        saved = read_run(out)["options"]
+        saved = Run.open(out).options
         opts = FinetuneOptions(**{k: v for k, v in saved.items() if k in FinetuneOptions.__dataclass_fields__})
     check_options(opts)
     train, evals = load_dataset(dataset, opts)
-    model_dir = models.resolve(opts.model, opts.source, Path(opts.models_dir))
+    model_dir = base_model.resolve(opts.model, opts.source, Path(opts.models_dir))
     tokenizer = chat.load_tokenizer(model_dir, opts.template)
     opts.system_prompt = system_prompt_of(train)
 
@@ -441,7 +334,8 @@ def _finetune(dataset: Path, out: Path, opts: FinetuneOptions, force: bool, resu
     if not resume:
         refuse_input_as_output(out, dataset, model_dir)
     existed = out.exists()
-    prepare_output(out, force, resume)
+    if is_main_process():
+        Run.prepare(out, force, resume)
     try:
         return _train(dataset, out, opts, resume, progress, note, started, model_dir, tokenizer, train, evals)
     except BaseException:
@@ -469,19 +363,20 @@ def _train(dataset: Path, out: Path, opts: FinetuneOptions, resume: bool, progre
     if quant_note := _quant_note(opts.quant):
         note(quant_note)
     note(f"data: {_describe(data)}")
-    run_info = {"options": dataclasses.asdict(opts), "model_dir": str(model_dir), "dataset": str(dataset),
-                "end_of_turn": eot, "template": opts.template, "chat_template": tokenizer.chat_template,
-                "data": _data_info(data, eval_data)}
+    run = Run(out, {"options": dataclasses.asdict(opts), "model_dir": str(model_dir), "dataset": str(dataset),
+                    "end_of_turn": eot, "template": opts.template, "chat_template": tokenizer.chat_template,
+                    "data": _data_info(data, eval_data)})
+    run_info = run.info
     if is_main_process():
-        write_json(out / RUN_FILE, run_info)
-    base = load_base(model_dir, opts.quant, packed=opts.packing)
+        run.save()
+    base = base_model.load_base(model_dir, opts.quant, packed=opts.packing)
     run_info["quantized"] = "4bit" if getattr(base, "is_loaded_in_4bit", False) else \
         "8bit" if getattr(base, "is_loaded_in_8bit", False) else None
     fused = fused_kernels(base, opts)
     opts.per_device_train_batch_size, opts.gradient_accumulation_steps = micro_batching(opts, base, fused)
     run_info["options"] = dataclasses.asdict(opts)
     if is_main_process():
-        write_json(out / RUN_FILE, run_info)
+        run.save()
     attention = getattr(base.config, "_attn_implementation", None) or "default"
     attention = "variable-length FlashAttention" if attention == packed_attention.NAME else f"{attention} attention"
     kernels = ", Liger kernels" if fused else ""
@@ -499,7 +394,7 @@ def _train(dataset: Path, out: Path, opts: FinetuneOptions, resume: bool, progre
     trainer, recorder = _trainer(model, tokenizer, data, eval_data, out, opts, progress)
     try:
         first_eval = trainer.evaluate()["eval_loss"] if eval_data and not resume else None
-        output = trainer.train(resume_from_checkpoint=_last_checkpoint(out) if resume else None)
+        output = trainer.train(resume_from_checkpoint=_last_checkpoint(run) if resume else None)
         last_eval = recorder.eval_loss_at(trainer.state.global_step)
         if eval_data and last_eval is None:
             last_eval = trainer.evaluate()["eval_loss"]
@@ -515,11 +410,11 @@ def _train(dataset: Path, out: Path, opts: FinetuneOptions, resume: bool, progre
         run_info["result"] = {"steps": result.steps, "train_loss": result.train_loss, "eval_loss": last_eval,
                               "first_eval_loss": first_eval, "seconds": round(result.seconds, 1),
                               "tokens_per_second": round(result.tokens_per_second, 1)}
-        write_json(out / RUN_FILE, run_info)
+        run.save()
         if opts.merge:
             del trainer, model
             note(f"merging the adapter into a fresh 16-bit copy of the base -> {out / 'merged'}")
-            result.merged = merge(out)
+            result.merged = base_model.merge_adapter(run)
     return result
 
 
@@ -533,8 +428,8 @@ def check_options(opts: FinetuneOptions) -> None:
         if not ok:
             raise QingError(f"{flag} {value} is out of range: it must be {rule}.")
 
-    if opts.quant not in QUANTS:
-        raise QingError(f"unknown --quant {opts.quant!r}; use one of: {', '.join(QUANTS)}.")
+    if opts.quant not in base_model.QUANTS:
+        raise QingError(f"unknown --quant {opts.quant!r}; use one of: {', '.join(base_model.QUANTS)}.")
     need(opts.lora_r >= 1, "--lora-r", opts.lora_r, "at least 1 (16 is usual)")
     need(opts.lora_alpha > 0, "--lora-alpha", opts.lora_alpha, "above 0 (twice --lora-r is usual)")
     need(0 <= opts.lora_dropout < 1, "--lora-dropout", opts.lora_dropout, "from 0 up to (not including) 1")
@@ -563,7 +458,7 @@ def check_options(opts: FinetuneOptions) -> None:
 
 
 def _quant_note(quant: str) -> str | None:
-    if quant != "none" and device_kind() != "cuda" and not QUANTIZE_ON_CPU:
+    if quant != "none" and device_kind() != "cuda" and not base_model.QUANTIZE_ON_CPU:
         return f"note: no CUDA GPU here: --quant {quant} needs one, so this run trains unquantized (fp32 on the CPU)."
     return None
 
@@ -684,14 +579,12 @@ def _dry_run(model_dir: Path, opts: FinetuneOptions, out: Path, started: float) 
                      dry_run_modules=modules + parameters)
 
 
-def _last_checkpoint(out: Path) -> str:
-    """The newest complete checkpoint. Trainer writes trainer_state.json last, so one without it was cut short
-    (a crash while saving) and is passed over."""
-    steps = [(int(p.name.split("-")[1]), p) for p in out.glob("checkpoint-*")
-             if p.name.split("-")[1].isdigit() and (p / "trainer_state.json").is_file()]
-    if not steps:
-        raise QingError(f"{out} has no complete checkpoint to resume from yet (one is saved every --save-steps).")
-    return str(max(steps)[1])
+def _last_checkpoint(run: Run) -> str:
+    checkpoints = run.checkpoints()
+    if not checkpoints:
+        raise QingError(f"{run.folder} has no complete checkpoint to resume from yet (one is saved every "
+                        "--save-steps).")
+    return str(checkpoints[-1])
 
 
 def _trainer(model, tokenizer, data: Encoded, eval_data: Encoded | None, out: Path, opts: FinetuneOptions,
@@ -701,7 +594,7 @@ def _trainer(model, tokenizer, data: Encoded, eval_data: Encoded | None, out: Pa
     from transformers.trainer_callback import PrinterCallback
 
     cuda = torch.cuda.is_available()
-    dtype = compute_dtype()
+    dtype = base_model.compute_dtype()
     args = TrainingArguments(
         output_dir=str(out), seed=opts.seed, data_seed=opts.seed,
         per_device_train_batch_size=opts.per_device_train_batch_size,
@@ -735,37 +628,6 @@ def _save_adapter(model, tokenizer, out: Path) -> None:
     tokenizer.save_pretrained(tmp)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
-
-
-def merge(run_dir: Path, force: bool = False) -> Path:
-    """OUT/merged: the adapter merged into a fresh copy of the base in its own 16-bit dtype (never 4-bit)."""
-    import torch
-    from peft import PeftModel
-    from transformers import AutoConfig, AutoModelForCausalLM
-
-    run = read_run(run_dir)
-    adapter = run_dir / "adapter"
-    if not (adapter / "adapter_config.json").is_file():
-        raise QingError(f"{run_dir} has no finished adapter to merge (adapter/ is missing).")
-    final, tmp = run_dir / "merged", run_dir / ".merged.part"
-    if final.exists() and not force:
-        return final
-    base_dir = Path(run["model_dir"])
-    dtype = getattr(AutoConfig.from_pretrained(base_dir), "dtype", None) or torch.bfloat16
-    if isinstance(dtype, str):
-        dtype = getattr(torch, dtype)
-    base = AutoModelForCausalLM.from_pretrained(base_dir, dtype=dtype)
-    tokenizer = chat.load_tokenizer(adapter)
-    if len(tokenizer) > base.get_input_embeddings().weight.shape[0]:
-        base.resize_token_embeddings(len(tokenizer))
-    merged = PeftModel.from_pretrained(base, adapter).merge_and_unload()
-    with private_files():
-        shutil.rmtree(tmp, ignore_errors=True)
-        merged.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
-    return final
 
 
 def _make_recorder():

@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 
 from qing.errors import QingError
 from qing.files import atomic_output, check_output, human_size, open_private
+from qing.model.run import Run, is_run
 
 # HF architecture -> (gguf MODEL_ARCH name, undo llama's q/k rotary permutation)
 NATIVE_ARCHS = {
@@ -615,30 +616,21 @@ def gguf_chat_template(path: Path) -> str | None:
     return None if field is None else field.contents()
 
 
-def run_system_prompt(model_dir: Path) -> str | None:
-    """The system prompt of the fine-tuning run a model directory came from (qing-run.json in it or its
-    parent, as `qing finetune` writes runs/<name>/qing-run.json beside runs/<name>/merged/), or None."""
-    from qing.model.finetune import RUN_FILE, read_run
-
-    for folder in (Path(model_dir), Path(model_dir).parent):
-        if (folder / RUN_FILE).is_file():
-            return read_run(folder, need_model=False).get("options", {}).get("system_prompt") or None
-    return None
-
-
 def model_dir_of(path: Path, note: Callable[[str], None] = lambda text: None) -> Path:
     """The model directory to convert: PATH itself, or for a `qing finetune` run its merged model (merged first
     when the run has only its adapter)."""
     path = Path(path)
-    if not (path / "qing-run.json").is_file() or (path / "config.json").is_file():
+    if not is_run(path) or (path / "config.json").is_file():
         return path
-    merged = path / "merged"
-    if (merged / "config.json").is_file():
-        return merged
-    from qing.model.finetune import merge
+    run = Run.open(path)
+    if run.merged:
+        return run.merged
+    if run.adapter is None:
+        raise run.unfinished()
+    from qing.model.base_model import merge_adapter
 
-    note(f"{path} holds a LoRA adapter: merging it into a 16-bit copy of its base first ({merged}).")
-    return merge(path)
+    note(f"{path} holds a LoRA adapter: merging it into a 16-bit copy of its base first ({path / 'merged'}).")
+    return merge_adapter(run)
 
 
 def write_modelfile(gguf_path: Path, template: str = "auto", system: str | None = None,
@@ -647,7 +639,7 @@ def write_modelfile(gguf_path: Path, template: str = "auto", system: str | None 
     """Write an Ollama Modelfile beside GGUF_PATH (or at OUT) for `ollama create NAME -f Modelfile`; return it.
 
     template: chatml, qwen3, or auto (chosen from the chat template stored in the GGUF).
-    system: the SYSTEM prompt (e.g. "system_prompt" of the run's qing-run.json), or None for none.
+    system: the SYSTEM prompt (e.g. the system prompt of the run the model came from), or None for none.
     """
     gguf_path = Path(gguf_path)
     out = Path(out) if out is not None else gguf_path.parent / "Modelfile"

@@ -17,6 +17,7 @@ from typing import Callable
 
 from qing.errors import QingError
 from qing.model import chat_format as chat
+from qing.model.run import Run, adapter_base
 
 log = logging.getLogger(__name__)
 EMPTY_REPLY = "（没有回复）"
@@ -73,39 +74,38 @@ def load(run_dir: Path | None = None, model: str | None = None, adapter: Path | 
          merged: Path | None = None, opts: InferOptions | None = None, gguf: Path | None = None,
          gpu_layers: int = 0) -> ChatModel:
     """Whatever was asked for, ready to chat: a run directory, a merged model, a base plus an adapter, or a GGUF."""
-    from qing.model import download as models
-    from qing.model.finetune import load_base, read_run
+    from qing.model import base_model
 
     opts = opts or InferOptions()
     if gguf is not None:
         return load_gguf(gguf, opts, gpu_layers)
-    run = read_run(run_dir) if run_dir else {}
-    if run_dir and adapter is None and merged is None:
-        if (run_dir / "merged" / "config.json").is_file():
-            merged = run_dir / "merged"
-        elif (run_dir / "adapter" / "adapter_config.json").is_file():
-            adapter = run_dir / "adapter"
-        elif gguf := newest_gguf(run_dir):
-            return load_gguf(gguf, opts, gpu_layers)
+    run = Run.open(run_dir) if run_dir else None
+    if run and adapter is None and merged is None:
+        if run.merged:
+            merged = run.merged
+        elif run.adapter:
+            adapter = run.adapter
+        elif run.newest_gguf:
+            return load_gguf(run.newest_gguf, opts, gpu_layers)
         else:
-            raise QingError(f"{run_dir} holds no finished adapter yet; wait for `qing finetune` to end.")
+            raise run.unfinished()
     if merged is not None:
-        if not models.is_model_dir(merged):
+        if not base_model.is_model_dir(merged):
             raise QingError(f"{merged} is not a model directory (no config.json in it).")
         weights, tokenizer_dir, what = merged, merged, f"merged model {merged}"
     else:
         if adapter is not None and not (adapter / "adapter_config.json").is_file():
             raise QingError(f"{adapter} is not a LoRA adapter directory (no adapter_config.json in it).")
-        base = model or run.get("model_dir") or _adapter_base(adapter)
+        base = model or (run.base_model if run else None) or (adapter_base(adapter) if adapter else None)
         if not base:
             raise QingError("give a run directory, --merged DIR, or --model (with --adapter DIR).")
-        weights = models.resolve(base, run.get("options", {}).get("source", "modelscope"),
-                                 Path(run.get("options", {}).get("models_dir", "models")))
+        weights = base_model.resolve(base, run.model_source if run else "modelscope",
+                                     run.models_dir if run else Path("models"))
         tokenizer_dir = adapter or weights
         what = f"{weights}" + (f" + adapter {adapter}" if adapter else "")
-    template = opts.template if opts.template != "auto" else run.get("template", "auto")
+    template = opts.template if opts.template != "auto" else (run.template if run else "auto")
     tokenizer = chat.load_tokenizer(tokenizer_dir, template)
-    net = load_base(weights, opts.quant, for_training=False)
+    net = base_model.load_base(weights, opts.quant, for_training=False)
     if len(tokenizer) > net.get_input_embeddings().weight.shape[0]:
         net.resize_token_embeddings(len(tokenizer))
     if adapter is not None and merged is None:
@@ -113,17 +113,11 @@ def load(run_dir: Path | None = None, model: str | None = None, adapter: Path | 
 
         net = PeftModel.from_pretrained(net, adapter)
     net.eval()
-    system = opts.system_prompt if opts.system_prompt is not None else run.get("options", {}).get("system_prompt")
+    system = opts.system_prompt if opts.system_prompt is not None else (run.system_prompt if run else None)
     context = getattr(net.config, "max_position_embeddings", None) or 4096
-    max_length = run.get("options", {}).get("max_length")
+    max_length = run.max_length if run else None
     return ChatModel(chat.end_of_turn(tokenizer), system or None, min(context, max(max_length or 0, 4096)), what,
                      model=net, tokenizer=tokenizer)
-
-
-def newest_gguf(folder: Path) -> Path | None:
-    """The GGUF a run directory holds (the newest: usually the quantized one), or None."""
-    ggufs = sorted(folder.glob("*.gguf"), key=lambda p: p.stat().st_mtime)
-    return ggufs[-1] if ggufs else None
 
 
 def load_gguf(path: Path, opts: InferOptions | None = None, gpu_layers: int = 0, context: int = 4096) -> ChatModel:
@@ -146,7 +140,8 @@ def load_gguf(path: Path, opts: InferOptions | None = None, gpu_layers: int = 0,
     after = probe[probe.rindex("r9") + 2:]
     eos = llm.detokenize([llm.token_eos()], special=True).decode("utf-8", "replace")
     eot = after[:after.index(">") + 1] if after.startswith("<") and ">" in after else eos
-    system = opts.system_prompt if opts.system_prompt is not None else gguf.run_system_prompt(Path(path).parent)
+    run = Run.around(path)
+    system = opts.system_prompt if opts.system_prompt is not None else (run.system_prompt if run else None)
     return ChatModel(eot, system or None, min(context, llm.n_ctx()), f"{path} (llama.cpp)", llama=llm,
                      template=template)
 
@@ -160,15 +155,6 @@ def open_llama(path: Path, **settings):
     except ValueError as e:  # llama-cpp-python: "Failed to load model from file"
         raise QingError(f"llama.cpp cannot load {path} ({e}): the file is damaged or cut short, or made by a newer "
                         f"llama.cpp; convert it again with `qing gguf`.") from None
-
-
-def _adapter_base(adapter: Path | None) -> str | None:
-    if adapter is None:
-        return None
-    import json
-
-    config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
-    return config.get("base_model_name_or_path")
 
 
 @dataclass

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 from qing.errors import QingError
-from qing.model.infer import newest_gguf
+from qing.model.run import Run, adapter_base
 
 log = logging.getLogger(__name__)
 ENGINES = ("auto", "llama.cpp", "vllm", "transformers")
@@ -81,10 +81,9 @@ def choose_engine(engine: str, src: Source, vllm_ready: Callable[[], str | None]
     if not (src.run_dir or src.gguf or src.merged or src.model or src.adapter):
         raise QingError("give a run directory (qing serve runs/qing), --gguf FILE, --merged DIR, or --model with "
                         "--adapter.")
-    has_weights = bool(src.merged or src.adapter or src.model) or (src.run_dir is not None and (
-        (src.run_dir / "merged" / "config.json").is_file() or (src.run_dir / "adapter" / "adapter_config.json")
-        .is_file()))
-    run_gguf = newest_gguf(src.run_dir) if src.run_dir and not src.gguf else None
+    run = Run.open(src.run_dir) if src.run_dir else None
+    has_weights = bool(src.merged or src.adapter or src.model) or bool(run and (run.merged or run.adapter))
+    run_gguf = run.newest_gguf if run and not src.gguf else None
     if engine == "llama.cpp" or (engine == "auto" and (src.gguf or (run_gguf and not has_weights))):
         if src.gguf is None and run_gguf is None:
             raise QingError("--engine llama.cpp needs a GGUF: give --gguf FILE, or run `qing gguf RUN_DIR` first.")
@@ -96,8 +95,8 @@ def choose_engine(engine: str, src: Source, vllm_ready: Callable[[], str | None]
         return "llama.cpp", why
     if src.gguf is not None:
         raise QingError(f"--engine {engine} serves Hugging Face weights, not a GGUF; use --engine llama.cpp.")
-    if src.run_dir is not None and not has_weights:
-        raise QingError(f"{src.run_dir} holds no finished adapter, merged model or GGUF yet.")
+    if run is not None and not has_weights:
+        raise run.unfinished()
     if engine != "auto":
         return engine, "asked for"
     missing = (vllm_ready or _vllm_missing)()
@@ -764,19 +763,15 @@ def vllm_command(src: Source, opts: ServeOptions, name: str, template_file: Path
 
 def _vllm_weights(src: Source) -> tuple[Path | str, Path | None]:
     """(model vLLM loads, LoRA adapter or None), as qing.infer.load picks them."""
-    from qing.model.finetune import read_run
-    from qing.model.infer import _adapter_base
-
-    run = read_run(src.run_dir) if src.run_dir else {}
+    run = Run.open(src.run_dir) if src.run_dir else None
     merged, adapter = src.merged, src.adapter
-    if src.run_dir and merged is None and adapter is None:
-        if (src.run_dir / "merged" / "config.json").is_file():
-            merged = src.run_dir / "merged"
-        else:
-            adapter = src.run_dir / "adapter"
+    if run and merged is None and adapter is None:
+        merged, adapter = run.merged, run.adapter
+        if merged is None and adapter is None:
+            raise run.unfinished()
     if merged is not None:
         return merged, None
-    base = src.model or run.get("model_dir") or _adapter_base(adapter)
+    base = src.model or (run.base_model if run else None) or (adapter_base(adapter) if adapter else None)
     if not base:
         raise QingError("give a run directory, --merged DIR, or --model (with --adapter DIR).")
     return base, adapter
@@ -814,12 +809,10 @@ def serve_vllm(src: Source, opts: ServeOptions, name: str, system: str | None, t
 def _vllm_persona(src: Source, system_override: str | None) -> tuple[str | None, str | None]:
     """(system prompt, chat template) for vLLM: the run's, as qing infer would use them."""
     from qing.model import chat_format as chat
-    from qing.model.finetune import read_run
-
-    run = read_run(src.run_dir) if src.run_dir else {}
-    system = system_override if system_override is not None else run.get("options", {}).get("system_prompt")
+    run = Run.open(src.run_dir) if src.run_dir else None
+    system = system_override if system_override is not None else (run.system_prompt if run else None)
     base, adapter = _vllm_weights(src)
-    template = run.get("template", "auto")
+    template = run.template if run else "auto"
     return system or None, chat.load_tokenizer(adapter or Path(base), template).chat_template
 
 
