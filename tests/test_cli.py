@@ -91,3 +91,23 @@ def test_a_missing_extra_is_one_sentence_naming_it(tmp_path, qing, monkeypatch, 
     result = qing("gguf", tiny_model, "-o", tmp_path / "m.gguf", env={"COLUMNS": "300"})
     assert result.exit_code == 1 and "needs gguf, from the gguf extra: pip install 'qing[gguf]'" in result.output
     assert "bug" not in result.output and not (tmp_path / "m.gguf").exists()
+
+
+def test_every_closed_choice_is_refused_before_the_command_runs():
+    """A value outside a closed set (--quant, --template, --engine, --from, --format, --hmac, ...) is refused by the
+    command line with the valid values listed (exit 2), before any work: the command's body never runs."""
+    from typer.testing import CliRunner
+
+    root = typer.main.get_command(app)
+    checked = set()
+    for name, cmd in root.commands.items():
+        for param in cmd.params:
+            choices = getattr(param.type, "choices", None)
+            if not choices or not param.opts:
+                continue
+            needed = ["x" for p in cmd.params if p.required and not p.opts]
+            result = CliRunner().invoke(app, [name, *needed, param.opts[0], "bogus-value"], env={"COLUMNS": "200"})
+            assert result.exit_code == 2, (name, param.opts, result.output)
+            assert "'bogus-value' is not one of" in result.output and repr(choices[0]) in result.output
+            checked.add(param.opts[0])
+    assert {"--quant", "--template", "--engine", "--from", "--format", "--hmac", "--outtype", "--source"} <= checked

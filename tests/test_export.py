@@ -134,7 +134,6 @@ def test_old_client_without_some_columns(tmp_path, qing):
     (["missing.db"], "does not exist"),
     (["nt_msg.db"], "is encrypted"),
     (["nt_msg.db", "--key", "wrong-key-000000"], "the key does not open"),
-    (["nt_msg.db", "--key", KEY, "--format", "xml"], "unknown --format"),
     (["nt_msg.db", "--key", KEY, "--tz", "Mars/Base"], "unknown time zone"),
     (["nt_msg.db", "--key", KEY, "--profile", "nt_msg.db"], "not a QQ NT profile_info.db"),
     (["profile_info.db", "--key", KEY], "not a QQ NT message database"),

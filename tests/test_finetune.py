@@ -391,11 +391,13 @@ def test_output_model_and_resume_mistakes_are_one_sentence(tmp_path, memo, tiny_
         (["-o", tmp_path / "new", "--model", tmp_path], "not a model directory"),
         (["-o", tmp_path / "new", "--model", "./nowhere"], "neither a directory nor a model id"),
         (["-o", tmp_path / "new", "--model", tiny_model, "--resume"], "not a run directory of `qing finetune`"),
-        (["-o", tmp_path / "new", "--model", tiny_model, "--template", "alpaca"], "unknown --template"),
     ]
     for args, message in cases:
         result = qing("finetune", memo, *args, *FAST)
         assert result.exit_code == 1 and message in result.output, (args, result.output)
+    result = qing("finetune", memo, "-o", tmp_path / "new", "--model", tiny_model, "--template", "alpaca", *FAST)
+    said = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 2 and "'alpaca' is not one of 'auto', 'chatml'" in said  # before any work
     assert (tmp_path / "taken" / "notes.txt").read_text() == "mine"
 
 

@@ -74,7 +74,6 @@ def test_our_csv_reads_back_as_the_same_messages(workdir, qing):
     (HEADER + "\n", [], "holds no messages"),
     (HEADER + "\n1,1,文本,0,a,r,hi,,yesterday\n", [], "CreateTime 'yesterday' is not a date"),
     (HEADER + "\n", ["--from", "telegram"], "is not complete JSON"),
-    (HEADER + "\n", ["--from", "xml"], "unknown --from"),
 ])
 def test_bad_other_input(tmp_path, qing, content, args, message):
     (tmp_path / "in.csv").write_text(content, encoding="utf-8")

@@ -26,10 +26,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from qing import __version__
+from qing.cli.params import choice, plain, takes
 from qing.config import load_env_file
 from qing.dataset.clean import DEFAULT_SYSTEM_PROMPT
+from qing.dataset.options import LlmOptions
 from qing.errors import QingError
-from qing.model.finetune import DEFAULT_EXPERT_PATTERNS, DEFAULT_ROUTER_PATTERNS, DEFAULT_TARGETS
+from qing.model.options import ENGINES, OUTTYPES, EvalOptions, FinetuneOptions, InferOptions, ServeOptions
+from qing.sources.options import HMACS, INPUT_FORMATS, OUTPUT_FORMATS
+
+Hmac = choice("Hmac", ("auto", *HMACS), "--hmac", envvar="QING_HMAC",
+              help="HMAC algorithm: auto tries the header's, then sha1, sha512, sha256.")
 
 app = typer.Typer(
     help="qing: turn your own QQ chat history into a chat model that talks like you.\n\n"
@@ -44,7 +50,6 @@ console = Console(stderr=True, highlight=False, soft_wrap=True)  # one message, 
 _state = {"verbose": False}
 
 KEY_HELP = "Database key (passphrase). Safer from QING_KEY or .env, or typed at the prompt: not in shell history."
-HMAC_HELP = "HMAC algorithm: auto tries the header's, then sha1, sha512, sha256."
 UID_HELP = "Android only: derive the key from your uid (u_..., from files/uid/) and the database header."
 
 # options that infer, eval and serve share: one definition each
@@ -221,7 +226,7 @@ def decrypt_cmd(
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="Plain SQLite output (default: ./<input stem>.plain.db)."),
     key: Optional[str] = typer.Option(None, "--key", envvar="QING_KEY", help=KEY_HELP, show_default=False),
-    hmac: str = typer.Option("auto", "--hmac", envvar="QING_HMAC", help=HMAC_HELP),
+    hmac: Hmac = "auto",
     uid: Optional[str] = typer.Option(None, "--uid", envvar="QING_UID", help=UID_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite the output if it exists."),
 ) -> None:
@@ -230,7 +235,7 @@ def decrypt_cmd(
 
     key = _read_key(key, input, uid)
     with console.status("decrypting ..."):
-        result = decrypt(input, key, output, hmac.lower(), force)
+        result = decrypt(input, key, output, plain(hmac), force)
     rows = ", ".join(f"{name} {count:,}" for name, count in result.tables.items() if count) or "no rows"
     console.print(f"opened with [bold]{result.hmac}[/bold] "
                   f"({'QQ NT header stripped' if result.qq_header else 'no QQ NT header'}; "
@@ -249,9 +254,9 @@ def _wal_note(frames: int) -> str:
 def export_cmd(
     db: Path = typer.Argument(..., help="nt_msg.db (plain from `qing decrypt`, or encrypted with --key), or "
                                         "another tool's export (WeClone CSV)."),
-    source: str = typer.Option("auto", "--from", envvar="QING_FROM",
-                               help="Input format: auto (by content), qq-nt, qce (QQ Chat Exporter), weclone-csv, "
-                                    "telegram (Telegram Desktop result.json)."),
+    source: choice("InputFormat", INPUT_FORMATS, "--from", envvar="QING_FROM",
+                   help="Input format: auto (by content), qq-nt, qce (QQ Chat Exporter), weclone-csv, telegram "
+                        "(Telegram Desktop result.json).") = "auto",
     output: Path = typer.Option(Path("messages.jsonl"), "--output", "-o", help="Output file."),
     profile: Optional[Path] = typer.Option(None, "--profile", envvar="QING_PROFILE",
                                            help="profile_info.db (plain or encrypted with --key) for friends' names."),
@@ -259,10 +264,10 @@ def export_cmd(
                                      help="Your QQ number, or Telegram user id (default: detected)."),
     groups: bool = typer.Option(False, "--groups/--no-groups", envvar="QING_GROUPS", help="Also export group chats."),
     key: Optional[str] = typer.Option(None, "--key", envvar="QING_KEY", help=KEY_HELP, show_default=False),
-    hmac: str = typer.Option("auto", "--hmac", envvar="QING_HMAC", help=HMAC_HELP),
+    hmac: Hmac = "auto",
     uid: Optional[str] = typer.Option(None, "--uid", envvar="QING_UID", help=UID_HELP),
-    fmt: str = typer.Option("jsonl", "--format", envvar="QING_EXPORT_FORMAT",
-                            help="jsonl (messages.jsonl, for qing clean) or csv (WeClone's CSV layout)."),
+    fmt: choice("Format", OUTPUT_FORMATS, "--format", envvar="QING_EXPORT_FORMAT",
+                help="jsonl (messages.jsonl, for qing clean) or csv (WeClone's CSV layout).") = "jsonl",
     tz: str = typer.Option("Asia/Shanghai", "--tz", envvar="QING_TZ", help="Time zone for CSV times."),
     workers: int = typer.Option(0, "--workers", envvar="QING_WORKERS", min=0,
                                 help="Processes for large databases; 0 = one per core (at most 4)."),
@@ -273,9 +278,7 @@ def export_cmd(
     from qing.sources.qqnt.decrypt import is_plain_sqlite
     from qing.sources.qqnt.export import export
 
-    source = source.lower()
-    if source not in sources.FORMATS:
-        raise QingError(f"unknown --from {source!r}; use {', '.join(sources.FORMATS)}.")
+    source, fmt, hmac = plain(source), plain(fmt), plain(hmac)
     if not db.exists():
         raise QingError(f"input {db} does not exist.")
     if source == "auto":
@@ -284,7 +287,7 @@ def export_cmd(
         for path, kind in sources.folder_exports(db):
             console.print(f"found {escape(str(path))} ({kind})")
     if source != "qq-nt":
-        _export_other(sources, db, output, source, tz, me, fmt.lower(), force, workers)
+        _export_other(sources, db, output, source, tz, me, fmt, force, workers)
         return
     encrypted = [p for p in (db, profile) if p and p.is_file() and not is_plain_sqlite(p)]
     if encrypted:
@@ -294,7 +297,7 @@ def export_cmd(
         def on_owner(uin: int, source: str) -> None:
             console.print(f"owner: [bold]{uin}[/bold] ({source})")
 
-        s = export(db, output, key=key, hmac=hmac.lower(), profile=profile, me=me, groups=groups, fmt=fmt.lower(),
+        s = export(db, output, key=key, hmac=hmac, profile=profile, me=me, groups=groups, fmt=fmt,
                    tz=tz, force=force, workers=workers or None, progress=progress, on_owner=on_owner)
     t = s.tally
     kinds = ", ".join(f"{k} {n:,}" for k, n in t.kinds.most_common())
@@ -432,37 +435,22 @@ def _print_clean_summary(result) -> None:
 # --- clean-llm -------------------------------------------------------------------
 
 @command("clean-llm")
+@takes(LlmOptions, env_prefix="LLM_")
 def clean_llm_cmd(
     dataset: Optional[Path] = typer.Argument(None, help="Dataset directory from `qing clean`."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Output directory (default: <DATASET>-llm)."),
-    base_url: str = typer.Option("http://127.0.0.1:1234/v1", "--base-url", envvar="QING_LLM_BASE_URL",
-                                 help="OpenAI-compatible endpoint: LM Studio :1234/v1, Ollama :11434/v1, "
-                                      "vLLM :8000/v1."),
-    model: str = typer.Option("", "--model", envvar="QING_LLM_MODEL", help="Model name as the server lists it."),
-    api_key: str = typer.Option("not-needed", "--api-key", envvar="QING_LLM_API_KEY", show_default=False,
-                                help="API key (local servers ignore it). Safer in QING_LLM_API_KEY or .env."),
-    concurrency: int = typer.Option(4, "--concurrency", envvar="QING_LLM_CONCURRENCY", help="Requests in flight."),
-    batch: int = typer.Option(8, "--batch", envvar="QING_LLM_BATCH", help="Samples per request."),
-    min_score: int = typer.Option(3, "--min-score", envvar="QING_LLM_MIN_SCORE",
-                                  help="Keep samples scoring at least this (1-5)."),
-    remove_noise: bool = typer.Option(False, "--remove-noise", envvar="QING_LLM_REMOVE_NOISE",
-                                      help="Also remove the turn pairs the model flags as noise."),
-    timeout: float = typer.Option(120.0, "--timeout", envvar="QING_LLM_TIMEOUT", min=1.0, help="Seconds per answer."),
-    retries: int = typer.Option(5, "--retries", envvar="QING_LLM_RETRIES",
-                                help="Retries of a request on 429 / 5xx / timeouts."),
     check_only: bool = typer.Option(False, "--check", help="Only test the connection and list the models."),
     force: bool = typer.Option(False, "--force", help="Write a finished output directory again."),
+    opts: LlmOptions = None,
 ) -> None:
     """Score samples with an OpenAI-compatible server (LM Studio, Ollama, vLLM) and keep the good ones."""
-    from qing.dataset.clean_llm import LlmOptions, check, clean_llm
+    from qing.dataset.clean_llm import check, clean_llm
 
     for name in ("openai", "httpx", "httpcore"):  # request logs stay out of our output, --verbose included
         logging.getLogger(name).setLevel(logging.WARNING)
-    opts = LlmOptions(base_url=base_url, model=model, api_key=api_key, concurrency=concurrency, batch=batch,
-                      min_score=min_score, remove_noise=remove_noise, timeout=timeout, retries=retries)
     if check_only:
         models = check(opts)
-        console.print(f"{escape(base_url)} is reachable; models: {escape(', '.join(models)) or 'none'}")
+        console.print(f"{escape(opts.base_url)} is reachable; models: {escape(', '.join(models)) or 'none'}")
         return
     if dataset is None:
         raise QingError("give the dataset directory that `qing clean` wrote, e.g. qing clean-llm dataset.")
@@ -512,108 +500,26 @@ def _train_progress(entry: dict) -> None:
 
 
 @command("finetune")
+@takes(FinetuneOptions)
 def finetune_cmd(
     dataset: Path = typer.Argument(..., help="Dataset directory from `qing clean` (train.jsonl, eval.jsonl)."),
     output: Path = typer.Option(Path("runs/qing"), "--output", "-o", help="Run directory."),
-    model: str = typer.Option("Qwen/Qwen3-8B-Base", "--model", envvar="QING_MODEL",
-                              help="Base model: a local directory or an id (downloaded once, resumable)."),
-    source: str = typer.Option("modelscope", "--source", envvar="QING_MODEL_SOURCE",
-                               help="Where a model id is fetched from: modelscope or hf."),
-    models_dir: Path = typer.Option(Path("models"), "--models-dir", envvar="QING_MODELS_DIR",
-                                    help="Where downloaded models are kept."),
-    quant: str = typer.Option("4bit", "--quant", envvar="QING_QUANT",
-                              help="4bit (QLoRA, NF4), 8bit or none; needs CUDA, the CPU trains unquantized."),
-    template: str = typer.Option("auto", "--template", envvar="QING_TEMPLATE",
-                                 help="auto: the model's chat template (ChatML if none); chatml: force ChatML."),
-    lora_r: int = typer.Option(16, "--lora-r", envvar="QING_LORA_R", help="LoRA rank."),
-    lora_alpha: int = typer.Option(32, "--lora-alpha", envvar="QING_LORA_ALPHA", help="LoRA alpha."),
-    lora_dropout: float = typer.Option(0.05, "--lora-dropout", envvar="QING_LORA_DROPOUT", help="LoRA dropout."),
-    target_modules: str = typer.Option(DEFAULT_TARGETS, "--target-modules", envvar="QING_TARGET_MODULES",
-                                       help="Comma-separated module names that get a LoRA."),
-    learning_rate: float = typer.Option(2e-4, "--learning-rate", envvar="QING_LEARNING_RATE", help="Peak LR."),
-    num_train_epochs: float = typer.Option(3.0, "--num-train-epochs", envvar="QING_NUM_TRAIN_EPOCHS",
-                                           help="Epochs."),
-    max_steps: int = typer.Option(-1, "--max-steps", envvar="QING_MAX_STEPS",
-                                  help="Stop after this many optimizer steps (-1: run the epochs)."),
-    warmup_ratio: float = typer.Option(0.05, "--warmup-ratio", envvar="QING_WARMUP_RATIO",
-                                       help="Share of steps warming the LR up."),
-    lr_scheduler_type: str = typer.Option("cosine", "--lr-scheduler-type", envvar="QING_LR_SCHEDULER_TYPE",
-                                          help="LR schedule (transformers' names: cosine, linear, constant...)."),
-    weight_decay: float = typer.Option(0.0, "--weight-decay", envvar="QING_WEIGHT_DECAY", help="Weight decay."),
-    per_device_train_batch_size: Optional[int] = typer.Option(
-        None, "--per-device-train-batch-size", min=1, envvar="QING_PER_DEVICE_TRAIN_BATCH_SIZE",
-        help="Rows per GPU per micro-step (packed rows are joined into one). Default: 1; on CUDA with Liger Kernel, "
-             "as many as free memory allows, up to 8,192 tokens."),
-    per_device_eval_batch_size: int = typer.Option(1, "--per-device-eval-batch-size", min=1,
-                                                   envvar="QING_PER_DEVICE_EVAL_BATCH_SIZE", help="Eval rows per GPU."),
-    gradient_accumulation_steps: Optional[int] = typer.Option(
-        None, "--gradient-accumulation-steps", min=1, envvar="QING_GRADIENT_ACCUMULATION_STEPS",
-        help="Micro-steps whose gradients add up before an update. Default: 16 rows per update in all."),
-    max_length: int = typer.Option(2048, "--max-length", envvar="QING_MAX_LENGTH", min=16,
-                                   help="Tokens per row; longer samples are skipped and counted."),
-    max_samples: Optional[int] = typer.Option(None, "--max-samples", envvar="QING_MAX_SAMPLES",
-                                              help="Use only the first N training samples."),
-    max_eval_samples: Optional[int] = typer.Option(None, "--max-eval-samples", envvar="QING_MAX_EVAL_SAMPLES",
-                                                   help="Use only the first N eval samples."),
-    seed: int = typer.Option(42, "--seed", envvar="QING_SEED", help="Random seed."),
-    logging_steps: int = typer.Option(1, "--logging-steps", envvar="QING_LOGGING_STEPS", help="Log every N steps."),
-    eval_steps: int = typer.Option(50, "--eval-steps", envvar="QING_EVAL_STEPS", help="Eval loss every N steps."),
-    save_steps: int = typer.Option(200, "--save-steps", envvar="QING_SAVE_STEPS", help="Checkpoint every N steps."),
-    save_total_limit: int = typer.Option(2, "--save-total-limit", envvar="QING_SAVE_TOTAL_LIMIT",
-                                         help="Checkpoints kept."),
-    gradient_checkpointing: bool = typer.Option(True, "--gradient-checkpointing/--no-gradient-checkpointing",
-                                                envvar="QING_GRADIENT_CHECKPOINTING",
-                                                help="Recompute activations: much less memory, ~30% slower."),
-    optim: str = typer.Option("adamw_torch_fused", "--optim", envvar="QING_OPTIM",
-                              help="Optimizer (transformers' names; fused AdamW falls back to plain on CPU)."),
-    packing: bool = typer.Option(True, "--packing/--no-packing", envvar="QING_PACKING",
-                                 help="Pack samples into max-length rows (no attention across samples)."),
-    liger: bool = typer.Option(True, "--liger/--no-liger", envvar="QING_LIGER",
-                               help="On CUDA, Liger Kernel's fused kernels (loss without full logits, RMSNorm, "
-                                    "SwiGLU, RoPE) when installed and the architecture is supported."),
-    merge: bool = typer.Option(False, "--merge/--no-merge", envvar="QING_MERGE",
-                               help="Also write OUT/merged: the adapter merged into a 16-bit copy of the base."),
-    moe_enable: bool = typer.Option(False, "--moe-enable", envvar="QING_MOE_ENABLE",
-                                    help="MoE models: put LoRA on experts / routers by the patterns below."),
-    moe_lora_scope: str = typer.Option("expert_only", "--moe-lora-scope", envvar="QING_MOE_LORA_SCOPE",
-                                       help="expert_only, router_only or all."),
-    moe_expert_patterns: str = typer.Option(DEFAULT_EXPERT_PATTERNS, "--moe-expert-patterns",
-                                            envvar="QING_MOE_EXPERT_PATTERNS",
-                                            help="Comma-separated regexes of expert linear layers."),
-    moe_router_patterns: str = typer.Option(DEFAULT_ROUTER_PATTERNS, "--moe-router-patterns",
-                                            envvar="QING_MOE_ROUTER_PATTERNS",
-                                            help="Comma-separated regexes of router / gate layers."),
-    moe_max_experts_lora: int = typer.Option(-1, "--moe-max-experts-lora", envvar="QING_MOE_MAX_EXPERTS_LORA",
-                                             help="At most this many experts per layer get a LoRA (-1: all)."),
-    moe_dry_run: bool = typer.Option(False, "--moe-dry-run", envvar="QING_MOE_DRY_RUN",
-                                     help="Only list the modules that would get a LoRA."),
     resume: bool = typer.Option(False, "--resume", help="Continue OUT from its latest checkpoint."),
     force: bool = typer.Option(False, "--force", help="Replace an existing run directory."),
+    opts: FinetuneOptions = None,
 ) -> None:
     """Fine-tune a LoRA / QLoRA adapter on the chat samples: OUT/adapter, checkpoints, metrics, loss.png."""
-    from qing.model.finetune import FinetuneOptions, finetune
+    from qing.model.finetune import finetune, is_main_process
+    from qing.model.run import Run
 
     _quiet_libraries()
-    opts = FinetuneOptions(
-        model=model, source=source, models_dir=str(models_dir), quant=quant, template=template, lora_r=lora_r,
-        lora_alpha=lora_alpha, lora_dropout=lora_dropout, target_modules=target_modules,
-        learning_rate=learning_rate, num_train_epochs=num_train_epochs, max_steps=max_steps,
-        warmup_ratio=warmup_ratio, lr_scheduler_type=lr_scheduler_type, weight_decay=weight_decay,
-        per_device_train_batch_size=per_device_train_batch_size,
-        per_device_eval_batch_size=per_device_eval_batch_size,
-        gradient_accumulation_steps=gradient_accumulation_steps, max_length=max_length, max_samples=max_samples,
-        max_eval_samples=max_eval_samples, seed=seed, logging_steps=logging_steps, eval_steps=eval_steps,
-        save_steps=save_steps, save_total_limit=save_total_limit, gradient_checkpointing=gradient_checkpointing,
-        optim=optim, packing=packing, liger=liger, merge=merge, moe_enable=moe_enable, moe_lora_scope=moe_lora_scope,
-        moe_expert_patterns=moe_expert_patterns, moe_router_patterns=moe_router_patterns,
-        moe_max_experts_lora=moe_max_experts_lora, moe_dry_run=moe_dry_run)
-    main_process = int(os.environ.get("RANK", "0")) == 0
+    main_process = is_main_process()
     try:
         result = finetune(dataset, output, opts, force=force, resume=resume,
                           progress=_train_progress if main_process else None,
                           note=(lambda text: console.print(escape(text))) if main_process else (lambda text: None))
     except KeyboardInterrupt:
-        if main_process and any(output.glob("checkpoint-*/trainer_state.json")):
+        if main_process and Run(output).checkpoints():
             again = escape(f"qing finetune {dataset} -o {output} --resume")
             console.print(f"[yellow]interrupted[/yellow]: no adapter was written; `{again}` continues from the last "
                           "checkpoint.")
@@ -636,6 +542,7 @@ def finetune_cmd(
 # --- infer -------------------------------------------------------------------------
 
 @command("infer")
+@takes(InferOptions)
 def infer_cmd(
     run: Optional[Path] = typer.Argument(None, help="Run directory from `qing finetune`."),
     model: Optional[str] = typer.Option(None, "--model", help="Base model (default: the run's)."),
@@ -645,14 +552,7 @@ def infer_cmd(
     gpu_layers: GpuLayers = 0,
     prompt: Optional[str] = typer.Option(None, "--prompt", "-p",
                                          help="One message: print only the reply and exit (for scripts)."),
-    system_prompt: Optional[str] = typer.Option(None, "--system-prompt", help="System prompt (default: the run's)."),
-    temperature: Temperature = 0.7,
-    top_p: TopP = 0.9,
-    max_new_tokens: int = typer.Option(512, "--max-new-tokens", envvar="QING_MAX_NEW_TOKENS", min=1,
-                                       help="Longest reply, in tokens."),
-    quant: InferQuant = "none",
-    template: str = typer.Option("auto", "--template", help="auto (the run's) or chatml."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for reproducible sampling."),
+    opts: InferOptions = None,
 ) -> None:
     """Chat with the fine-tuned model in the terminal (or answer one --prompt)."""
     from qing.model import infer
@@ -661,8 +561,6 @@ def infer_cmd(
     if run is None and merged is None and model is None and gguf is None:
         raise QingError("give a run directory (qing infer runs/qing), --merged DIR, --gguf FILE, or --model with "
                         "--adapter.")
-    opts = infer.InferOptions(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, quant=quant,
-                              template=template, system_prompt=system_prompt, seed=seed)
     cm = infer.load(run, model, adapter, merged, opts, gguf=gguf, gpu_layers=gpu_layers)
     if prompt is not None:
         text = infer.reply(cm, infer.Conversation(cm.system_prompt), prompt, opts)
@@ -687,7 +585,8 @@ def gguf_cmd(
     model_dir: Path = typer.Argument(..., help="Hugging Face model directory, or a `qing finetune` run directory."),
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="GGUF file to write (default: <dir>/<name>-<outtype>.gguf)."),
-    outtype: str = typer.Option("f16", "--outtype", envvar="QING_GGUF_OUTTYPE", help="f16, bf16, q8_0 or f32."),
+    outtype: choice("OutType", OUTTYPES, "--outtype", envvar="QING_GGUF_OUTTYPE",
+                    help="Type of the weights in the GGUF.") = "f16",
     llama_cpp: Optional[Path] = typer.Option(None, "--llama-cpp", envvar="QING_LLAMA_CPP", help=LLAMA_CPP_HELP),
     force: bool = typer.Option(False, "--force", help="Overwrite the GGUF file and Modelfile."),
 ) -> None:
@@ -698,6 +597,7 @@ def gguf_cmd(
     from qing.model import gguf
     from qing.model.run import Run, is_run
 
+    outtype = plain(outtype)
     started = time.perf_counter()
     base = model_dir
     if is_run(model_dir):
@@ -823,26 +723,19 @@ def doctor_cmd(
 # --- eval ---------------------------------------------------------------------------------
 
 @command("eval")
+@takes(EvalOptions)
 def eval_cmd(
     run: Path = typer.Argument(..., help="Run directory from `qing finetune`: its adapter, and the base without it."),
     dataset: Optional[Path] = typer.Option(None, "--dataset",
                                            help="Dataset directory (its eval.jsonl) or an eval .jsonl file "
                                                 "(default: the run's dataset)."),
-    limit: int = typer.Option(200, "--limit", envvar="QING_EVAL_LIMIT", min=0,
-                              help="Evaluate the first N eval samples (0: all)."),
     gguf: Optional[list[Path]] = typer.Option(None, "--gguf", metavar="FILE",
                                               help="Also evaluate this GGUF through llama.cpp, as an extra column "
                                                    "(repeat it to compare f16 and Q4_K_M)."),
-    gpu_layers: GpuLayers = 0,
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="Report directory (default: RUN/eval)."),
-    temperature: Temperature = 0.7,
-    top_p: TopP = 0.9,
-    max_new_tokens: int = typer.Option(128, "--max-new-tokens", envvar="QING_EVAL_MAX_NEW_TOKENS", min=1,
-                                       help="Longest generated reply, in tokens (a base model rambles)."),
-    quant: InferQuant = "none",
-    seed: int = typer.Option(42, "--seed", envvar="QING_SEED", help="Seed: context i is sampled with seed + i."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing report."),
+    opts: EvalOptions = None,
 ) -> None:
     """Does it sound like you? Fit, style and variety of tuned vs base vs your real replies: report.html/.md/.json."""
     import time
@@ -854,8 +747,6 @@ def eval_cmd(
     _quiet_libraries()
     started = time.perf_counter()
     out = output or run / "eval"
-    opts = evaluation.EvalOptions(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, seed=seed,
-                                  limit=limit or None, quant=quant, gpu_layers=gpu_layers)
     with _progress("evaluating", "steps") as update:
         report, written = evaluation.eval_run(run, out, dataset, opts, tuple(gguf or ()), force, update)
     header, rows = evaluation.summary_rows(report)
@@ -873,6 +764,10 @@ def eval_cmd(
 # --- serve --------------------------------------------------------------------------------
 
 @command("serve")
+@takes(ServeOptions, env_prefix="SERVE_")
+@takes(InferOptions, into="defaults", exclude=("template", "seed"), changes={
+    "max_new_tokens": {"help": "Longest reply of requests that set no max_tokens."},
+    "system_prompt": {"help": "System prompt for requests that send none (default: the run's)."}})
 def serve_cmd(
     run: Optional[Path] = typer.Argument(None, help="Run directory from `qing finetune` (its merged model or "
                                                     "adapter; its GGUF when it holds no adapter)."),
@@ -880,39 +775,13 @@ def serve_cmd(
     merged: Optional[Path] = typer.Option(None, "--merged", help="Merged model directory."),
     adapter: Optional[Path] = typer.Option(None, "--adapter", help="LoRA adapter directory (with --model)."),
     model: Optional[str] = typer.Option(None, "--model", help="Base model (default: the run's)."),
-    host: str = typer.Option("127.0.0.1", "--host", envvar="QING_SERVE_HOST",
-                             help="Address to listen on; 0.0.0.0 lets other machines in (set an API key then)."),
-    port: int = typer.Option(8000, "--port", envvar="QING_SERVE_PORT", min=0, max=65535,
-                             help="Port (0: any free one, printed at start)."),
-    api_key: Optional[str] = typer.Option(None, "--api-key", envvar="QING_SERVE_API_KEY", show_default=False,
-                                          help="Require 'Authorization: Bearer KEY'. Safer from QING_SERVE_API_KEY "
-                                               "or .env: not in shell history or ps."),
-    engine: str = typer.Option("auto", "--engine", envvar="QING_SERVE_ENGINE",
-                               help="auto, llama.cpp, vllm or transformers. auto: llama.cpp for a GGUF, vLLM when "
-                                    "installed with CUDA, else transformers."),
-    max_concurrency: int = typer.Option(8, "--max-concurrency", envvar="QING_SERVE_MAX_CONCURRENCY", min=1,
-                                        help="Requests in flight + waiting; more get 429 at once (vLLM: batch size)."),
-    max_connections: int = typer.Option(64, "--max-connections", envvar="QING_SERVE_MAX_CONNECTIONS", min=1,
-                                        help="Open connections, idle keep-alive ones included; more get 503 and are "
-                                             "closed at once (not vLLM)."),
-    request_timeout: float = typer.Option(15.0, "--request-timeout", envvar="QING_SERVE_REQUEST_TIMEOUT", min=0.1,
-                                          help="Seconds a client has to send a whole request (headers and body); "
-                                               "idle keep-alive connections close after it too (not vLLM)."),
-    model_name: Optional[str] = typer.Option(None, "--model-name", envvar="QING_SERVE_MODEL_NAME",
-                                             help="Model id clients see in /v1/models (default: the run's name)."),
-    gpu_layers: GpuLayers = 0,
-    tensor_parallel_size: int = typer.Option(1, "--tensor-parallel-size", envvar="QING_TENSOR_PARALLEL_SIZE", min=1,
-                                             help="vLLM: GPUs to split the model over."),
-    system_prompt: Optional[str] = typer.Option(None, "--system-prompt",
-                                                help="System prompt for requests that send none (default: the run's)."),
-    temperature: Temperature = 0.7,
-    top_p: TopP = 0.9,
-    max_new_tokens: int = typer.Option(512, "--max-new-tokens", envvar="QING_MAX_NEW_TOKENS", min=1,
-                                       help="Longest reply of requests that set no max_tokens."),
-    quant: InferQuant = "none",
+    engine: choice("Engine", ENGINES, "--engine", envvar="QING_SERVE_ENGINE",
+                   help="auto: llama.cpp for a GGUF, vLLM when installed with CUDA, else transformers.") = "auto",
+    opts: ServeOptions = None,
+    defaults: InferOptions = None,
 ) -> None:
     """Serve the model as an OpenAI-compatible API (/v1/chat/completions) for QQ / WeChat / Telegram bots."""
-    from qing.model import infer, serve
+    from qing.model import serve
 
     def on_request(method: str, path: str, status: int, seconds: float, tokens) -> None:
         route = f"/v1{path}" if path in ("/models", "/chat/completions") else "(other path)"  # no client text
@@ -920,12 +789,7 @@ def serve_cmd(
         console.print(f"[dim]{method} {route} {status} {seconds:.2f} s{used}[/dim]")
 
     src = serve.Source(run_dir=run, gguf=gguf, merged=merged, adapter=adapter, model=model)
-    opts = serve.ServeOptions(host=host, port=port, api_key=api_key, max_concurrency=max_concurrency,
-                              max_connections=max_connections, request_timeout=request_timeout, model_name=model_name,
-                              gpu_layers=gpu_layers, tensor_parallel_size=tensor_parallel_size)
-    defaults = infer.InferOptions(temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens, quant=quant,
-                                  system_prompt=system_prompt)
-    serve.serve(src, engine.lower(), opts, defaults, note=lambda text: console.print(escape(text)),
+    serve.serve(src, plain(engine), opts, defaults, note=lambda text: console.print(escape(text)),
                 warn=lambda text: console.print(f"[yellow]warning[/yellow]: {escape(text)}"),
                 on_request=on_request, before_transformers=_quiet_libraries)
     console.print("stopped.")

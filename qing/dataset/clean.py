@@ -31,9 +31,9 @@ import msgspec
 import orjson
 
 from qing import parallel
+from qing.dataset.pii import MAYBE_PERSONAL, QQ, Redactor
 from qing.errors import QingError
 from qing.files import open_private, refuse_foreign_files, refuse_input_as_output, require_input, work_dir_beside
-from qing.dataset.pii import MAYBE_PERSONAL, QQ, Redactor
 
 OUTPUTS = ("train.jsonl", "eval.jsonl", "report.json", "lengths.png")
 """What clean writes in its output directory: --force replaces a directory holding nothing else."""

@@ -24,6 +24,7 @@ from typing import Callable
 
 import orjson
 
+from qing.dataset.options import LlmOptions
 from qing.dataset.samples import read_records
 from qing.errors import QingError
 from qing.files import open_private, private_dir, refuse_input_as_output, require_input
@@ -48,30 +49,6 @@ SCHEMA = {
 _THINK = re.compile(r"<think>.*?</think>", re.S)
 _CONTEXT_WORDS = ("context", "too long", "maximum", "exceed", "token")
 TOO_LONG = "too long for the model's context"
-
-
-@dataclass
-class LlmOptions:
-    """Every option of `qing clean-llm`."""
-
-    base_url: str = "http://127.0.0.1:1234/v1"
-    """OpenAI-compatible endpoint (LM Studio :1234, Ollama :11434/v1, vLLM :8000/v1, or a hosted API)."""
-    model: str = ""
-    """Model name as the server lists it."""
-    api_key: str = "not-needed"
-    """API key (local servers ignore it)."""
-    concurrency: int = 4
-    """Requests in flight."""
-    batch: int = 8
-    """Samples per request."""
-    min_score: int = 3
-    """Samples scoring below this are dropped."""
-    remove_noise: bool = False
-    """Also remove the (user, assistant) pairs holding turns the model flags as noise."""
-    timeout: float = 120.0
-    """Seconds to wait for one answer."""
-    retries: int = 5
-    """Retries of one request on 429 / 5xx / timeouts before its samples count as failed."""
 
 
 @dataclass

@@ -13,11 +13,10 @@ from pathlib import Path
 from qing.errors import QingError
 from qing.files import private_files
 from qing.model import packed_attention
+from qing.model.options import DEFAULT_MODEL, QUANTS, SOURCES  # noqa: F401 (read as base_model.X)
 from qing.model.run import Run
 
 log = logging.getLogger(__name__)
-SOURCES = ("modelscope", "hf")
-QUANTS = ("4bit", "8bit", "none")
 # bitsandbytes (>= 0.46) also runs 4-bit / 8-bit layers on the CPU, far too slowly for real training; users get
 # unquantized CPU training, and the tests set this to run the real QLoRA path (quantize, prepare, LoRA) on the CPU.
 QUANTIZE_ON_CPU = False

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from qing.errors import QingError
+from qing.model.options import TEMPLATES
 
 CHATML_TEMPLATE = (
     "{%- for message in messages %}"
@@ -19,7 +20,6 @@ CHATML_TEMPLATE = (
     "{%- endfor %}"
     "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
 )
-TEMPLATES = ("auto", "chatml")
 IGNORE = -100  # the label transformers' loss skips
 
 

@@ -37,6 +37,7 @@ from qing.dataset.samples import read_samples
 from qing.errors import QingError
 from qing.files import refuse_input_as_output
 from qing.model import chat_format as chat
+from qing.model.options import EvalOptions
 from qing.model.run import Run
 
 REPORT_FILES = ("report.json", "report.md", "report.html")
@@ -70,21 +71,6 @@ COLLAPSE_LABELS = {
     "distinct_2": "distinct-2 (unique bigrams / bigrams)",
     "identical_share": "replies identical to another context's (share)",
 }
-
-
-@dataclass
-class EvalOptions:
-    temperature: float = 0.7
-    top_p: float = 0.9
-    max_new_tokens: int = 128
-    """Chat replies are short; a base model that never ends its turn is cut here."""
-    seed: int = 42
-    """Context i is sampled with seed + i, the same for every model."""
-    limit: int | None = 200
-    """The first N eval samples (None: all)."""
-    quant: str = "none"
-    gpu_layers: int = 0
-    side_by_side: int = 10
 
 
 @dataclass
@@ -378,7 +364,7 @@ def evaluate(run_dir: Path, dataset: Path | None = None, opts: EvalOptions | Non
     for path in ggufs:
         gguf_mod.require_gguf(path)
     source = eval_file(run, dataset)
-    contexts = read_contexts(source, opts.limit)
+    contexts = read_contexts(source, opts.limit or None)
     max_length = int(run.max_length or 2048)
     steps = len(contexts) * (2 + 2 * len(ggufs))
     done = [0]

@@ -26,7 +26,7 @@ import os
 import re
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -35,16 +35,17 @@ from qing.errors import QingError
 from qing.files import open_private, private_dir, private_files, refuse_input_as_output
 from qing.model import base_model, packed_attention
 from qing.model import chat_format as chat
+from qing.model.options import (  # noqa: F401 (read as finetune.X)
+    DEFAULT_EXPERT_PATTERNS,
+    DEFAULT_ROUTER_PATTERNS,
+    DEFAULT_TARGETS,
+    MOE_SCOPES,
+    FinetuneOptions,
+)
 from qing.model.run import Run
 
 log = logging.getLogger(__name__)
 
-MOE_SCOPES = ("expert_only", "router_only", "all")
-DEFAULT_TARGETS = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
-DEFAULT_EXPERT_PATTERNS = (r"experts\.ffn\.(gate_proj|up_proj|down_proj),"  # Qwen-MoE, one Linear per expert
-                           r"layers\.[0-9]+\.mlp\.experts\.[0-9]+\.(w1|w2|w3),"  # Mixtral
-                           r"mlp\.experts\.(gate_up_proj|down_proj)$")  # transformers 5: fused expert weights
-DEFAULT_ROUTER_PATTERNS = r"router\.(gate|dense),mlp\.gate\.weight$"
 OOM_ADVICE = ("CUDA ran out of memory; try --quant 4bit, a shorter --max-length (1024), "
               "--per-device-train-batch-size 1 or --no-packing.")
 ROWS_PER_UPDATE = 16
@@ -53,62 +54,6 @@ TOKENS_PER_MICRO_STEP = 8192
 """The most tokens the automatic batch size joins into one micro-step: by then the launches are amortized (a Qwen3-8B
 micro-step keeps the GPU busy most of its time), and where no varlen attention runs (GPUs older than Ampere) SDPA's
 dense mask over the row grows with its square."""
-
-
-@dataclass
-class FinetuneOptions:
-    """Everything a run is made of; saved in OUT/qing-run.json so infer, gguf and --resume read it."""
-
-    model: str = "Qwen/Qwen3-8B-Base"
-    """Local model directory, or an id fetched from `source`."""
-    source: str = "modelscope"
-    """Where a model id comes from: modelscope or hf."""
-    models_dir: str = "models"
-    """Where downloads go (resumable)."""
-    quant: str = "4bit"
-    """4bit (NF4, double quantization, bf16 compute), 8bit, or none; CUDA only, CPU trains unquantized."""
-    template: str = "auto"
-    """auto: the tokenizer's chat template (ChatML if it has none); chatml: force ChatML."""
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    target_modules: str = DEFAULT_TARGETS
-    learning_rate: float = 2e-4
-    num_train_epochs: float = 3.0
-    max_steps: int = -1
-    warmup_ratio: float = 0.05
-    lr_scheduler_type: str = "cosine"
-    weight_decay: float = 0.0
-    per_device_train_batch_size: int | None = None
-    """Rows per micro-step per device (packed rows are joined into one row). None: on CUDA with the fused loss, as
-    many as free memory allows up to TOKENS_PER_MICRO_STEP tokens; else 1. Saved resolved, so --resume repeats it."""
-    per_device_eval_batch_size: int = 1
-    gradient_accumulation_steps: int | None = None
-    """Micro-steps per optimizer step. None: ROWS_PER_UPDATE rows per optimizer step in all."""
-    max_length: int = 2048
-    max_samples: int | None = None
-    max_eval_samples: int | None = None
-    seed: int = 42
-    logging_steps: int = 1
-    eval_steps: int = 50
-    save_steps: int = 200
-    save_total_limit: int = 2
-    gradient_checkpointing: bool = True
-    optim: str = "adamw_torch_fused"
-    packing: bool = True
-    """Pack samples into max_length rows (positions restart per sample: no attention across them)."""
-    liger: bool = True
-    """On CUDA, Liger Kernel's fused kernels where it supports the architecture and is installed."""
-    merge: bool = False
-    """Also write OUT/merged: the adapter merged into a fresh bf16/fp16 copy of the base."""
-    moe_enable: bool = False
-    moe_lora_scope: str = "expert_only"
-    moe_expert_patterns: str = DEFAULT_EXPERT_PATTERNS
-    moe_router_patterns: str = DEFAULT_ROUTER_PATTERNS
-    moe_max_experts_lora: int = -1
-    moe_dry_run: bool = False
-    system_prompt: str | None = field(default=None)
-    """Filled from the dataset: the system turn of its samples, for infer and the Modelfile."""
 
 
 @dataclass

@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 
 from qing.errors import QingError
 from qing.files import atomic_output, check_output, human_size, open_private
+from qing.model.options import OUTTYPES
 from qing.model.run import Run, is_run
 
 # HF architecture -> (gguf MODEL_ARCH name, undo llama's q/k rotary permutation)
@@ -35,7 +36,6 @@ NATIVE_ARCHS = {
     "Qwen3ForCausalLM": ("QWEN3", False),
     "LlamaForCausalLM": ("LLAMA", True),
 }
-OUTTYPES = ("f16", "bf16", "q8_0", "f32")
 
 # tokenizer.json pre-tokenizer split regex -> llama.cpp `tokenizer.ggml.pre` (see llama-vocab.cpp)
 PRE_TOKENIZERS = {

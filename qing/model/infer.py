@@ -16,25 +16,13 @@ from pathlib import Path
 from typing import Callable
 
 from qing.errors import QingError
+from qing.model import base_model
 from qing.model import chat_format as chat
+from qing.model.options import InferOptions
 from qing.model.run import Run, adapter_base
 
 log = logging.getLogger(__name__)
 EMPTY_REPLY = "（没有回复）"
-
-
-@dataclass
-class InferOptions:
-    temperature: float = 0.7
-    """0 means greedy (deterministic)."""
-    top_p: float = 0.9
-    max_new_tokens: int = 512
-    quant: str = "none"
-    """4bit / 8bit load the base quantized on CUDA (small cards); none keeps it 16-bit."""
-    template: str = "auto"
-    system_prompt: str | None = None
-    """None: the run's system prompt."""
-    seed: int | None = None
 
 
 @dataclass
@@ -74,7 +62,6 @@ def load(run_dir: Path | None = None, model: str | None = None, adapter: Path | 
          merged: Path | None = None, opts: InferOptions | None = None, gguf: Path | None = None,
          gpu_layers: int = 0) -> ChatModel:
     """Whatever was asked for, ready to chat: a run directory, a merged model, a base plus an adapter, or a GGUF."""
-    from qing.model import base_model
 
     opts = opts or InferOptions()
     if gguf is not None:

@@ -28,31 +28,12 @@ from pathlib import Path
 from typing import Callable
 
 from qing.errors import QingError
+from qing.model.options import ENGINES, ServeOptions
 from qing.model.run import Run, adapter_base
 
 log = logging.getLogger(__name__)
-ENGINES = ("auto", "llama.cpp", "vllm", "transformers")
 MAX_BODY = 4 * 2**20
 MAX_STOPS = 16
-
-
-@dataclass
-class ServeOptions:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    """0: any free port (the one taken is printed)."""
-    api_key: str | None = None
-    """When set, every request must carry `Authorization: Bearer <key>`."""
-    max_concurrency: int = 8
-    """Chat requests in flight + waiting for the model; more are answered 429 at once."""
-    max_connections: int = 64
-    """Open connections (idle keep-alive ones included); more are answered 503 and closed at once."""
-    request_timeout: float = 15.0
-    """Seconds a connection has to send a whole request (headers and body); idle keep-alive ones close after it."""
-    model_name: str | None = None
-    """The id clients send as `model` and /v1/models lists (default: the run's directory name)."""
-    gpu_layers: int = 0
-    tensor_parallel_size: int = 1
 
 
 @dataclass

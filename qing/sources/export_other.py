@@ -26,7 +26,6 @@ from qing.sources import qce, telegram, weclone
 from qing.sources.batches import in_lists
 from qing.sources.qqnt.decrypt import HEADER_SIZE, PAGE_SIZE, PLAIN_SQLITE, QQ_SIGNATURE
 
-FORMATS = ("auto", "qq-nt", "qce", "weclone-csv", "telegram")  # and "folder": several exports, each by content
 SUPPORTED = ("QQ NT databases (nt_msg.db, plain or with --key), QQ Chat Exporter JSON or chunked JSONL folders, "
              "WeClone CSV (WeClone, WeFlow, PyWxDump) and Telegram Desktop result.json")
 

@@ -11,8 +11,7 @@ import orjson
 from qing.errors import QingError
 from qing.files import open_private
 from qing.sources import weclone
-
-FORMATS = ("jsonl", "csv")
+from qing.sources.options import OUTPUT_FORMATS as FORMATS
 
 
 def check_format(fmt: str) -> None:

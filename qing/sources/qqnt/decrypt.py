@@ -17,11 +17,11 @@ from pathlib import Path
 
 from qing.errors import QingError
 from qing.files import atomic_output, check_output, copy_into, human_size, removed_after, require_input, work_dir_beside
+from qing.sources.options import HMACS
 from qing.sources.qqnt.protowire import WireError, iter_fields
 
 HEADER_SIZE = 1024  # QQ NT's plaintext header before the SQLCipher file
 PAGE_SIZE = 4096
-HMACS = {"sha1": "HMAC_SHA1", "sha512": "HMAC_SHA512", "sha256": "HMAC_SHA256"}  # dict order = try order
 QQ_SIGNATURE = b"QQ_NT DB"
 PLAIN_SQLITE = b"SQLite format 3\x00"
 WAL_MAGICS = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
