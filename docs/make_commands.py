@@ -61,8 +61,9 @@ def _help(args: list[str]) -> str:
 
 def render() -> str:
     """The whole of docs/commands.md."""
-    if typer.core.HAS_RICH:
-        raise SystemExit("typer was imported before TYPER_USE_RICH=0 was set; run this file as a script.")
+    if getattr(typer.core, "HAS_RICH", True):
+        raise SystemExit(f"typer {typer.__version__} still renders help with rich: it was imported before "
+                         "TYPER_USE_RICH=0 was set (run this file as a script), or it is too old to read it.")
     names = list(typer.main.get_command(app).commands)  # in the order `qing --help` lists them
     index = " · ".join(f"[{name}](#qing-{name})" for name in names)
     parts = [HEADER, f"{index}\n\n## qing\n\n```text\n{_help([])}\n```\n"]
