@@ -31,6 +31,7 @@ from qing.config import load_env_file
 from qing.dataset.clean import DEFAULT_SYSTEM_PROMPT
 from qing.dataset.options import LlmOptions
 from qing.errors import QingError
+from qing.extras import extra_of, install_hint
 from qing.model.options import ENGINES, OUTTYPES, EvalOptions, FinetuneOptions, InferOptions, ServeOptions
 from qing.sources.options import HMACS, INPUT_FORMATS, OUTPUT_FORMATS
 
@@ -120,13 +121,6 @@ def _raise_stopped(signum, frame):
     raise Stopped(signum)
 
 
-OPTIONAL_MODULES = {  # what an extra brings -> the extra (pyproject.toml)
-    **dict.fromkeys(("torch", "transformers", "peft", "accelerate", "bitsandbytes", "datasets", "modelscope",
-                     "huggingface_hub", "safetensors"), "train"),
-    "gguf": "gguf", "llama_cpp": "gguf", "openai": "llm", "matplotlib": "plot",
-}
-
-
 def command(name: str, **settings):
     """Register a subcommand whose QingError becomes one red sentence and a non-zero exit."""
 
@@ -158,11 +152,9 @@ def command(name: str, **settings):
                     console.print(f"[red]error:[/red] a database is damaged ({escape(str(e))}); copy it again from "
                                   "the source, or decrypt it again.")
                     raise typer.Exit(1) from None
-                extra = OPTIONAL_MODULES.get((getattr(e, "name", None) or "").split(".")[0]) \
-                    if isinstance(e, ModuleNotFoundError) else None
+                extra = extra_of(e.name or "") if isinstance(e, ModuleNotFoundError) else None
                 if extra and not _state["verbose"]:
-                    advice = f"`qing {name}` needs {e.name}, from the {extra} extra: pip install 'qing[{extra}]' " \
-                             f"(or -e \".[{extra}]\" in the repo)."
+                    advice = f"`qing {name}` needs {e.name}, from the {extra} extra: {install_hint(extra)}."
                     console.print(f"[red]error:[/red] {escape(advice)}")
                     raise typer.Exit(1) from None
                 if _state["verbose"]:

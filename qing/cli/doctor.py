@@ -15,25 +15,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from qing.extras import PACKAGES, Package, install_hint
+
 # approximate download size of the models users start from, GB (bf16 safetensors)
 MODEL_SIZES_GB = {"Qwen/Qwen3-8B-Base": 16.4, "Qwen/Qwen3-8B": 16.4, "Qwen/Qwen3-4B-Base": 8.0, "Qwen/Qwen3-4B": 8.0,
                   "Qwen/Qwen3-1.7B-Base": 4.1, "Qwen/Qwen3-0.6B-Base": 1.5, "Qwen/Qwen2.5-7B-Instruct": 15.2}
-PACKAGES = [  # (import name, distribution, needed for, required)
-    ("typer", "typer", "every command", True),
-    ("rich", "rich", "every command", True),
-    ("sqlcipher3", "sqlcipher3", "decrypt, export", True),
-    ("orjson", "orjson", "export, clean", True),
-    ("msgspec", "msgspec", "clean", True),
-    ("google.protobuf", "protobuf", "export", True),
-    ("openai", "openai", "clean-llm (pip install 'qing[llm]')", False),
-    ("torch", "torch", "finetune, infer (pip install 'qing[train]')", False),
-    ("transformers", "transformers", "finetune, infer (pip install 'qing[train]')", False),
-    ("peft", "peft", "finetune, infer (pip install 'qing[train]')", False),
-    ("accelerate", "accelerate", "finetune (pip install 'qing[train]')", False),
-    ("modelscope", "modelscope", "model downloads from ModelScope (pip install 'qing[train]')", False),
-    ("gguf", "gguf", "gguf (pip install 'qing[gguf]')", False),
-    ("llama_cpp", "llama-cpp-python", "quantize, GGUF chat (pip install 'qing[gguf]')", False),
-]
 
 
 @dataclass
@@ -47,7 +33,7 @@ class Check:
 def run_checks(known_keys: set[str], model: str, models_dir: Path, llm_base_url: str | None,
                llama_cpp_dir: Path | None, env_file: Path = Path(".env")) -> list[Check]:
     checks = [_python()]
-    checks += [_package(*p) for p in PACKAGES]
+    checks += [_package(p) for p in PACKAGES if p.checked]
     checks += _gpu()
     checks.append(_disk(model, models_dir))
     checks.append(_llama_cpp(llama_cpp_dir))
@@ -63,13 +49,13 @@ def _python() -> Check:
     return Check("python", "ok", f"Python {version} ({sys.executable})")
 
 
-def _package(module: str, dist: str, needed_for: str, required: bool) -> Check:
+def _package(package: Package) -> Check:
+    module, dist, extra, needed_for, _ = package
     try:
         importlib.import_module(module)
     except Exception as e:  # ImportError, or a broken install raising something else
-        status = "fail" if required else "warn"
-        return Check(dist, status, f"not importable ({type(e).__name__}); needed for {needed_for}",
-                     f"pip install {dist}" if required else needed_for.split("(")[-1].rstrip(")"))
+        return Check(dist, "warn" if extra else "fail", f"not importable ({type(e).__name__}); needed for {needed_for}",
+                     install_hint(extra) if extra else f"pip install {dist}")
     try:
         version = importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
