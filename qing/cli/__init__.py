@@ -266,31 +266,26 @@ def export_cmd(
     force: bool = typer.Option(False, "--force", help="Overwrite the output if it exists."),
 ) -> None:
     """Export messages to messages.jsonl (one message a line) or WeClone CSV."""
-    from qing.sources import export_other as sources
-    from qing.sources.qqnt.decrypt import is_plain_sqlite
-    from qing.sources.qqnt.export import export
+    from qing.sources import export
 
-    source, fmt, hmac = plain(source), plain(fmt), plain(hmac)
-    if not db.exists():
-        raise QingError(f"input {db} does not exist.")
-    if source == "auto":
-        source = sources.detect(db)
-    if source == "folder":
-        for path, kind in sources.folder_exports(db):
-            console.print(f"found {escape(str(path))} ({kind})")
+    source = export.resolve(db, plain(source))
+    options = dict(key=lambda path: _read_key(key, path, uid), hmac=plain(hmac), profile=profile, me=me,
+                   groups=groups, fmt=plain(fmt), tz=tz, force=force, workers=workers or None,
+                   on_owner=lambda uin, how: console.print(f"owner: [bold]{uin}[/bold] ({how})"),
+                   on_chat=_print_chat,
+                   on_found=lambda path, kind: console.print(f"found {escape(str(path))} ({kind})"))
     if source != "qq-nt":
-        _export_other(sources, db, output, source, tz, me, fmt, force, workers)
+        with console.status(f"reading {source} ...") as status:
+            s = export.export(db, output, source, **options,
+                              counted=lambda n: status.update(f"reading {source}: {n:,} messages"))
+        kinds = ", ".join(f"{k} {n:,}" for k, n in s.kinds.most_common())
+        console.print(f"wrote {s.output}: {s.messages:,} messages in {len(s.owners):,} chats from {source} in "
+                      f"{s.seconds:.1f} s ({s.messages / max(s.seconds, 1e-9):,.0f} messages/s, {s.workers} "
+                      f"process{'es' if s.workers > 1 else ''})")
+        console.print(f"by kind: {kinds}")
         return
-    encrypted = [p for p in (db, profile) if p and p.is_file() and not is_plain_sqlite(p)]
-    if encrypted:
-        key = _read_key(key, encrypted[0], uid)
     with _progress("exporting", "msg") as progress:
-
-        def on_owner(uin: int, source: str) -> None:
-            console.print(f"owner: [bold]{uin}[/bold] ({source})")
-
-        s = export(db, output, key=key, hmac=hmac, profile=profile, me=me, groups=groups, fmt=fmt,
-                   tz=tz, force=force, workers=workers or None, progress=progress, on_owner=on_owner)
+        s = export.export(db, output, source, **options, progress=progress)
     t = s.tally
     kinds = ", ".join(f"{k} {n:,}" for k, n in t.kinds.most_common())
     console.print(f"wrote {s.output}: {t.messages:,} messages in {t.chats:,} chats in {s.seconds:.1f} s "
@@ -305,21 +300,9 @@ def export_cmd(
         console.print(f"[yellow]warning[/yellow]: none of the messages was sent by {s.owner}; check --me.")
 
 
-def _export_other(sources, path: Path, output: Path, source: str, tz: str, me: Optional[int], fmt: str,
-                  force: bool, workers: int) -> None:
-    def on_chat(chat: str, count: int, mine: int) -> None:
-        note = f"{mine:,} yours" if mine else "[yellow]none yours[/yellow]: is this your export?"
-        console.print(f"chat {escape(chat)}: {count:,} messages, {note}")
-
-    with console.status(f"reading {source} ...") as status:
-        s = sources.export_other(path, output, source, tz=tz, me=str(me) if me else None, fmt=fmt, force=force,
-                                 workers=workers or None, on_chat=on_chat,
-                                 progress=lambda n: status.update(f"reading {source}: {n:,} messages"))
-    kinds = ", ".join(f"{k} {n:,}" for k, n in s.kinds.most_common())
-    console.print(f"wrote {s.output}: {s.messages:,} messages in {len(s.owners):,} chats from {source} in "
-                  f"{s.seconds:.1f} s ({s.messages / max(s.seconds, 1e-9):,.0f} messages/s, {s.workers} "
-                  f"process{'es' if s.workers > 1 else ''})")
-    console.print(f"by kind: {kinds}")
+def _print_chat(chat: str, count: int, mine: int) -> None:
+    note = f"{mine:,} yours" if mine else "[yellow]none yours[/yellow]: is this your export?"
+    console.print(f"chat {escape(chat)}: {count:,} messages, {note}")
 
 
 # --- clean ---------------------------------------------------------------------
@@ -585,25 +568,15 @@ def gguf_cmd(
     """Convert a model (or a fine-tuning run) to GGUF for llama.cpp / Ollama / LM Studio, with an Ollama Modelfile."""
     import time
 
-    from qing.files import check_output
     from qing.model import gguf
-    from qing.model.run import Run, is_run
 
     outtype = plain(outtype)
     started = time.perf_counter()
-    base = model_dir
-    if is_run(model_dir):
-        _quiet_libraries()
-    source = gguf.model_dir_of(model_dir, note=lambda text: console.print(escape(text)))
-    name = (base if source != base else source).resolve().name
-    output = output or (base / f"{name}-{outtype.lower()}.gguf")
-    check_output(output.parent / "Modelfile", force)  # before the long conversion, not after it
     with _progress("converting", "MB", scale=1e6) as update:
-        out = gguf.convert(source, output, outtype, llama_cpp=llama_cpp, force=force, progress=update)
-    run = Run.around(source)
-    modelfile = gguf.write_modelfile(out, system=run.system_prompt if run else None, force=force)
-    console.print(f"wrote {out} ({_size(out.stat().st_size)}, {outtype.lower()}) in "
-                  f"{time.perf_counter() - started:.1f} s")
+        out, modelfile, name = gguf.to_gguf(model_dir, output, outtype, llama_cpp=llama_cpp, force=force,
+                                            progress=update, note=lambda text: console.print(escape(text)),
+                                            before_merge=_quiet_libraries)
+    console.print(f"wrote {out} ({_size(out.stat().st_size)}, {outtype}) in {time.perf_counter() - started:.1f} s")
     console.print(f"wrote {modelfile}: ollama create {name} -f {modelfile}")
 
 

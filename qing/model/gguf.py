@@ -616,6 +616,24 @@ def gguf_chat_template(path: Path) -> str | None:
     return None if field is None else field.contents()
 
 
+def to_gguf(model_dir: Path, output: Path | None, outtype: str, *, llama_cpp: Path | None = None, force: bool = False,
+            progress: Callable[[int, int], None] | None = None, note: Callable[[str], None] = lambda text: None,
+            before_merge: Callable[[], None] = lambda: None) -> tuple[Path, Path, str]:
+    """`qing gguf`: a model directory - or a fine-tuning run's merged model, merged first when the run has only its
+    adapter - to OUTPUT (default: <dir>/<name>-<outtype>.gguf), with an Ollama Modelfile beside it carrying the
+    run's system prompt. Returns (the GGUF, the Modelfile, the name to give `ollama create`)."""
+    model_dir = Path(model_dir)
+    if is_run(model_dir) and not (model_dir / "config.json").is_file():
+        before_merge()
+    source = model_dir_of(model_dir, note)
+    name = (model_dir if source != model_dir else source).resolve().name
+    output = output or (model_dir / f"{name}-{outtype}.gguf")
+    check_output(output.parent / "Modelfile", force)  # before the long conversion, not after it
+    out = convert(source, output, outtype, llama_cpp=llama_cpp, force=force, progress=progress)
+    run = Run.around(source)
+    return out, write_modelfile(out, system=run.system_prompt if run else None, force=force), name
+
+
 def model_dir_of(path: Path, note: Callable[[str], None] = lambda text: None) -> Path:
     """The model directory to convert: PATH itself, or for a `qing finetune` run its merged model (merged first
     when the run has only its adapter)."""
