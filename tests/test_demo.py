@@ -112,7 +112,8 @@ def test_doctor_finds_env_typos_open_permissions_and_a_dead_server(tmp_path, qin
 
 def test_doctor_fails_when_something_required_is_missing(qing, monkeypatch):
     from qing.cli import doctor
+    from qing.extras import Package
 
-    monkeypatch.setattr(doctor, "PACKAGES", [("qing_no_such_module", "qing-no-such-dist", "testing", True)])
+    monkeypatch.setattr(doctor, "PACKAGES", [Package("qing_no_such_module", "qing-no-such-dist", None, "testing")])
     result = qing("doctor", env={"COLUMNS": "200"})
     assert result.exit_code == 1 and "FAIL" in result.output and "required: qing-no-such-dist" in result.output

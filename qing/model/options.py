@@ -22,6 +22,7 @@ DEFAULT_EXPERT_PATTERNS = (r"experts\.ffn\.(gate_proj|up_proj|down_proj),"  # Qw
 DEFAULT_ROUTER_PATTERNS = r"router\.(gate|dense),mlp\.gate\.weight$"
 ENGINES = ("auto", "llama.cpp", "vllm", "transformers")
 OUTTYPES = ("f16", "bf16", "q8_0", "f32")
+GPU_LAYERS_HELP = "GGUF: layers offloaded to the GPU (-1: all), when llama.cpp has GPU support."
 
 
 @dataclass
@@ -107,7 +108,7 @@ class EvalOptions:
     limit: int = setting(200, "Evaluate the first N eval samples (0: all).", env="QING_EVAL_LIMIT", min=0)
     quant: str = setting("none", "transformers: 4bit / 8bit to fit small cards (CUDA), or none.",
                          env="QING_INFER_QUANT", choices=QUANTS)
-    gpu_layers: int = setting(0, "GGUF: layers offloaded to the GPU (-1: all), when llama.cpp has GPU support.",
+    gpu_layers: int = setting(0, GPU_LAYERS_HELP,
                               min=-1)
     side_by_side: int = 10
 
@@ -126,7 +127,7 @@ class ServeOptions:
     request_timeout: float = setting(15.0, "Seconds a client has to send a whole request (headers and body); idle "
                                      "keep-alive connections close after it too (not vLLM).", min=0.1)
     model_name: str | None = setting(None, "Model id clients see in /v1/models (default: the run's name).")
-    gpu_layers: int = setting(0, "GGUF: layers offloaded to the GPU (-1: all), when llama.cpp has GPU support.",
+    gpu_layers: int = setting(0, GPU_LAYERS_HELP,
                               env="QING_GPU_LAYERS", min=-1)
     tensor_parallel_size: int = setting(1, "vLLM: GPUs to split the model over.", env="QING_TENSOR_PARALLEL_SIZE",
                                         min=1)

@@ -1,0 +1,248 @@
+"""`qing finetune`, `infer`, `gguf`, `quantize`, `eval` and `serve`: the model."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+
+from qing.cli.app import (
+    LLAMA_CPP_HELP,
+    command,
+    console,
+    progress_bar,
+    quiet_libraries,
+    state,
+)
+from qing.cli.params import choice, plain, takes
+from qing.errors import QingError
+from qing.files import human_size
+from qing.model.options import (
+    ENGINES,
+    GPU_LAYERS_HELP,
+    OUTTYPES,
+    EvalOptions,
+    FinetuneOptions,
+    InferOptions,
+    ServeOptions,
+)
+
+GpuLayers = Annotated[int, typer.Option(
+    "--gpu-layers", envvar="QING_GPU_LAYERS", min=-1, help=GPU_LAYERS_HELP)]
+
+def _train_progress(entry: dict) -> None:
+    if "eval_loss" in entry:
+        when = f"step {entry['step']}/{entry['max_steps']}" if entry["max_steps"] else "before training"
+        console.print(f"{when}  eval loss {entry['eval_loss']:.4f}")
+    elif "loss" in entry:
+        eta = entry.get("eta_seconds")
+        eta_text = f"  ETA {int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else ""
+        console.print(f"step {entry['step']}/{entry['max_steps']}  epoch {entry['epoch']:.2f}  loss {entry['loss']:.4f}"
+                      f"  lr {entry.get('learning_rate', 0):.2e}  {entry['tokens_per_second']:,.0f} tokens/s{eta_text}")
+
+
+@command("finetune")
+@takes(FinetuneOptions)
+def finetune_cmd(
+    dataset: Path = typer.Argument(..., help="Dataset directory from `qing clean` (train.jsonl, eval.jsonl)."),
+    output: Path = typer.Option(Path("runs/qing"), "--output", "-o", help="Run directory."),
+    resume: bool = typer.Option(False, "--resume", help="Continue OUT from its latest checkpoint."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing run directory."),
+    opts: FinetuneOptions = None,
+) -> None:
+    """Fine-tune a LoRA / QLoRA adapter on the chat samples: OUT/adapter, checkpoints, metrics, loss.png."""
+    from qing.model.finetune import finetune, is_main_process
+    from qing.model.run import Run
+
+    quiet_libraries()
+    main_process = is_main_process()
+    try:
+        result = finetune(dataset, output, opts, force=force, resume=resume,
+                          progress=_train_progress if main_process else None,
+                          note=(lambda text: console.print(escape(text))) if main_process else (lambda text: None))
+    except KeyboardInterrupt:
+        if main_process and Run(output).checkpoints():
+            again = escape(f"qing finetune {dataset} -o {output} --resume")
+            console.print(f"[yellow]interrupted[/yellow]: no adapter was written; `{again}` continues from the last "
+                          "checkpoint.")
+            raise typer.Exit(130) from None
+        raise
+    if not main_process:
+        return
+    if result.dry_run_modules is not None:
+        for name in result.dry_run_modules:
+            print(name)
+        console.print(f"{len(result.dry_run_modules)} modules would get a LoRA (dry run: nothing trained).")
+        return
+    evals = (f"; eval loss {result.first_eval_loss:.4f} -> {result.eval_loss:.4f}"
+             if result.first_eval_loss is not None else
+             f"; eval loss {result.eval_loss:.4f}" if result.eval_loss is not None else "")
+    console.print(f"trained {result.steps} steps in {result.seconds:.0f} s ({result.tokens_per_second:,.0f} tokens/s)"
+                  f"{evals} -> {output / 'adapter'}" + (f", {result.merged}" if result.merged else ""))
+
+# --- infer -------------------------------------------------------------------------
+
+@command("infer")
+@takes(InferOptions)
+def infer_cmd(
+    run: Optional[Path] = typer.Argument(None, help="Run directory from `qing finetune`."),
+    model: Optional[str] = typer.Option(None, "--model", help="Base model (default: the run's)."),
+    adapter: Optional[Path] = typer.Option(None, "--adapter", help="LoRA adapter directory."),
+    merged: Optional[Path] = typer.Option(None, "--merged", help="Merged model directory (instead of an adapter)."),
+    gguf: Optional[Path] = typer.Option(None, "--gguf", help="A GGUF file, run by llama.cpp (its own chat template)."),
+    gpu_layers: GpuLayers = 0,
+    prompt: Optional[str] = typer.Option(None, "--prompt", "-p",
+                                         help="One message: print only the reply and exit (for scripts)."),
+    opts: InferOptions = None,
+) -> None:
+    """Chat with the fine-tuned model in the terminal (or answer one --prompt)."""
+    from qing.model import infer
+
+    quiet_libraries()
+    if run is None and merged is None and model is None and gguf is None:
+        raise QingError("give a run directory (qing infer runs/qing), --merged DIR, --gguf FILE, or --model with "
+                        "--adapter.")
+    cm = infer.load(run, model, adapter, merged, opts, gguf=gguf, gpu_layers=gpu_layers)
+    if prompt is not None:
+        text = infer.reply(cm, infer.Conversation(cm.system_prompt), prompt, opts)
+        print(text)
+        return
+    console.print(f"[dim]{escape(cm.description)}[/dim]")
+
+    def write(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    infer.repl(cm, opts, input, write)
+
+@command("gguf")
+def gguf_cmd(
+    model_dir: Path = typer.Argument(..., help="Hugging Face model directory, or a `qing finetune` run directory."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="GGUF file to write (default: <dir>/<name>-<outtype>.gguf)."),
+    outtype: choice("OutType", OUTTYPES, "--outtype", envvar="QING_GGUF_OUTTYPE",
+                    help="Type of the weights in the GGUF.") = "f16",
+    llama_cpp: Optional[Path] = typer.Option(None, "--llama-cpp", envvar="QING_LLAMA_CPP", help=LLAMA_CPP_HELP),
+    force: bool = typer.Option(False, "--force", help="Overwrite the GGUF file and Modelfile."),
+) -> None:
+    """Convert a model (or a fine-tuning run) to GGUF for llama.cpp / Ollama / LM Studio, with an Ollama Modelfile."""
+    import time
+
+    from qing.model import gguf
+
+    outtype = plain(outtype)
+    started = time.perf_counter()
+    with progress_bar("converting", "MB", scale=1e6) as update:
+        out, modelfile, name = gguf.to_gguf(model_dir, output, outtype, llama_cpp=llama_cpp, force=force,
+                                            progress=update, note=lambda text: console.print(escape(text)),
+                                            before_merge=quiet_libraries)
+    console.print(f"wrote {out} ({human_size(out.stat().st_size)}, {outtype}) in {time.perf_counter() - started:.1f} s")
+    console.print(f"wrote {modelfile}: ollama create {name} -f {modelfile}")
+
+
+@command("quantize")
+def quantize_cmd(
+    gguf_file: Optional[Path] = typer.Argument(None, help="GGUF file from `qing gguf`."),
+    output: Optional[Path] = typer.Argument(None, help="Output file (default: <stem>-<TYPE>.gguf beside the input)."),
+    qtype: str = typer.Option("Q4_K_M", "--type", "-t", envvar="QING_QUANT_TYPE",
+                              help="Quantization type; --list shows them all."),
+    list_types: bool = typer.Option(False, "--list", help="List the quantization types with a one-line guide."),
+    llama_cpp: Optional[Path] = typer.Option(None, "--llama-cpp", envvar="QING_LLAMA_CPP", help=LLAMA_CPP_HELP),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output."),
+) -> None:
+    """Quantize a GGUF file (Q4_K_M and the other types that need no importance matrix)."""
+    import time
+
+    from qing.model import gguf
+
+    if list_types:
+        for name, guide in gguf.QUANT_TYPES.items():
+            print(f"{name:8s} {guide}")
+        return
+    if gguf_file is None:
+        raise QingError("give the GGUF file to quantize, e.g. qing quantize model-f16.gguf (--list shows types).")
+    started = time.perf_counter()
+    console.print(f"quantizing {escape(str(gguf_file))} to {escape(qtype.upper())} (minutes for an 8B model)...")
+    out = gguf.quantize(gguf_file, output, qtype, llama_cpp=llama_cpp, force=force, verbose=state["verbose"])
+    size, before = out.stat().st_size, gguf_file.stat().st_size
+    console.print(f"wrote {out} ({human_size(size)}, {qtype.upper()}; {size / before:.0%} of the input) in "
+                  f"{time.perf_counter() - started:.1f} s")
+    if modelfile := gguf.repoint_modelfile(gguf_file, out):
+        console.print(f"{modelfile} now points at {out.name}: ollama create NAME -f {modelfile}")
+
+# --- eval ---------------------------------------------------------------------------------
+
+@command("eval")
+@takes(EvalOptions)
+def eval_cmd(
+    run: Path = typer.Argument(..., help="Run directory from `qing finetune`: its adapter, and the base without it."),
+    dataset: Optional[Path] = typer.Option(None, "--dataset",
+                                           help="Dataset directory (its eval.jsonl) or an eval .jsonl file "
+                                                "(default: the run's dataset)."),
+    gguf: Optional[list[Path]] = typer.Option(None, "--gguf", metavar="FILE",
+                                              help="Also evaluate this GGUF through llama.cpp, as an extra column "
+                                                   "(repeat it to compare f16 and Q4_K_M)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Report directory (default: RUN/eval)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing report."),
+    opts: EvalOptions = None,
+) -> None:
+    """Does it sound like you? Fit, style and variety of tuned vs base vs your real replies: report.html/.md/.json."""
+    import time
+
+    from rich.table import Table
+
+    from qing.model import eval as evaluation
+
+    quiet_libraries()
+    started = time.perf_counter()
+    out = output or run / "eval"
+    with progress_bar("evaluating", "steps") as update:
+        report, written = evaluation.eval_run(run, out, dataset, opts, tuple(gguf or ()), force, update)
+    header, rows = evaluation.summary_rows(report)
+    table = Table(title=f"qing eval: {report['contexts']} contexts", header_style="bold")
+    for i, name in enumerate(header):
+        table.add_column(escape(name), justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*(escape(cell) for cell in row))
+    console.print(table)
+    if report["skipped_too_long"]:
+        console.print(f"{report['skipped_too_long']} eval samples longer than the run's max length were skipped.")
+    console.print(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - started:.0f} s")
+
+
+# --- serve --------------------------------------------------------------------------------
+
+@command("serve")
+@takes(ServeOptions, env_prefix="SERVE_")
+@takes(InferOptions, into="defaults", exclude=("template", "seed"), changes={
+    "max_new_tokens": {"help": "Longest reply of requests that set no max_tokens."},
+    "system_prompt": {"help": "System prompt for requests that send none (default: the run's)."}})
+def serve_cmd(
+    run: Optional[Path] = typer.Argument(None, help="Run directory from `qing finetune` (its merged model or "
+                                                    "adapter; its GGUF when it holds no adapter)."),
+    gguf: Optional[Path] = typer.Option(None, "--gguf", help="A GGUF file, served by llama.cpp."),
+    merged: Optional[Path] = typer.Option(None, "--merged", help="Merged model directory."),
+    adapter: Optional[Path] = typer.Option(None, "--adapter", help="LoRA adapter directory (with --model)."),
+    model: Optional[str] = typer.Option(None, "--model", help="Base model (default: the run's)."),
+    engine: choice("Engine", ENGINES, "--engine", envvar="QING_SERVE_ENGINE",
+                   help="auto: llama.cpp for a GGUF, vLLM when installed with CUDA, else transformers.") = "auto",
+    opts: ServeOptions = None,
+    defaults: InferOptions = None,
+) -> None:
+    """Serve the model as an OpenAI-compatible API (/v1/chat/completions) for QQ / WeChat / Telegram bots."""
+    from qing.model import serve
+
+    def on_request(method: str, path: str, status: int, seconds: float, tokens) -> None:
+        route = f"/v1{path}" if path in ("/models", "/chat/completions") else "(other path)"  # no client text
+        used = f", {tokens[0]}+{tokens[1]} tokens" if tokens else " (client went away)" if status == 499 else ""
+        console.print(f"[dim]{method} {route} {status} {seconds:.2f} s{used}[/dim]")
+
+    src = serve.Source(run_dir=run, gguf=gguf, merged=merged, adapter=adapter, model=model)
+    serve.serve(src, plain(engine), opts, defaults, note=lambda text: console.print(escape(text)),
+                warn=lambda text: console.print(f"[yellow]warning[/yellow]: {escape(text)}"),
+                on_request=on_request, before_transformers=quiet_libraries)
+    console.print("stopped.")

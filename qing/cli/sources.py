@@ -1,0 +1,134 @@
+"""`qing decrypt` and `qing export`: where messages come from."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+
+from qing.cli.app import (
+    command,
+    console,
+    progress_bar,
+)
+from qing.cli.params import choice, plain
+from qing.errors import QingError
+from qing.sources.options import HMACS, INPUT_FORMATS, OUTPUT_FORMATS
+
+Hmac = choice("Hmac", ("auto", *HMACS), "--hmac", envvar="QING_HMAC",
+              help="HMAC algorithm: auto tries the header's, then sha1, sha512, sha256.")
+
+KEY_HELP = "Database key (passphrase). Safer from QING_KEY or .env, or typed at the prompt: not in shell history."
+UID_HELP = "Android only: derive the key from your uid (u_..., from files/uid/) and the database header."
+
+def _read_key(key: Optional[str], db: Path, uid: Optional[str] = None) -> str:
+    """The key from the flag / QING_KEY / .env, else derived from an Android uid, else a no-echo prompt."""
+    if key:
+        return key
+    if uid:
+        from qing.sources.qqnt.decrypt import key_from_uid
+
+        return key_from_uid(db, uid)
+    if sys.stdin.isatty():
+        return getpass.getpass(f"Key for {db.name} (not shown): ").strip("\r\n")
+    raise QingError(f"{db} is encrypted and no key was given: pass --key, set QING_KEY in the environment "
+                    "or .env, or run in a terminal to be asked for it.")
+
+# --- decrypt -------------------------------------------------------------------
+
+@command("decrypt")
+def decrypt_cmd(
+    input: Path = typer.Argument(..., help="Encrypted QQ NT database, e.g. nt_msg.db (a -wal file beside it "
+                                           "is read too)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Plain SQLite output (default: ./<input stem>.plain.db)."),
+    key: Optional[str] = typer.Option(None, "--key", envvar="QING_KEY", help=KEY_HELP, show_default=False),
+    hmac: Hmac = "auto",
+    uid: Optional[str] = typer.Option(None, "--uid", envvar="QING_UID", help=UID_HELP),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output if it exists."),
+) -> None:
+    """Decrypt a QQ NT database (nt_msg.db, profile_info.db, ...) into plain SQLite."""
+    from qing.sources.qqnt.decrypt import decrypt
+
+    key = _read_key(key, input, uid)
+    with console.status("decrypting ..."):
+        result = decrypt(input, key, output, plain(hmac), force)
+    rows = ", ".join(f"{name} {count:,}" for name, count in result.tables.items() if count) or "no rows"
+    console.print(f"opened with [bold]{result.hmac}[/bold] "
+                  f"({'QQ NT header stripped' if result.qq_header else 'no QQ NT header'}; "
+                  f"{_wal_note(result.wal_frames)})")
+    console.print(f"wrote {result.output} ({result.output.stat().st_size / 1e6:.1f} MB, {rows}) "
+                  f"in {result.seconds:.1f} s")
+
+
+def _wal_note(frames: int) -> str:
+    return f"{frames} WAL frame{'' if frames == 1 else 's'} included" if frames else "no WAL"
+
+
+# --- export --------------------------------------------------------------------
+
+@command("export")
+def export_cmd(
+    db: Path = typer.Argument(..., help="nt_msg.db (plain from `qing decrypt`, or encrypted with --key), or "
+                                        "another tool's export (WeClone CSV)."),
+    source: choice("InputFormat", INPUT_FORMATS, "--from", envvar="QING_FROM",
+                   help="Input format: auto (by content), qq-nt, qce (QQ Chat Exporter), weclone-csv, telegram "
+                        "(Telegram Desktop result.json).") = "auto",
+    output: Path = typer.Option(Path("messages.jsonl"), "--output", "-o", help="Output file."),
+    profile: Optional[Path] = typer.Option(None, "--profile", envvar="QING_PROFILE",
+                                           help="profile_info.db (plain or encrypted with --key) for friends' names."),
+    me: Optional[int] = typer.Option(None, "--me", envvar="QING_ME", min=1,
+                                     help="Your QQ number, or Telegram user id (default: detected)."),
+    groups: bool = typer.Option(False, "--groups/--no-groups", envvar="QING_GROUPS", help="Also export group chats."),
+    key: Optional[str] = typer.Option(None, "--key", envvar="QING_KEY", help=KEY_HELP, show_default=False),
+    hmac: Hmac = "auto",
+    uid: Optional[str] = typer.Option(None, "--uid", envvar="QING_UID", help=UID_HELP),
+    fmt: choice("Format", OUTPUT_FORMATS, "--format", envvar="QING_EXPORT_FORMAT",
+                help="jsonl (messages.jsonl, for qing clean) or csv (WeClone's CSV layout).") = "jsonl",
+    tz: str = typer.Option("Asia/Shanghai", "--tz", envvar="QING_TZ", help="Time zone for CSV times."),
+    workers: int = typer.Option(0, "--workers", envvar="QING_WORKERS", min=0,
+                                help="Processes for large databases; 0 = one per core (at most 4)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the output if it exists."),
+) -> None:
+    """Export messages to messages.jsonl (one message a line) or WeClone CSV."""
+    from qing.sources import export
+
+    source = export.resolve(db, plain(source))
+    options = dict(key=lambda path: _read_key(key, path, uid), hmac=plain(hmac), profile=profile, me=me,
+                   groups=groups, fmt=plain(fmt), tz=tz, force=force, workers=workers or None,
+                   on_owner=lambda uin, how: console.print(f"owner: [bold]{uin}[/bold] ({how})"),
+                   on_chat=_print_chat,
+                   on_found=lambda path, kind: console.print(f"found {escape(str(path))} ({kind})"))
+    if source != "qq-nt":
+        with console.status(f"reading {source} ...") as status:
+            s = export.export(db, output, source, **options,
+                              counted=lambda n: status.update(f"reading {source}: {n:,} messages"))
+        kinds = ", ".join(f"{k} {n:,}" for k, n in s.kinds.most_common())
+        console.print(f"wrote {s.output}: {s.messages:,} messages in {len(s.owners):,} chats from {source} in "
+                      f"{s.seconds:.1f} s ({s.messages / max(s.seconds, 1e-9):,.0f} messages/s, {s.workers} "
+                      f"process{'es' if s.workers > 1 else ''})")
+        console.print(f"by kind: {kinds}")
+        return
+    with progress_bar("exporting", "msg") as progress:
+        s = export.export(db, output, source, **options, progress=progress)
+    t = s.tally
+    kinds = ", ".join(f"{k} {n:,}" for k, n in t.kinds.most_common())
+    console.print(f"wrote {s.output}: {t.messages:,} messages in {t.chats:,} chats in {s.seconds:.1f} s "
+                  f"({t.rows / max(s.seconds, 1e-9):,.0f} rows/s, {s.workers} process{'es' if s.workers > 1 else ''}); "
+                  f"{t.owner_messages:,} sent by {s.owner}")
+    console.print(f"by kind: {kinds or 'none'}")
+    if t.skipped:
+        console.print("skipped: " + ", ".join(f"{c} {n:,}" for c, n in t.skipped.most_common()))
+    if t.problems:
+        console.print("kept with parts left out: " + ", ".join(f"{c} {n:,}" for c, n in t.problems.most_common()))
+    if not t.owner_messages:
+        console.print(f"[yellow]warning[/yellow]: none of the messages was sent by {s.owner}; check --me.")
+
+
+def _print_chat(chat: str, count: int, mine: int) -> None:
+    note = f"{mine:,} yours" if mine else "[yellow]none yours[/yellow]: is this your export?"
+    console.print(f"chat {escape(chat)}: {count:,} messages, {note}")

@@ -1,0 +1,92 @@
+"""`qing demo` (the whole chain on the built-in sample) and `qing doctor` (is this machine ready?)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.markup import escape
+
+from qing.cli.app import (
+    LLAMA_CPP_HELP,
+    app,
+    command,
+    console,
+    quiet_libraries,
+)
+from qing.errors import QingError
+from qing.files import human_size
+
+# --- demo / doctor ---------------------------------------------------------------------
+
+@command("demo")
+def demo_cmd(
+    workdir: Path = typer.Option(Path("qing-demo"), "--workdir", help="Directory the demo works in."),
+    model: Optional[str] = typer.Option(None, "--model",
+                                        help="Base model (default: a tiny model built here, CPU-friendly)."),
+    llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url",
+                                               help="Also run clean-llm against this OpenAI-compatible server."),
+    llm_model: Optional[str] = typer.Option(None, "--llm-model", help="Model name for clean-llm."),
+    force: bool = typer.Option(False, "--force", help="Run again in a work directory an earlier demo made."),
+) -> None:
+    """Run the whole chain on a built-in sample of invented chats: decrypt ... quantize, each command shown."""
+    import time
+
+    from rich.table import Table
+
+    from qing.cli import demo
+
+    started = time.perf_counter()
+    done = demo.run(workdir, model, llm_base_url, llm_model, force,
+                    say=lambda text: console.print(f"[bold cyan]{escape(text)}[/bold cyan]"))
+    table = Table(title=f"qing demo in {workdir}", header_style="bold")
+    for column, justify in (("step", "left"), ("output", "left"), ("size", "right"), ("time", "right")):
+        table.add_column(column, justify=justify)
+    for step in done:
+        size = human_size(step.size) if step.size else ""
+        table.add_row(step.name, step.output, size, f"{step.seconds:.1f} s")
+    console.print(table)
+    console.print(f"done in {time.perf_counter() - started:.0f} s. Next: chat with it (qing infer "
+                  f"{workdir}/runs/demo), or run it in Ollama (cd {workdir}/runs/demo && ollama create demo -f "
+                  "Modelfile); then the same with your own nt_msg.db and a real model on a GPU (README).")
+
+
+def _known_envvars() -> set[str]:
+    root = typer.main.get_command(app)
+    found = set()
+    for param in [*root.params, *(p for c in root.commands.values() for p in c.params)]:
+        envvar = getattr(param, "envvar", None)
+        found.update([envvar] if isinstance(envvar, str) else envvar or [])
+    return found
+
+
+@command("doctor")
+def doctor_cmd(
+    model: str = typer.Option("Qwen/Qwen3-8B-Base", "--model", envvar="QING_MODEL",
+                              help="The model you plan to fine-tune (for the disk check)."),
+    models_dir: Path = typer.Option(Path("models"), "--models-dir", envvar="QING_MODELS_DIR",
+                                    help="Where models are downloaded."),
+    llm_base_url: Optional[str] = typer.Option(None, "--llm-base-url", envvar="QING_LLM_BASE_URL",
+                                               help="OpenAI-compatible server to check (clean-llm)."),
+    llama_cpp: Optional[Path] = typer.Option(None, "--llama-cpp", envvar="QING_LLAMA_CPP", help=LLAMA_CPP_HELP),
+) -> None:
+    """Check this machine: Python and packages, GPU and 4-bit, disk, llama.cpp, the LLM server, .env keys."""
+    from rich.table import Table
+
+    from qing.cli.doctor import run_checks
+
+    quiet_libraries()
+    checks = run_checks(_known_envvars(), model, models_dir, llm_base_url, llama_cpp)
+    marks = {"ok": "[green]ok[/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
+    table = Table(title="qing doctor", header_style="bold")
+    for column in ("check", "", "found", "fix"):
+        table.add_column(column)
+    for c in checks:
+        table.add_row(c.name, marks[c.status], escape(c.detail), escape(c.fix))
+    console.print(table)
+    failed = [c.name for c in checks if c.status == "fail"]
+    warned = [c.name for c in checks if c.status == "warn"]
+    if failed:
+        raise QingError(f"required: {', '.join(failed)} - fix the rows marked FAIL above.")
+    console.print(f"ready{' (with warnings: ' + ', '.join(warned) + ')' if warned else ''}.")
