@@ -106,7 +106,8 @@ class Handler(BaseHTTPRequestHandler):
 def start(script: Script):
     handler = type("ScriptedHandler", (Handler,), {"script": script})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # shutdown() waits for the loop to look up: every 50 ms, not every 500 ms (once per test that stops one)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/v1"
 
 

@@ -146,6 +146,7 @@ def test_check_lists_models(server, qing):
     assert result.exit_code == 0 and "tiny-judge" in result.output
 
 
+@pytest.mark.slow
 def test_failed_samples_are_said_and_retried_next_run(dataset, server, qing):
     script, url = server
     script.failures = [500] * 4  # one request exhausts its retries (3)
@@ -160,6 +161,7 @@ def test_failed_samples_are_said_and_retried_next_run(dataset, server, qing):
     assert run(qing, dataset, url, "--force").exit_code == 0 and script.requests == before + 1  # all from cache
 
 
+@pytest.mark.slow
 def test_resumes_after_kill_9_without_losing_or_rescoring(dataset, server, tmp_path):
     script, url = server
     script.delay = 0.15

@@ -23,10 +23,21 @@ def test_python_dash_m_runs_the_same_cli():
     assert result.returncode == 0 and re.search(r"qing \d+\.\d+\.\d+", result.stderr + result.stdout)
 
 
-def test_every_step_has_its_help(qing):
-    for name in PIPELINE:
-        result = qing(name, "--help")
-        assert result.exit_code == 0 and "not built yet" not in result.output, name
+def test_every_command_listed_has_a_help_with_its_summary_and_options(qing):
+    wide = {"COLUMNS": "250"}  # one line per option: nothing wrapped or cut
+    box = qing("--help", env=wide).output.split("Commands", 1)[1]
+    listed = re.findall(r"^[│|] ([a-z][a-z-]*) ", box, re.M)  # rich draws ASCII boxes where UTF-8 fails
+    commands = typer.main.get_command(app).commands
+    assert sorted(listed) == sorted(commands) and set(PIPELINE) <= set(listed)
+    for name in listed:
+        result = qing(name, "--help", env=wide)
+        assert result.exit_code == 0, (name, result.output)
+        assert re.search(rf"Usage: \S+ {name} \[OPTIONS\]", result.output), (name, result.output)
+        assert commands[name].help.strip().splitlines()[0] in result.output, name  # the docstring's summary line
+        # the options table: each row starts with the option's names (--output -o, --merge --no-merge)
+        shown = {o for row in re.findall(r"^[│|] ((?:-[\w-]+ +)+)", result.output, re.M) for o in row.split()}
+        declared = {o for p in commands[name].params for o in [*p.opts, *p.secondary_opts] if o.startswith("-")}
+        assert shown == declared | {"--help"}, (name, shown ^ (declared | {"--help"}))
 
 
 def _envvars() -> set[str]:

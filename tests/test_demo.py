@@ -42,6 +42,7 @@ def demo(tmp_path_factory):
     return workdir, result
 
 
+@pytest.mark.slow
 def test_demo_prints_every_command_and_a_summary(demo):
     _, result = demo
     for step in ("decrypt sample/nt_msg.db", "export nt_msg.plain.db", "clean messages.jsonl", "finetune dataset",
@@ -51,6 +52,7 @@ def test_demo_prints_every_command_and_a_summary(demo):
     assert result.stdout.strip(), "the infer step printed no reply"
 
 
+@pytest.mark.slow
 def test_demo_artifacts(demo):
     workdir, _ = demo
     with sqlite3.connect(workdir / "nt_msg.plain.db") as conn:
@@ -64,6 +66,7 @@ def test_demo_artifacts(demo):
     assert "<手机号>" in dataset and "<身份证号>" in dataset
 
 
+@pytest.mark.slow
 def test_demo_model_files_load(demo):
     import llama_cpp
     from peft import PeftModel

@@ -128,6 +128,7 @@ def test_fit_counts_what_training_counts(tiny_model):
 
 # --- a real evaluation -------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_tuned_model_fits_the_memorised_replies_far_better_than_base(report):
     data, _, output = report
     fit = data["fit"]
@@ -140,6 +141,7 @@ def test_tuned_model_fits_the_memorised_replies_far_better_than_base(report):
     assert MEMO[1] not in output and MEMO[0] not in output  # numbers on the terminal, chat text only in the files
 
 
+@pytest.mark.slow
 def test_gguf_column_scores_like_the_model_it_was_made_from(report, f16):
     data, _, _ = report
     fit = data["fit"]
@@ -150,6 +152,7 @@ def test_gguf_column_scores_like_the_model_it_was_made_from(report, f16):
     assert all(row["replies"][f16.name] is not None for row in data["side_by_side"])
 
 
+@pytest.mark.slow
 def test_report_json_has_every_number(report, f16):
     data, out, _ = report
     columns = ["tuned", "base", f16.name]
@@ -186,6 +189,7 @@ class _Page(HTMLParser):
         self.text.append(data)
 
 
+@pytest.mark.slow
 def test_report_html_is_one_self_contained_page_with_every_section(report):
     _, out, _ = report
     page = _Page()
@@ -200,6 +204,7 @@ def test_report_html_is_one_self_contained_page_with_every_section(report):
     assert all(f"## {title}" in md for _, title in evaluation.SECTIONS)
 
 
+@pytest.mark.slow
 def test_an_existing_report_needs_force(run, report):
     _, out, _ = report
     before = (out / "report.json").read_bytes()
@@ -215,6 +220,7 @@ def test_an_existing_report_needs_force(run, report):
     ("missing-dataset", "does not exist"),
     ("no-eval-file", "eval.jsonl does not exist"),
 ])
+@pytest.mark.slow
 def test_bad_inputs_are_one_sentence_and_leave_no_report(tmp_path, run, case, message):
     target, extra = run, []
     if case == "not-a-run":

@@ -224,11 +224,13 @@ def _infer(*args):
     return result.stdout
 
 
+@pytest.mark.slow
 def test_infer_prompt_prints_only_the_memorised_reply(run):
     out, _ = run
     assert _infer(out, "--prompt", MEMO[0]) == MEMO[1] + "\n"
 
 
+@pytest.mark.slow
 def test_adapter_merged_and_run_agree_on_greedy_output(run, tiny_model):
     out, _ = run
     question = "今天吃什么"
@@ -239,6 +241,7 @@ def test_adapter_merged_and_run_agree_on_greedy_output(run, tiny_model):
     assert by_run == by_adapter == by_merged
 
 
+@pytest.mark.slow
 def test_repl_through_a_pseudo_terminal(run):
     import pexpect
 
@@ -266,6 +269,7 @@ def test_repl_through_a_pseudo_terminal(run):
     assert child.exitstatus == 0
 
 
+@pytest.mark.slow
 def test_run_to_gguf_to_quantized_answers_like_infer(run, tmp_path, qing):
     """The whole back half: a run (adapter only: merged first) -> GGUF + Modelfile -> Q8_0, run by llama.cpp."""
     import shutil
@@ -313,6 +317,7 @@ def test_resume_continues_from_the_checkpoint_step(tmp_path, memo, tiny_model):
     assert (out / "adapter" / "adapter_config.json").is_file()
 
 
+@pytest.mark.slow
 def test_two_process_ddp_on_cpu(tmp_path, memo, tiny_model):
     out = tmp_path / "ddp"
     env = dict(os.environ, OMP_NUM_THREADS="1", ACCELERATE_USE_CPU="1")
@@ -401,6 +406,7 @@ def test_output_model_and_resume_mistakes_are_one_sentence(tmp_path, memo, tiny_
     assert (tmp_path / "taken" / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.slow
 def test_an_unreachable_hub_is_one_sentence_and_leaves_nothing(tmp_path, memo):
     env = dict(os.environ, HF_ENDPOINT="http://127.0.0.1:9", HF_HUB_ETAG_TIMEOUT="2", HF_HUB_DOWNLOAD_TIMEOUT="2")
     result = subprocess.run([sys.executable, "-m", "qing", "finetune", str(memo), "-o", str(tmp_path / "out"),
@@ -423,6 +429,7 @@ def test_out_of_memory_is_one_sentence_with_advice(tmp_path, memo, tiny_model, q
     assert "Traceback" not in result.output and not (tmp_path / "out" / "adapter").exists()
 
 
+@pytest.mark.slow
 def test_the_qlora_path_runs_on_the_cpu(tmp_path, memo, tiny_model, monkeypatch):
     """The real 4-bit path (bitsandbytes NF4 layers, prepare_model_for_kbit_training, LoRA on Linear4bit, Trainer,
     merge into a fresh full-precision base), on bitsandbytes' CPU kernels: what a 4090 runs, minus the speed."""

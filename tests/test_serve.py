@@ -141,6 +141,7 @@ def ask(client, prompt: str, stream: bool = False, **kw):
 
 # --- the transformers engine: a run directory --------------------------------------------
 
+@pytest.mark.slow
 def test_transformers_replies_as_infer_does(tf_server, answers):
     assert "engine: transformers" in tf_server.output
     client = tf_server.client(KEY)
@@ -158,6 +159,7 @@ def test_transformers_replies_as_infer_does(tf_server, answers):
         assert chunks[-1].usage.completion_tokens == reply.usage.completion_tokens
 
 
+@pytest.mark.slow
 def test_the_runs_system_prompt_is_applied_when_the_client_sends_none(tf_server):
     client = tf_server.client(KEY)
 
@@ -170,6 +172,7 @@ def test_the_runs_system_prompt_is_applied_when_the_client_sends_none(tf_server)
     assert prompt_tokens(None) == prompt_tokens(SYSTEM) > prompt_tokens("x")
 
 
+@pytest.mark.slow
 def test_api_key_is_required_and_never_shown(tf_server):
     for key in (None, "wrong", KEY + "x"):
         status, body = tf_server.raw("GET", "/v1/models", key=key)
@@ -192,6 +195,7 @@ BAD = [
 ]
 
 
+@pytest.mark.slow
 def test_malformed_requests_get_400_and_the_server_keeps_serving(tf_server):
     for body in BAD:
         status, answer = tf_server.raw("POST", "/v1/chat/completions", body)
@@ -213,6 +217,7 @@ import time; time.sleep(60)
 """
 
 
+@pytest.mark.slow
 def test_a_client_killed_mid_stream_leaves_the_server_healthy(tf_server):
     client = subprocess.Popen([sys.executable, "-c", KILLED_CLIENT, str(tf_server.port), KEY],
                               stdout=subprocess.PIPE, text=True)
@@ -242,6 +247,7 @@ def post(body: bytes, length: bytes | None = None, key: str = KEY) -> bytes:
             key.encode() + b"\r\nContent-Length: " + length + b"\r\n\r\n" + body)
 
 
+@pytest.mark.slow
 def test_a_content_length_in_unicode_digits_gets_400(tf_server):
     body = json.dumps({"messages": [{"role": "user", "content": "x"}]}).encode()
     for length in (b"\xb2", "²".encode(), "٣".encode(), b"1_0", b"-1", b"0x10"):
@@ -253,6 +259,7 @@ def test_a_content_length_in_unicode_digits_gets_400(tf_server):
     assert "Traceback" not in tf_server.output and "ValueError" not in tf_server.output
 
 
+@pytest.mark.slow
 def test_json_nested_fifty_thousand_deep_gets_400(tf_server):
     for body in ("[" * 50_000 + "]" * 50_000, '{"messages": [{"role": "user", "content": "x"}], "metadata": ' +
                  '{"a": ' * 50_000 + "1" + "}" * 50_001):
@@ -267,6 +274,7 @@ def reset(sock: socket.socket) -> None:
     sock.close()
 
 
+@pytest.mark.slow
 def test_clients_that_hang_up_before_reading_a_4xx_leave_no_traceback(tf_server):
     partial = post(b'{"messages": [', b"5000", "wrong")  # a 401 whose body never comes: the server drains it
     for request in (partial, partial[:40], post(b"{not json"), post(b"{}", key="wrong")) * 10:
@@ -278,6 +286,7 @@ def test_clients_that_hang_up_before_reading_a_4xx_leave_no_traceback(tf_server)
     assert not re.search(r"Traceback|ConnectionResetError|BrokenPipeError", tf_server.output)
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_the_key_was_never_printed(tf_server):
     assert tf_server.stop() == 0
     output = tf_server.output
@@ -288,6 +297,7 @@ def test_ctrl_c_stops_cleanly_and_the_key_was_never_printed(tf_server):
 
 # --- the llama.cpp engine: the run's GGUF ----------------------------------------------------
 
+@pytest.mark.slow
 def test_llama_cpp_replies_as_infer_does(llama_server, answers):
     assert "engine: llama.cpp (--gguf given)" in llama_server.output
     client = llama_server.client()
@@ -297,6 +307,7 @@ def test_llama_cpp_replies_as_infer_does(llama_server, answers):
         assert ask(client, prompt, stream=True)[0] == answers["llama.cpp", prompt]
 
 
+@pytest.mark.slow
 def test_stop_sequences_and_max_tokens(llama_server):
     client = llama_server.client()
     cut = ask(client, MEMO[0], stop="改天")
@@ -324,11 +335,13 @@ def _burst(server, n: int) -> list:
         return list(pool.map(one, range(n)))
 
 
+@pytest.mark.slow
 def test_fifty_concurrent_requests_all_succeed_within_the_bound(llama_server):
     results = _burst(llama_server, 50)
     assert results == [MEMO[1][:len(results[0])]] * 50 and results[0]
 
 
+@pytest.mark.slow
 def test_requests_beyond_a_small_bound_get_429_and_nothing_else(memo_run):
     server = Server("--gguf", memo_run / "memo-f16.gguf", "--max-concurrency", "2")
     try:
@@ -347,6 +360,7 @@ def capped_server(memo_run):
     server.proc.kill()
 
 
+@pytest.mark.slow
 def test_connections_beyond_the_cap_get_503_and_the_server_recovers(capped_server):
     idle = [socket.create_connection(("127.0.0.1", capped_server.port)) for _ in range(4)]
     status, answer = exchange(capped_server.port, b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -362,6 +376,7 @@ def test_connections_beyond_the_cap_get_503_and_the_server_recovers(capped_serve
     assert "Traceback" not in capped_server.output and "--max-connections" in capped_server.output
 
 
+@pytest.mark.slow
 def test_a_request_trickled_byte_by_byte_is_cut_off_at_the_request_timeout(capped_server):
     sock = socket.create_connection(("127.0.0.1", capped_server.port), timeout=1)
     sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")

@@ -1,13 +1,16 @@
-"""Other tools' exports through `qing export`: the real samples in shared/, synthetic edge cases, round trip."""
+"""Other tools' exports through `qing export`: invented exports in those tools' shapes, edge cases, round trip.
+
+The exports of tests/other_exports.py have the layout and quirks of real ones; bench/check_real_samples.py
+runs the real samples (other projects' files, kept out of this repository).
+"""
 
 import json
 from pathlib import Path
 
+import other_exports as exports
 import pytest
 from conftest import KEY
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
-needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason="shared/samples is not beside the checkout")
 HEADER = "id,MsgSvrID,type_name,is_sender,talker,room_name,msg,src,CreateTime"
 
 
@@ -15,22 +18,26 @@ def load(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
-@needs_samples
-def test_weclone_sample_as_a_person_reads_it(tmp_path, qing):
-    result = qing("export", SAMPLES / "weclone_test_person_0_730.csv", "-o", tmp_path / "m.jsonl")
+def test_weclone_person_export_reads_as_the_person_wrote_it(tmp_path, qing):
+    result = qing("export", exports.weclone_person_csv(tmp_path), "-o", tmp_path / "m.jsonl")
     assert result.exit_code == 0, result.output
-    assert "chat wechat:test_person: 96 messages, 46 yours" in result.output
+    assert "chat wechat:friend_qiu: 16 messages, 7 yours" in result.output
     rows = load(tmp_path / "m.jsonl")
-    kinds = {}
-    for r in rows:
-        kinds[r["kind"]] = kinds.get(r["kind"], 0) + 1
-    assert kinds == {"text": 66, "sticker": 23, "image": 5, "recall": 2}
-    assert rows[0]["time"] == 1728013320 and rows[0]["text"] == "[图片]"  # 2024/10/4 11:42 in Asia/Shanghai
-    assert rows[2]["text"] == "小马尔代夫" and rows[2]["is_me"] and rows[2]["id"] == 4073926741244663531
-    quoted = [r for r in rows if r["text"] == "（我们两个人骑）"]
-    assert len(quoted) == 1 and quoted[0]["kind"] == "text"  # the quoted part is split off
+    assert [(r["kind"], r["text"], r["is_me"]) for r in rows] == [
+        ("image", "[图片]", False), ("image", "[图片]", False),  # their talker is the owner's wxid: is_sender counts
+        ("text", "周末去爬山吗", True), ("text", "好呀 几点出发", False),
+        ("text", "3.14159", False), ("text", "", False), ("text", "[捂脸]", False),  # text stays text, even empty
+        ("sticker", "[动画表情]", True), ("sticker", "[动画表情]", False),  # the file says "表情"
+        ("text", "我带水和面包", False),  # the quoted part is split off
+        ("recall", "[撤回了一条消息]", True), ("text", "那八点山脚见", True),
+        ("image", "[图片]", False), ("sticker", "[动画表情]", True), ("recall", "[撤回了一条消息]", True),
+        ("text", "发错了，是下周六", True)]
+    assert [r["id"] for r in rows[:3]] == [5511223344556677881, 612345678901234567, 8800112233445566771]
     assert all(isinstance(r["id"], int) for r in rows)
-    assert {r["text"] for r in rows if r["kind"] == "sticker"} == {"[动画表情]"}  # the file writes "表情"
+    # 2024/5/6 9:05, 21:40 and 2024/6/12 20:03 in Asia/Shanghai, the default --tz
+    assert (rows[0]["time"], rows[11]["time"], rows[15]["time"]) == (1714957500, 1715002800, 1718193780)
+    assert {(r["chat"], r["peer"]) for r in rows} == {("wechat:friend_qiu", "friend_qiu")}
+    assert rows[3]["sender_name"] == "friend_qiu"
     assert all(r["sender_name"] is None for r in rows if r["is_me"])  # its talker there is a wxid
 
 
@@ -99,20 +106,24 @@ def c6(mid, ts, uid, uin, elements, **extra):
             "content": {"text": "ignored in v6", "elements": elements}, "recalled": False, "system": False, **extra}
 
 
-@needs_samples
-def test_qce_sample_needs_me_then_reads_as_a_person_does(tmp_path, qing):
-    sample = SAMPLES / "qce_v5_groupMixedMedia.snap.json"
-    refused = qing("export", sample, "-o", tmp_path / "m.jsonl")
-    assert refused.exit_code == 1 and "Alice (11111) 3, Bob (22222) 2, Charlie (33333) 2" in refused.output
+def test_qce_v5_group_without_self_fields_needs_me_then_reads(tmp_path, qing):
+    export = exports.qce_v5_group(tmp_path)
+    refused = qing("export", export, "-o", tmp_path / "m.jsonl")
+    assert refused.exit_code == 1 and "senders: Mei (40404) 3, Tao (50505) 2, Lin (60606) 2." in refused.output
     assert "--me" in refused.output and not (tmp_path / "m.jsonl").exists()
-    result = qing("export", sample, "-o", tmp_path / "m.jsonl", "--me", "22222")
+    result = qing("export", export, "-o", tmp_path / "m.jsonl", "--me", "50505")
     assert result.exit_code == 0, result.output
+    assert "chat qce:group:周末读书会: 7 messages, 2 yours" in result.output
     rows = load(tmp_path / "m.jsonl")
-    assert [(r["kind"], r["text"], r["is_me"]) for r in rows] == [
-        ("text", "Anyone seen the build break?", False), ("text", "Looking now [微笑]", True),
-        ("image", "[图片]", True), ("text", "@Alice sentry has the trace, sending now", False),
-        ("file", "[文件]", False), ("text", "thanks team, fix incoming", False), ("voice", "[语音]", False)]
-    assert rows[0]["time"] == 1704067300 and rows[5]["reply_to"] == "m_1"
+    assert [(r["id"], r["kind"], r["text"], r["is_me"]) for r in rows] == [  # ids from seq: there is no id
+        (2001, "text", "这周读到第几章了？", False), (2002, "text", "第三章 [微笑]", True),
+        (2003, "image", "[图片]", True), (2004, "text", "@Mei 我把笔记发群里了", False),
+        (2005, "file", "[文件]", False), (2006, "text", "那下周读第四章", False), (2007, "voice", "[语音]", False)]
+    # from `timestamp` (ms), not from `time`, which is 8 hours off
+    assert [r["time"] - exports.QCE_T0 for r in rows] == [0, 75, 80, 140, 150, 200, 260]
+    assert [r["reply_to"] for r in rows] == [None] * 5 + ["m_1", None]
+    assert {(r["chat"], r["peer"]) for r in rows} == {("qce:group:周末读书会", "周末读书会")}
+    assert [(r["sender"], r["sender_name"]) for r in rows[2:4]] == [(50505, "Tao"), (60606, "Lin")]
 
 
 def test_qce_v6_elements_in_order_system_rows_and_recalls(tmp_path, qing):
@@ -183,28 +194,40 @@ def test_qce_truncated_json_names_the_position(tmp_path, qing):
 
 # --- Telegram ---------------------------------------------------------------------------
 
-@needs_samples
-@pytest.mark.parametrize("name, me, expected", [
-    ("telegram_langchain_result.json", "6565661032",
-     [("i refuse to converse with you", False), ("Hi nemesis", True), ("we meet again", False)]),
-    ("telegram_langchain_fork_with_entities.json", "6565661032",
-     [("this is bold text: BOLD TEXT", True), ("this is an email: admin@example.com", False)]),
-    ("telegram_langchain_legacy_numeric_from_id.json", "4325636679",
-     [("It's 2020...", True), ("Fireworks!", True), ("You're a minute late!", False)]),
+TG_NEW = [(1, "are you ignoring me again", False), (2, "Only on Sundays", True), (3, "it is Sunday", False),
+          (4, "so that explains it", False)]
+TG_TIMES = [exports.TG_T0 + s for s in (0, 95, 260, 271, 300, 333)]
+
+
+@pytest.mark.parametrize("write, chat, me, senders, expected, times", [
+    pytest.param(exports.telegram_chat, "tg:c2c:7040030001", "8080808080",
+                 "Rosalind Quill (user111220001) 3, Tom & Jerry Fans (user8080808080) 1", TG_NEW, TG_TIMES[:4],
+                 id="result"),
+    pytest.param(exports.telegram_chat_with_entities, "tg:c2c:7040030001", "8080808080",
+                 "Rosalind Quill (user111220001) 4, Tom & Jerry Fans (user8080808080) 2",
+                 TG_NEW + [(5, "remember this: NOT TODAY", True), (6, "write to me at: quill@example.org", False)],
+                 TG_TIMES, id="entities"),
+    pytest.param(exports.telegram_legacy_chat, "tg:c2c:3141592653", "5550001111",
+                 f"Otto (user5550001111) 2, Petra {exports.TG_LEGACY_MOJIBAKE} {exports.TG_LEGACY_MOJIBAKE} "
+                 f"(user6660002222) 1",
+                 [(880001, "Happy new year!", True), (880002, "First message of 2021", True),
+                  (880003, "You beat me to it", False)],
+                 [1609459207, 1609459209, 1609459290], id="legacy"),  # `date` read in --tz: 2021-01-01T00:00:07Z
 ])
-def test_telegram_samples_ask_for_me_then_read(tmp_path, qing, name, me, expected):
-    refused = qing("export", SAMPLES / name, "-o", tmp_path / "m.jsonl")
-    assert refused.exit_code == 1 and "--me" in refused.output and "senders:" in refused.output
-    result = qing("export", SAMPLES / name, "-o", tmp_path / "m.jsonl", "--me", me, "--tz", "UTC")
+def test_telegram_chat_exports_ask_for_me_then_read(tmp_path, qing, write, chat, me, senders, expected, times):
+    export = write(tmp_path)
+    refused = qing("export", export, "-o", tmp_path / "m.jsonl")
+    assert refused.exit_code == 1 and f"senders: {senders}." in refused.output and "--me" in refused.output
+    assert not (tmp_path / "m.jsonl").exists()
+    result = qing("export", export, "-o", tmp_path / "m.jsonl", "--me", me, "--tz", "UTC")
     assert result.exit_code == 0, result.output
     rows = load(tmp_path / "m.jsonl")
-    got = [(r["text"], r["is_me"]) for r in rows]
-    assert got[:len(expected)] == expected or got[-len(expected):] == expected
-    assert all(r["kind"] == "text" for r in rows)
-    if "legacy" in name:
-        assert rows[0]["time"] == 1577836802  # 2020-01-01T00:00:02 in UTC, no date_unixtime
-    else:
-        assert rows[0]["time"] == 1692821483
+    assert [(r["id"], r["text"], r["is_me"]) for r in rows] == expected
+    assert [r["time"] for r in rows] == times  # date_unixtime where there is one, not the local `date`
+    assert all(r["kind"] == "text" for r in rows) and {r["chat"] for r in rows} == {chat}
+    shanghai = qing("export", export, "-o", tmp_path / "sh.jsonl", "--me", me, "--tz", "Asia/Shanghai")
+    shift = 8 * 3600 if write is exports.telegram_legacy_chat else 0  # only a bare `date` depends on --tz
+    assert [r["time"] for r in load(tmp_path / "sh.jsonl")] == [t - shift for t in times], shanghai.output
 
 
 def test_telegram_whole_account_media_service_and_forwards(tmp_path, qing):
