@@ -16,6 +16,7 @@ import pytest
 from qing.errors import QingError
 from qing.fixtures import tiny_model as tinymodel
 from qing.model import gguf as qg
+from qing.model import quantize
 from qing.model.run import Run
 
 SYSTEM = "你是小晴，正在和朋友聊天。用小晴平时说话的语气和习惯回复。"
@@ -193,10 +194,10 @@ def test_quantize(converted, hf_reference, tmp_path):
     ref = hf_reference["qwen3"]
     eos = ref["tok"].convert_tokens_to_ids("<|im_end|>")
     f16 = shutil.copy(converted["qwen3", "f16"], tmp_path / "model-f16.gguf")
-    q8 = qg.quantize(Path(f16), qtype="Q8_0")
+    q8 = quantize.quantize(Path(f16), qtype="Q8_0")
     assert q8.name == "model-Q8_0.gguf" and q8.exists()
     assert _greedy(_llama(q8), ref["ids"], eos) == ref["greedy"]
-    q4 = qg.quantize(Path(f16), tmp_path / "q4.gguf", "Q4_K_M")
+    q4 = quantize.quantize(Path(f16), tmp_path / "q4.gguf", "Q4_K_M")
     assert q4.stat().st_size < Path(f16).stat().st_size
     assert q4.stat().st_mode & 0o077 == 0
     llm = _llama(q4)
@@ -207,9 +208,9 @@ def test_quantize(converted, hf_reference, tmp_path):
 
 
 def test_quant_types_need_no_imatrix():
-    assert "Q4_K_M" in qg.QUANT_TYPES and all(not t.startswith("IQ") for t in qg.QUANT_TYPES)
+    assert "Q4_K_M" in quantize.QUANT_TYPES and all(not t.startswith("IQ") for t in quantize.QUANT_TYPES)
     llama_cpp = pytest.importorskip("llama_cpp")
-    for t in qg.QUANT_TYPES:
+    for t in quantize.QUANT_TYPES:
         assert hasattr(llama_cpp, f"LLAMA_FTYPE_{'ALL' if t == 'F32' else 'MOSTLY'}_{t}"), t
 
 
@@ -225,9 +226,16 @@ def test_errors_leave_nothing(models, converted, tmp_path):
     notgguf = tmp_path / "x.gguf"
     notgguf.write_bytes(b"PK\x03\x04 not a gguf")
     with pytest.raises(QingError, match="not a GGUF"):
-        qg.quantize(notgguf, tmp_path / "out.gguf")
-    with pytest.raises(QingError, match="unknown quantization type"):
-        qg.quantize(converted["qwen3", "f16"], tmp_path / "out.gguf", "IQ2_XXS")
+        quantize.quantize(notgguf, tmp_path / "out.gguf")
+    with pytest.raises(QingError, match="IQ2_XXS needs an importance matrix"):
+        quantize.quantize(converted["qwen3", "f16"], tmp_path / "out.gguf", "IQ2_XXS")
+    with pytest.raises(QingError, match="unknown quantization type 'Q9'"):
+        quantize.quantize(converted["qwen3", "f16"], tmp_path / "out.gguf", "Q9")
+    said = []
+    with pytest.raises(QingError, match="already exists; pass --force to overwrite it, or give another output path "
+                                        "after the input"):
+        quantize.quantize(converted["qwen3", "f16"], converted["qwen3", "q8_0"], "Q8_0", note=said.append)
+    assert not said  # "quantizing ..." only once the work really starts
     empty = tmp_path / "empty"
     empty.mkdir()
     with pytest.raises(QingError, match="no config.json"):
@@ -269,7 +277,7 @@ def test_errors_leave_nothing(models, converted, tmp_path):
     with pytest.raises(QingError, match="already exists"):
         qg.convert(src, exists)
     with pytest.raises(QingError, match="already exists"):
-        qg.quantize(converted["qwen3", "f16"], exists)
+        quantize.quantize(converted["qwen3", "f16"], exists)
     assert exists.read_bytes() == b"keep"
     assert _leftovers(tmp_path) == ["empty", "exists.gguf", "notok", "other", "run", "x.gguf"]
 

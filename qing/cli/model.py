@@ -156,21 +156,21 @@ def quantize_cmd(
     """Quantize a GGUF file (Q4_K_M and the other types that need no importance matrix)."""
     import time
 
-    from qing.model import gguf
+    from qing.model import quantize
 
     if list_types:
-        for name, guide in gguf.QUANT_TYPES.items():
+        for name, guide in quantize.QUANT_TYPES.items():
             print(f"{name:8s} {guide}")
         return
     if gguf_file is None:
         raise QingError("give the GGUF file to quantize, e.g. qing quantize model-f16.gguf (--list shows types).")
     started = time.perf_counter()
-    console.print(f"quantizing {escape(str(gguf_file))} to {escape(qtype.upper())} (minutes for an 8B model)...")
-    out = gguf.quantize(gguf_file, output, qtype, llama_cpp=llama_cpp, force=force, verbose=state["verbose"])
+    out = quantize.quantize(gguf_file, output, qtype, llama_cpp=llama_cpp, force=force, verbose=state["verbose"],
+                            note=lambda text: console.print(escape(text)))
     size, before = out.stat().st_size, gguf_file.stat().st_size
     console.print(f"wrote {out} ({human_size(size)}, {qtype.upper()}; {size / before:.0%} of the input) in "
                   f"{time.perf_counter() - started:.1f} s")
-    if modelfile := gguf.repoint_modelfile(gguf_file, out):
+    if modelfile := quantize.repoint_modelfile(gguf_file, out):
         console.print(f"{modelfile} now points at {out.name}: ollama create NAME -f {modelfile}")
 
 # --- eval ---------------------------------------------------------------------------------
