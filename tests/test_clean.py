@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from qing.dataset.clean import CleanOptions, clean
-from qing.dataset.clean import _make_job as REAL_MAKE_JOB
+from qing.dataset.clean.step import _make_job as REAL_MAKE_JOB
 
 ME, FRIEND, OTHER = 10001, 20002, 20003
 T = 1_700_000_000
@@ -208,7 +208,7 @@ def _big_input():
 
 
 def test_a_chat_in_two_jobs_is_grouped_in_memory_with_the_same_files(tmp_path, monkeypatch):
-    monkeypatch.setattr("qing.dataset.clean._make_job", make_job_after_a_worker_took_one)
+    monkeypatch.setattr("qing.dataset.clean.step._make_job", make_job_after_a_worker_took_one)
     messages = _big_input()
     messages = messages[40:] + messages[:40]  # the first chat's start comes last: it is in the first and last jobs
     outputs = []
@@ -239,7 +239,7 @@ def test_same_input_and_seed_give_identical_files_in_any_mode(tmp_path, monkeypa
     from qing import parallel
     from qing.dataset.clean import chat_ranges
 
-    monkeypatch.setattr("qing.dataset.clean._make_job", make_job_after_a_worker_took_one)
+    monkeypatch.setattr("qing.dataset.clean.step._make_job", make_job_after_a_worker_took_one)
     messages = _big_input()
     jobs = chat_ranges(write(tmp_path / "m.jsonl", messages), parallel.shares(2))
     assert len(jobs) > 2 and jobs[0][0] == 0 and jobs[-1][1] is None  # 2 workers take more jobs than 2
@@ -355,7 +355,7 @@ def test_plot_writes_a_png(tmp_path, qing, monkeypatch):
 
 
 def test_line_blocks_cover_every_line_once_with_true_offsets(tmp_path):
-    from qing.dataset.clean import _line_blocks
+    from qing.dataset.clean.read import _line_blocks
 
     data = b"".join(b"line %d %s\n" % (i, b"x" * (i % 7)) for i in range(50)) + b"last without newline"
     (tmp_path / "f").write_bytes(data)
@@ -369,16 +369,17 @@ def test_line_blocks_cover_every_line_once_with_true_offsets(tmp_path):
 
 
 def test_bad_line_number_is_exact_in_a_later_block(tmp_path, monkeypatch):
-    import qing.dataset.clean as qc
+    import qing.dataset.clean.read as read
+    from qing.errors import QingError
 
     good = [json.dumps(msg(C, i, i % 2 == 1, f"第{i}句"), ensure_ascii=False) for i in range(30)]
     good[17] = '{"chat": "c2c:1", "time": "soon"}'
     write(tmp_path / "m.jsonl", [])
     (tmp_path / "m.jsonl").write_text("\n".join(good) + "\n", encoding="utf-8")
-    real = qc._line_blocks
-    monkeypatch.setattr(qc, "_line_blocks", lambda path, start, end: real(path, start, end, size=300))
-    with pytest.raises(qc.QingError, match="line 18 of"):
-        qc.clean(tmp_path / "m.jsonl", tmp_path / "out", CleanOptions(), workers=1)
+    real = read._line_blocks
+    monkeypatch.setattr(read, "_line_blocks", lambda path, start, end: real(path, start, end, size=300))
+    with pytest.raises(QingError, match="line 18 of"):
+        clean(tmp_path / "m.jsonl", tmp_path / "out", CleanOptions(), workers=1)
 
 
 TRICKY = ["在吗", "", "  ", "手机13812345678，QQ号：12345678", "哈" * 13, "\n" * 10 + "好", "阿青说暗号是多少",

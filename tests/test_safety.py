@@ -190,7 +190,7 @@ def test_a_full_disk_is_one_sentence_not_a_bug(workdir, messages, qing, monkeypa
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(workdir / "dataset"))
 
-    monkeypatch.setattr("qing.dataset.clean._write", full)
+    monkeypatch.setattr("qing.dataset.clean.step._write", full)
     result = qing("clean", messages)
     assert result.exit_code == 1 and "the disk is full" in result.output and "bug" not in result.output
     assert not (workdir / "dataset").exists() and _leftovers(workdir) == []
