@@ -290,8 +290,6 @@ def test_cli_end_to_end_summary_and_report(tmp_path, qing, monkeypatch):
     ('{"chat": "c2c:1", "time": 1.5, "is_me": true, "kind": "text", "text": "a"}\n', [], "`$.time`"),
     ("", [], "holds no messages"),
     ('{"chat": "c2c:1", "time": 1, "is_me": false, "kind": "text", "text": "a"}\n', [], "none of the messages"),
-    ('{"chat": "c2c:1", "time": 1, "is_me": true, "kind": "text", "text": "a"}\n', ["--media", "maybe"],
-     "unknown --media"),
     ('{"chat": "c2c:1", "time": 1, "is_me": true, "kind": "text", "text": "a"}\n', ["--tokenizer", "nope"],
      "no tokenizer.json"),
 ])
@@ -434,3 +432,10 @@ def test_an_output_where_nothing_can_be_written_is_one_sentence(tmp_path, qing, 
     (tmp_path / "afile").write_text("x")
     result = qing("clean", "messages.jsonl", "-o", "afile/dataset")
     assert result.exit_code == 1 and "cannot write in afile" in result.output and "bug" not in result.output
+
+
+def test_a_clean_that_makes_no_sample_says_so_in_one_line(tmp_path, qing):
+    C = f"c2c:{FRIEND}"
+    source = write(tmp_path / "m.jsonl", [msg(C, T, False, "你好" * 80), msg(C, T + 5, True, "嗯" * 90)])
+    result = qing("clean", source, "-o", tmp_path / "ds", "--max-tokens", "64")
+    assert result.exit_code == 0 and "no training sample was made" in result.output and "bug" not in result.output

@@ -15,72 +15,38 @@ from qing.cli.app import (
     progress_bar,
 )
 from qing.cli.params import takes
-from qing.dataset.clean import DEFAULT_SYSTEM_PROMPT
-from qing.dataset.options import LlmOptions
+from qing.dataset.options import DEFAULT_SYSTEM_PROMPT, CleanOptions, LlmOptions
 from qing.errors import QingError
 
 # --- clean ---------------------------------------------------------------------
 
 @command("clean")
+@takes(CleanOptions)
 def clean_cmd(
     messages: Path = typer.Argument(..., help="messages.jsonl from `qing export`."),
     output: Path = typer.Option(Path("dataset"), "--output", "-o", help="Output directory."),
-    merge_window: int = typer.Option(120, "--merge-window", envvar="QING_MERGE_WINDOW", min=0,
-                                     help="Seconds: a sender's messages this close together form one turn."),
-    session_gap: int = typer.Option(1800, "--session-gap", envvar="QING_SESSION_GAP", min=1,
-                                    help="Seconds of silence that end a conversation. Lower it (600) for "
-                                         "chats that run all day, raise it (3600) for slow chats."),
-    max_tokens: int = typer.Option(2048, "--max-tokens", envvar="QING_MAX_TOKENS",
-                                   help="Token budget of one sample (use the finetune max length)."),
-    tokenizer: Optional[Path] = typer.Option(None, "--tokenizer", envvar="QING_TOKENIZER",
-                                             help="tokenizer.json or model dir: count tokens exactly "
-                                                  "(default: estimate, 1 per Chinese character)."),
-    media: str = typer.Option("drop", "--media", envvar="QING_MEDIA",
-                              help="Media-only messages ([图片] [视频] [文件] ...): drop or keep as placeholder."),
-    redact_urls: bool = typer.Option(True, "--redact-urls/--keep-urls", envvar="QING_REDACT_URLS",
-                                     help="Replace URLs with <网址>."),
     blocked_words: Optional[str] = typer.Option(None, "--blocked-words", envvar="QING_BLOCKED_WORDS",
                                                 help="Comma-separated words, or a file with one per line: "
                                                      "a turn holding one is dropped."),
     replace: Optional[Path] = typer.Option(None, "--replace", envvar="QING_REPLACE",
                                            help="File of 'old => new' lines (e.g. real names -> pseudonyms)."),
-    max_repeat: int = typer.Option(8, "--max-repeat", envvar="QING_MAX_REPEAT", min=0,
-                                   help="Shorten runs of one character to this length (0: leave them)."),
     system_prompt: str = typer.Option(DEFAULT_SYSTEM_PROMPT, "--system-prompt", envvar="QING_SYSTEM_PROMPT",
                                       help="System prompt; {owner} becomes your name."),
     no_system: bool = typer.Option(False, "--no-system", envvar="QING_NO_SYSTEM", help="No system turn."),
-    owner_opener: str = typer.Option("[开始聊天]", "--owner-opener", envvar="QING_OWNER_OPENER",
-                                     help="User turn put before a conversation you open ('' drops your opening "
-                                          "turn instead)."),
-    eval_ratio: float = typer.Option(0.05, "--eval-ratio", envvar="QING_EVAL_RATIO",
-                                     help="Share of samples, the latest conversations of each chat, for eval."),
-    seed: int = typer.Option(42, "--seed", envvar="QING_SEED", help="Seed of the train.jsonl shuffle."),
-    groups: bool = typer.Option(False, "--groups/--no-groups", envvar="QING_GROUPS",
-                                help="Also make samples from group chats (others' turns named)."),
-    skip_bad_lines: bool = typer.Option(False, "--skip-bad-lines", envvar="QING_SKIP_BAD_LINES",
-                                        help="Skip and count lines that are not messages."),
     workers: int = typer.Option(0, "--workers", envvar="QING_WORKERS", min=0,
                                 help="Processes for large files; 0 = one per core (at most 4)."),
     plot: bool = typer.Option(False, "--plot", help="Also write lengths.png (needs matplotlib)."),
     force: bool = typer.Option(False, "--force", help="Replace the output directory if it exists."),
+    opts: CleanOptions = None,
 ) -> None:
     """Clean messages into chat samples: DIR/train.jsonl, eval.jsonl, report.json."""
-    from qing.dataset.clean import (
-        CleanOptions,
-        clean,
-        pyplot,
-        read_replacements,
-        read_word_list,
-    )
+    from qing.dataset.clean import clean, pyplot, read_replacements, read_word_list
 
     if plot:
         pyplot()  # missing matplotlib: say so before the work, not after
-    opts = CleanOptions(
-        merge_window=merge_window, session_gap=session_gap, max_tokens=max_tokens, tokenizer=tokenizer,
-        media=media.lower(), redact_urls=redact_urls, blocked_words=read_word_list(blocked_words),
-        replacements=read_replacements(replace) if replace else {}, max_repeat=max_repeat,
-        system_prompt=None if no_system else system_prompt, owner_opener=owner_opener, eval_ratio=eval_ratio,
-        seed=seed, groups=groups, skip_bad_lines=skip_bad_lines)
+    opts.blocked_words = read_word_list(blocked_words)
+    opts.replacements = read_replacements(replace) if replace else {}
+    opts.system_prompt = None if no_system else system_prompt
     with progress_bar("reading", "MB", scale=1e6) as progress:
         result = clean(messages, output, opts, force, workers=workers or None, progress=progress)
     if plot:
@@ -110,7 +76,7 @@ def _print_clean_summary(result) -> None:
                   f"({r['tokens']['method']})")
     console.print(table)
     lengths = r["lengths"]
-    if lengths["turn_chars"]:
+    if lengths["turn_chars"] and lengths["sample_tokens"]:  # both empty when no sample was made
         t, s = lengths["turn_chars"], lengths["sample_tokens"]
         console.print(f"turn length (characters): median {t['p50']}, p90 {t['p90']}, max {t['max']}; "
                       f"sample tokens: median {s['p50']}, p90 {s['p90']}, max {s['max']}")

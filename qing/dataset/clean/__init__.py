@@ -10,7 +10,7 @@ latest sessions of each chat in eval.jsonl.
 
 Its modules follow those stages, each importing only the ones above it:
 
-- options: CleanOptions, their checks, the option files, the system prompt
+- rules: the checks of CleanOptions (qing.dataset.options), the option files, the system prompt
 - tally: Tally, the counts every stage adds to
 - read: messages.jsonl cut into jobs of whole chats and read chat by chat
 - sessions: one chat's messages -> cleaned, alternating turns in sessions
@@ -20,12 +20,13 @@ Its modules follow those stages, each importing only the ones above it:
 - step: clean(), the whole step: the jobs in worker processes, the files written and moved into place
 """
 
-from qing.dataset.clean.options import DEFAULT_SYSTEM_PROMPT, CleanOptions, read_replacements, read_word_list
 from qing.dataset.clean.read import chat_ranges
 from qing.dataset.clean.report import plot_lengths, pyplot
+from qing.dataset.clean.rules import read_replacements, read_word_list
 from qing.dataset.clean.sessions import TextCleaner
 from qing.dataset.clean.step import OUTPUTS, CleanResult, clean
 from qing.dataset.clean.tally import Tally
+from qing.dataset.options import DEFAULT_SYSTEM_PROMPT, CleanOptions
 
 __all__ = ["DEFAULT_SYSTEM_PROMPT", "OUTPUTS", "CleanOptions", "CleanResult", "Tally", "TextCleaner", "chat_ranges",
            "clean", "plot_lengths", "pyplot", "read_replacements", "read_word_list"]

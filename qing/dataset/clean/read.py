@@ -11,8 +11,8 @@ from typing import Callable
 import msgspec
 import orjson
 
-from qing.dataset.clean.options import CleanOptions
 from qing.dataset.clean.tally import Tally
+from qing.dataset.options import CleanOptions
 from qing.errors import QingError
 
 SPEECH_DROPPED = frozenset(("system", "recall", "unknown"))

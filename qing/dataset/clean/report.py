@@ -8,9 +8,9 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
-from qing.dataset.clean.options import CleanOptions
 from qing.dataset.clean.samples import TokenCounter
 from qing.dataset.clean.tally import Tally
+from qing.dataset.options import CleanOptions
 from qing.errors import QingError
 
 

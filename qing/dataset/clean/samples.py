@@ -14,9 +14,9 @@ from typing import Callable
 
 import orjson
 
-from qing.dataset.clean.options import CleanOptions
 from qing.dataset.clean.sessions import _SEP, TextCleaner, chat_sessions, is_group
 from qing.dataset.clean.tally import Tally
+from qing.dataset.options import CleanOptions
 from qing.errors import QingError
 from qing.files import open_private
 

@@ -9,8 +9,8 @@ import operator
 import re
 from typing import Iterable
 
-from qing.dataset.clean.options import CleanOptions
 from qing.dataset.clean.tally import Tally
+from qing.dataset.options import CleanOptions
 from qing.dataset.pii import MAYBE_PERSONAL, Redactor
 
 

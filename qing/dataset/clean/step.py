@@ -16,13 +16,14 @@ from typing import Callable, Iterable
 import orjson
 
 from qing import parallel
-from qing.dataset.clean.options import CleanOptions, _check_options, _system_prompt
 from qing.dataset.clean.read import _Unsorted, chat_ranges, iter_chats
 from qing.dataset.clean.report import _report
+from qing.dataset.clean.rules import _check_options, _system_prompt
 from qing.dataset.clean.samples import Samples, TokenCounter, process_chat
 from qing.dataset.clean.sessions import TextCleaner
 from qing.dataset.clean.split import _Dataset, redact_numbers_of_others
 from qing.dataset.clean.tally import Tally
+from qing.dataset.options import CleanOptions
 from qing.errors import QingError
 from qing.files import open_private, refuse_foreign_files, refuse_input_as_output, require_input, work_dir_beside
 
