@@ -439,3 +439,13 @@ def test_a_clean_that_makes_no_sample_says_so_in_one_line(tmp_path, qing):
     source = write(tmp_path / "m.jsonl", [msg(C, T, False, "你好" * 80), msg(C, T + 5, True, "嗯" * 90)])
     result = qing("clean", source, "-o", tmp_path / "ds", "--max-tokens", "64")
     assert result.exit_code == 0 and "no training sample was made" in result.output and "bug" not in result.output
+
+
+def test_a_database_given_to_clean_says_to_export_it_first(workdir, qing):
+    result = qing("clean", "nt_msg.db", "-o", "ds")  # encrypted, with the QQ NT header
+    assert result.exit_code == 1 and "is a database, not messages.jsonl; run `qing export nt_msg.db` first" in \
+        " ".join(result.output.split())
+    (workdir / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00")
+    result = qing("clean", "photo.jpg", "-o", "ds")
+    assert result.exit_code == 1 and "is a binary file, not messages.jsonl" in result.output
+    assert not (workdir / "ds").exists()

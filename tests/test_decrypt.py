@@ -225,3 +225,13 @@ def test_android_uid_opens_a_database_whose_key_derives_from_it(tmp_path, monkey
     assert rows(tmp_path / "nt_msg.plain.db") == 31
     wrong = qing("export", "nt_msg.db", "--uid", "u_someoneElse", "-o", "m.jsonl")
     assert wrong.exit_code == 1 and "the key does not open" in wrong.output
+
+
+def test_a_missing_database_is_named_before_any_key_is_asked(tmp_path, qing):
+    result = qing("decrypt", tmp_path / "nope.db")
+    assert result.exit_code == 1 and result.output.strip() == f"error: database {tmp_path / 'nope.db'} does not exist."
+
+
+def test_a_misspelt_key_variable_is_pointed_out(workdir, qing):
+    result = qing("decrypt", "nt_msg.db", env={"QING_KYE": "x"})
+    assert result.exit_code == 1 and "QING_KYE is set: did you mean QING_KEY?" in result.output

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
 import getpass
+import os
 import sys
 from pathlib import Path
 from typing import Optional
@@ -35,7 +37,9 @@ def _read_key(key: Optional[str], db: Path, uid: Optional[str] = None) -> str:
         return key_from_uid(db, uid)
     if sys.stdin.isatty():
         return getpass.getpass(f"Key for {db.name} (not shown): ").strip("\r\n")
-    raise QingError(f"{db} is encrypted and no key was given: pass --key, set QING_KEY in the environment "
+    typo = difflib.get_close_matches("QING_KEY", [k for k in os.environ if k.startswith("QING_")], n=1, cutoff=0.8)
+    hint = f" ({typo[0]} is set: did you mean QING_KEY?)" if typo else ""
+    raise QingError(f"{db} is encrypted and no key was given{hint}: pass --key, set QING_KEY in the environment "
                     "or .env, or run in a terminal to be asked for it.")
 
 # --- decrypt -------------------------------------------------------------------
@@ -52,9 +56,10 @@ def decrypt_cmd(
     force: bool = typer.Option(False, "--force", help="Overwrite the output if it exists."),
 ) -> None:
     """Decrypt a QQ NT database (nt_msg.db, profile_info.db, ...) into plain SQLite."""
+    from qing.files import require_input
     from qing.sources.qqnt.decrypt import decrypt
 
-    key = _read_key(key, input, uid)
+    key = _read_key(key, require_input(input, "database"), uid)  # the file first: no key asked for a missing one
     with console.status("decrypting ..."):
         result = decrypt(input, key, output, plain(hmac), force)
     rows = ", ".join(f"{name} {count:,}" for name, count in result.tables.items() if count) or "no rows"

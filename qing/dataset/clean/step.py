@@ -52,6 +52,7 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
     started = time.perf_counter()
     _check_options(opts)
     require_input(messages, "messages file")
+    _refuse_binary(messages)
     refuse_input_as_output(output, messages)
     if output.exists() and not force:
         raise QingError(f"output directory {output} already exists; pass --force to replace it or -o for another.")
@@ -194,3 +195,16 @@ def _move_into_place(work: Path, output: Path) -> None:
         shutil.rmtree(old)
     else:
         work.rename(output)
+
+
+def _refuse_binary(path: Path) -> None:
+    """A database or other binary file given where messages.jsonl belongs (export skipped): say so, not 'line 1 is
+    not JSON'."""
+    with open(path, "rb") as f:
+        head = f.read(4096)
+    if head.startswith(b"SQLite format 3\x00") or head[0x20:0x28] == b"QQ_NT DB":
+        raise QingError(f"{path} is a database, not messages.jsonl; run `qing export {path}` first (with --key if "
+                        "it is encrypted), then clean what it writes.")
+    if b"\x00" in head:
+        raise QingError(f"{path} is a binary file, not messages.jsonl; `qing export` writes messages.jsonl from "
+                        "your database or another tool's export.")
