@@ -274,6 +274,8 @@ def test_run_to_gguf_to_quantized_answers_like_infer(run, tmp_path, qing):
     """The whole back half: a run (adapter only: merged first) -> GGUF + Modelfile -> Q8_0, run by llama.cpp."""
     import shutil
 
+    import gguf as qg
+
     llama_cpp = pytest.importorskip("llama_cpp")
     out, _ = run
     copy = tmp_path / "run"
@@ -283,6 +285,7 @@ def test_run_to_gguf_to_quantized_answers_like_infer(run, tmp_path, qing):
     assert "merging it into a 16-bit copy" in result.output and (copy / "merged" / "config.json").is_file()
     f16, modelfile = copy / "run-f16.gguf", copy / "Modelfile"
     assert f16.is_file() and f'SYSTEM """{SYSTEM}"""' in modelfile.read_text()
+    assert qg.GGUFReader(str(f16)).get_field("general.name").contents() == "run"  # the run's name, not "merged"
     assert qing("quantize", f16, "--type", "Q8_0").exit_code == 0
     assert modelfile.read_text().startswith("FROM ./run-Q8_0.gguf\n")  # Ollama gets the quantized file
     tok = chat.load_tokenizer(copy / "merged")

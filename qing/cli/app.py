@@ -153,8 +153,9 @@ def progress_bar(label: str, unit: str, scale: float = 1.0):
         elapsed = bar.tasks[0].elapsed or 0
         speed = done / scale / elapsed if elapsed else 0
         rate = f"{speed:,.{0 if speed >= 10 else 1}f} {unit}/s" if elapsed else ""
-        bar.update(task, completed=done, total=total, count=f"{done / scale:,.0f}/{total / scale:,.0f} {unit}",
-                   rate=rate, note=note)
+        digits = 0 if (total or done) / scale >= 10 else 1  # a small file: 0.3/1.2 MB, not 0/1 MB
+        count = f"{done / scale:,.{digits}f}/{total / scale:,.{digits}f} {unit}"
+        bar.update(task, completed=done, total=total, count=count, rate=rate, note=note)
 
     try:
         yield update

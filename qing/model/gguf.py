@@ -295,7 +295,8 @@ def _convert_native(model_dir: Path, out: Path, outtype: str, config: dict, toke
 
     writer = gguf.GGUFWriter(path=None, arch=gguf.MODEL_ARCH_NAMES[arch])
     writer.add_type(gguf.GGUFType.MODEL)
-    writer.add_name(model_dir.resolve().name)
+    run = Run.around(model_dir)  # a run's merged model is named after the run, not "merged"
+    writer.add_name((run.folder if run else model_dir).resolve().name)
     writer.add_quantization_version(gguf.GGML_QUANT_VERSION)
     writer.add_file_type(ftype)
     _add_hparams(writer, config, rope, n_vocab, arch_name)
