@@ -48,7 +48,8 @@ def test_demo_prints_every_command_and_a_summary(demo):
     for step in ("decrypt sample/nt_msg.db", "export nt_msg.plain.db", "clean messages.jsonl", "finetune dataset",
                  "infer runs/demo --prompt", "gguf runs/demo", "quantize runs/demo/demo-f16.gguf"):
         assert f"$ qing {step}" in result.stderr, step
-    assert "qing demo in" in result.stderr and "Next:" in result.stderr
+    assert "qing demo in" in result.stderr and "Next:" in result.stderr and "$ cd " in result.stderr
+    assert "Writing model shards" not in result.stderr
     assert result.stdout.strip(), "the infer step printed no reply"
 
 
@@ -85,10 +86,27 @@ def test_demo_model_files_load(demo):
 def test_demo_refuses_a_directory_it_did_not_make(tmp_path, qing):
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep")
-    for args, message in (([], "already exists"), (["--force"], "was not made by `qing demo`")):
+    for args in ([], ["--force"]):
         result = qing("demo", "--workdir", tmp_path / "mine", *args)
-        assert result.exit_code == 1 and message in result.output
+        assert result.exit_code == 1 and "was not made by `qing demo`" in result.output
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+def test_a_demo_that_stopped_half_way_is_redone_a_finished_one_needs_force(tmp_path):
+    from qing.cli import demo
+    from qing.errors import QingError
+
+    said = []
+    work = tmp_path / "qing-demo"
+    demo.prepare(work, force=False, say=said.append)
+    (work / "messages.jsonl").write_text("half")  # then a step failed (a missing extra, say)
+    demo.prepare(work, force=False, say=said.append)
+    assert not (work / "messages.jsonl").exists() and "stopped half-way" in said[-1]
+    (work / demo.MARKER).write_text(demo.FINISHED)
+    with pytest.raises(QingError, match="holds a finished demo; pass --force"):
+        demo.prepare(work, force=False, say=said.append)
+    demo.prepare(work, force=True, say=said.append)
+    assert (work / demo.MARKER).read_text() != demo.FINISHED
 
 
 # --- doctor -----------------------------------------------------------------------------

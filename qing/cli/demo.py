@@ -22,6 +22,7 @@ from qing.errors import QingError
 from qing.fixtures import demo_db as sample
 
 MARKER = ".qing-demo"  # --force replaces only a directory the demo made
+FINISHED = "finished\n"  # the marker's text once every step ran: a demo that stopped half-way is simply redone
 TINY_TRAINING = ["--quant", "none", "--num-train-epochs", "30", "--gradient-accumulation-steps", "1",
                  "--learning-rate", "5e-3", "--max-length", "512", "--logging-steps", "60", "--eval-steps", "140",
                  "--save-steps", "1000"]
@@ -36,12 +37,16 @@ class Step:
     size: int = 0
 
 
-def prepare(workdir: Path, force: bool) -> None:
+def prepare(workdir: Path, force: bool, say: Callable[[str], None]) -> None:
     if workdir.exists() and any(workdir.iterdir()):
-        if not force:
-            raise QingError(f"{workdir} already exists; pass --force to run the demo again there, or --workdir.")
-        if not (workdir / MARKER).exists():
+        marker = workdir / MARKER
+        if not marker.is_file():
             raise QingError(f"{workdir} was not made by `qing demo`; refusing to replace it. Choose another --workdir.")
+        if marker.read_text() == FINISHED and not force:
+            raise QingError(f"{workdir} holds a finished demo; pass --force to run the demo again there, or "
+                            "--workdir.")
+        if marker.read_text() != FINISHED:
+            say(f"{workdir} holds a demo that stopped half-way: starting it again.")
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, mode=0o700, exist_ok=True)
     (workdir / MARKER).write_text("made by qing demo\n")
@@ -76,7 +81,7 @@ def steps(model: str, tiny: bool, llm_base_url: str | None, llm_model: str | Non
 def run(workdir: Path, model: str | None = None, llm_base_url: str | None = None, llm_model: str | None = None,
         force: bool = False, say: Callable[[str], None] = print) -> list[Step]:
     """Build the sample in WORKDIR and run every step on it; returns the steps with their times and sizes."""
-    prepare(workdir, force)
+    prepare(workdir, force, say)
     started = time.perf_counter()
     built = sample.build(workdir / "sample")
     say(f"built-in sample: {built.messages} invented messages of 小晴 and 4 friends, encrypted like QQ NT "
@@ -90,6 +95,7 @@ def run(workdir: Path, model: str | None = None, llm_base_url: str | None = None
         tinymodel.build(workdir / "tiny-model")
         model = "tiny-model"
     env = {**os.environ, "QING_KEY": built.key}
+    say(f"$ cd {shlex.quote(str(workdir))}   # every step below runs there")
     say(f"$ export QING_KEY='{built.key}'   # the sample's key; yours comes from your own QQ (see README)")
     done = []
     for step in steps(model, tiny, llm_base_url, llm_model):
@@ -102,6 +108,7 @@ def run(workdir: Path, model: str | None = None, llm_base_url: str | None = None
                             exit_code=result.returncode)
         step.size = _size(workdir / step.output)
         done.append(step)
+    (workdir / MARKER).write_text(FINISHED)
     return done
 
 

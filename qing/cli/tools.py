@@ -37,6 +37,8 @@ def demo_cmd(
 
     from qing.cli import demo
 
+    if model is None:
+        quiet_libraries()  # the tiny model is built here: no "Writing model shards" bar
     started = time.perf_counter()
     done = demo.run(workdir, model, llm_base_url, llm_model, force,
                     say=lambda text: console.print(f"[bold cyan]{escape(text)}[/bold cyan]"))
