@@ -116,7 +116,7 @@ def _raise_stopped(signum, frame):
 
 
 OPTIONAL_MODULES = {  # what an extra brings -> the extra (pyproject.toml)
-    **dict.fromkeys(("torch", "transformers", "peft", "accelerate", "bitsandbytes", "datasets", "modelscope",
+    **dict.fromkeys(("torch", "transformers", "peft", "accelerate", "bitsandbytes", "modelscope",
                      "huggingface_hub", "safetensors"), "train"),
     "gguf": "gguf", "llama_cpp": "gguf", "openai": "llm", "matplotlib": "plot",
 }
