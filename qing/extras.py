@@ -33,7 +33,6 @@ PACKAGES = (
     Package("accelerate", "accelerate", "train", "finetune"),
     Package("bitsandbytes", "bitsandbytes", "train", "--quant 4bit / 8bit", checked=False),  # doctor's GPU check
     Package("liger_kernel", "liger-kernel", "train", "fast finetune on CUDA", checked=False),  # doctor's GPU check
-    Package("datasets", "datasets", "train", "finetune", checked=False),
     Package("modelscope", "modelscope", "train", "model downloads from ModelScope"),
     Package("huggingface_hub", "huggingface-hub", "train", "model downloads from Hugging Face", checked=False),
     Package("safetensors", "safetensors", "train", "finetune, infer", checked=False),

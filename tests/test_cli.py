@@ -122,3 +122,21 @@ def test_every_closed_choice_is_refused_before_the_command_runs():
             assert "'bogus-value' is not one of" in result.output and repr(choices[0]) in result.output
             checked.add(param.opts[0])
     assert {"--quant", "--template", "--engine", "--from", "--format", "--hmac", "--outtype", "--source"} <= checked
+
+
+def test_the_extras_table_says_what_pyproject_declares():
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    from qing.extras import PACKAGES
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    groups = {None: project["dependencies"], **{extra: project["optional-dependencies"][extra]
+                                               for extra in ("train", "llm", "gguf", "plot")}}
+    declared = {Requirement(r).name.lower(): extra for extra, reqs in groups.items() for r in reqs}
+    table = {p.distribution.lower(): p.extra for p in PACKAGES}
+    assert declared.items() <= table.items(), set(declared.items()) - set(table.items())
+    # the table may name what a declared package brings along (so an ImportError of it names the extra too)
+    brought_along = {"safetensors"}  # with transformers
+    assert set(table) - set(declared) == brought_along

@@ -19,8 +19,8 @@ _bounds = threading.local()  # the last row's sample offsets: every layer of one
 
 
 def available() -> bool:
-    """Whether this torch has variable-length FlashAttention and a GPU it runs on (Ampere or newer: an RTX 30xx,
-    40xx, A100, H100; not a T4 or V100)."""
+    """Whether this torch has variable-length FlashAttention (torch 2.10 or newer) and a GPU it runs on (Ampere or
+    newer: an RTX 30xx, 40xx, A100, H100; not a T4 or V100). Without it, packed rows go through SDPA with a mask."""
     import torch
 
     try:
@@ -74,13 +74,19 @@ def packed_attention(module, query, key, value, attention_mask, scaling=None, dr
     # FlashAttention takes 16-bit inputs only; fp32 ones (fp32 norm weights) run in bf16, as autocast runs SDPA
     dtype = query.dtype if query.dtype in (torch.float16, torch.bfloat16) else torch.bfloat16
     q, k, v = (x[0].transpose(0, 1).to(dtype).contiguous() for x in (query, key, value))  # (tokens, heads, dim)
+    # varlen_attn's arguments grew after torch 2.10 (scale: 2.11; window_size for is_causal: 2.11; enable_gqa: 2.12)
     extra = {"window_size": (-1, 0)} if _accepts("window_size") else {"is_causal": True}
+    if scaling is not None:
+        if _accepts("scale"):
+            extra["scale"] = scaling
+        elif abs(scaling * q.shape[-1] ** 0.5 - 1) > 1e-6:  # 2.10 scales by 1/sqrt(head dim): the rest goes in q
+            q = q * (scaling * q.shape[-1] ** 0.5)
     if k.shape[1] != q.shape[1]:  # grouped-query attention
         if _accepts("enable_gqa"):
             extra["enable_gqa"] = True
         else:
             k, v = (x.repeat_interleave(q.shape[1] // k.shape[1], dim=1) for x in (k, v))
-    out = _varlen()(q, k, v, offsets, offsets, longest, longest, scale=scaling, **extra)
+    out = _varlen()(q, k, v, offsets, offsets, longest, longest, **extra)
     return out.unsqueeze(0).to(query.dtype), None
 
 
