@@ -126,7 +126,6 @@ def test_every_closed_choice_is_refused_before_the_command_runs():
 
 def test_the_extras_table_says_what_pyproject_declares():
     import tomllib
-
     from packaging.requirements import Requirement
 
     from qing.extras import PACKAGES
