@@ -49,4 +49,6 @@ def extra_of(module: str) -> str | None:
 
 
 def install_hint(extra: str) -> str:
-    return f"pip install 'qing[{extra}]' (or -e \".[{extra}]\" in the repo)"
+    from qing.i18n import _
+
+    return _("pip install 'qing[{extra}]' (or -e \".[{extra}]\" in the repo)").format(extra=extra)

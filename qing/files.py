@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from qing.errors import QingError
+from qing.i18n import _
 
 
 def human_size(size: float) -> str:
@@ -28,14 +29,15 @@ def human_size(size: float) -> str:
     return f"{size:.0f} bytes"
 
 
-def require_input(path: Path, what: str = "input file") -> Path:
-    """Return `path` if it is a readable file, else raise a one-sentence error."""
+def require_input(path: Path, what: str = "") -> Path:
+    """Return `path` if it is a readable file, else raise a one-sentence error; WHAT (translated) names the file."""
+    what = what or _("input file")
     if not path.exists():
-        raise QingError(f"{what} {path} does not exist.")
+        raise QingError(_("{what} {path} does not exist.").format(what=what, path=path))
     if not path.is_file():
-        raise QingError(f"{what} {path} is not a file.")
+        raise QingError(_("{what} {path} is not a file.").format(what=what, path=path))
     if not os.access(path, os.R_OK):
-        raise QingError(f"{what} {path} is not readable; check its permissions.")
+        raise QingError(_("{what} {path} is not readable; check its permissions.").format(what=what, path=path))
     return path
 
 
@@ -46,9 +48,10 @@ def load_json_object(path: Path, what: str) -> dict:
     try:
         data = orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as e:
-        raise QingError(f"{path} is not complete JSON ({e}); the export may be truncated.") from None
+        raise QingError(_("{path} is not complete JSON ({reason}); the export may be truncated.").format(
+            path=path, reason=e)) from None
     if not isinstance(data, dict):
-        raise QingError(f"{path} is not a {what} (not a JSON object).")
+        raise QingError(_("{path} is not a {what} (not a JSON object).").format(path=path, what=what))
     return data
 
 
@@ -62,8 +65,9 @@ def refuse_input_as_output(output: Path, *inputs: Path | None) -> None:
         src = given.resolve()
         same = src == out or (src.exists() and out.exists() and os.path.samefile(src, out))
         if same or out in src.parents:
-            raise QingError(f"output {output} {'is' if same else 'holds'} the input {given}; choose another output "
-                            f"with -o.")
+            message = (_("output {output} is the input {input}; choose another output with -o.") if same else
+                       _("output {output} holds the input {input}; choose another output with -o."))
+            raise QingError(message.format(output=output, input=given))
 
 
 def refuse_foreign_files(directory: Path, ours: tuple[str, ...], what: str) -> None:
@@ -74,17 +78,20 @@ def refuse_foreign_files(directory: Path, ours: tuple[str, ...], what: str) -> N
     ours += (".*.part", ".*.old")
     foreign = sorted(p.name for p in directory.iterdir() if not any(fnmatch.fnmatchcase(p.name, o) for o in ours))
     if foreign:
-        shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
-        raise QingError(f"{directory} holds files that {what} did not write ({shown}); --force replaces only its own "
-                        f"output: choose another directory with -o.")
+        shown = ", ".join(foreign[:3]) + (_(" and {count} more").format(count=len(foreign) - 3)
+                                          if len(foreign) > 3 else "")
+        raise QingError(_("{directory} holds files that {command} did not write ({shown}); --force replaces only its "
+                          "own output: choose another directory with -o.").format(directory=directory, command=what,
+                                                                                  shown=shown))
 
 
 def check_output(path: Path, force: bool) -> None:
     """Refuse to overwrite an existing output unless `force`."""
     if path.exists() and not force:
-        raise QingError(f"output {path} already exists; pass --force to overwrite it or -o to choose another path.")
+        raise QingError(_("output {path} already exists; pass --force to overwrite it or -o to choose another "
+                          "path.").format(path=path))
     if path.is_dir():
-        raise QingError(f"output {path} is a directory; give a file path with -o.")
+        raise QingError(_("output {path} is a directory; give a file path with -o.").format(path=path))
 
 
 def private_dir(path: Path) -> Path:
@@ -154,7 +161,8 @@ def _beside(path: Path, make):
         sweep_stale(path.parent)
         return make(prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=path.parent)
     except OSError as e:
-        raise QingError(f"cannot write in {path.parent} ({e.strerror or e}); choose another output with -o.") from None
+        raise QingError(_("cannot write in {directory} ({reason}); choose another output with -o.").format(
+            directory=path.parent, reason=e.strerror or e)) from None
 
 
 _TEMPORARY = re.compile(r"\..+\.(\d+)\.[A-Za-z0-9_]+\.part(?:-journal|-wal|-shm)?")

@@ -11,6 +11,7 @@ from pathlib import Path
 # torch's OpenMP threads spin-wait on each other: on a 2-core box with anything else running, tiny models
 # train 30x slower with 2 threads than with 1. Set before torch is imported (subprocesses inherit it).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ["QING_LANG"] = "en"  # the tests read English messages whatever this machine's locale (test_i18n: both)
 
 import pytest  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
@@ -113,13 +114,17 @@ def built(tmp_path_factory) -> Path:
 
 @pytest.fixture(autouse=True)
 def clean_environment():
-    """No QING_* from outside, and none left behind by a .env a test loaded."""
+    """No QING_* from outside (but QING_LANG=en), and none left behind by a .env a test loaded; English again."""
+    from qing import i18n
+
     saved = dict(os.environ)
     for var in [v for v in os.environ if v.startswith("QING_")]:
         del os.environ[var]
+    os.environ["QING_LANG"] = "en"
     yield
     os.environ.clear()
     os.environ.update(saved)
+    i18n.set_language("en")
 
 
 @pytest.fixture

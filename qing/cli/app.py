@@ -21,6 +21,7 @@ from qing import __version__
 from qing.config import load_env_file
 from qing.errors import QingError
 from qing.extras import extra_of, install_hint
+from qing.i18n import _, choose_language, set_language
 
 app = typer.Typer(
     help="qing: turn your own QQ chat history into a chat model that talks like you.\n\n"
@@ -45,8 +46,12 @@ def main_options(
     verbose: bool = typer.Option(False, "--verbose", "-v", envvar="QING_VERBOSE",
                                  help="Show debug logs and full tracebacks."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    lang: str = typer.Option("", "--lang", envvar="QING_LANG", show_default=False,
+                             help="Language of qing's messages and reports: zh or en. Default: zh under a Chinese "
+                                  "locale (LANG=zh_CN...), else en. --help stays English."),
 ) -> None:
     load_env_file()
+    _choose_language(lang)
     _stop_on_signals()
     # the flag and the environment were read before .env was loaded: let a .env value count too
     state["verbose"] = verbose or os.environ.get("QING_VERBOSE", "").lower() in ("1", "true", "yes", "on")
@@ -54,16 +59,29 @@ def main_options(
                         format="%(levelname)s %(name)s: %(message)s")
 
 
+def _choose_language(flag: str) -> None:
+    """The flag, else QING_LANG from the environment or the .env just loaded, else the locale."""
+    environ = {**os.environ, "QING_LANG": flag} if flag else os.environ
+    try:
+        set_language(choose_language(environ))
+    except ValueError:
+        console.print(f"[red]error:[/red] --lang / QING_LANG is {escape(repr(environ['QING_LANG']))}; "
+                      "use zh (中文) or en (English).")
+        raise typer.Exit(2) from None
+
+
 def system_error(e: OSError) -> str:
     """One sentence for an error of the operating system: what failed, on which file, and what to do."""
     where = f" ({e.filename})" if e.filename else ""
     what = e.strerror or str(e) or type(e).__name__
     if e.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        return f"the disk is full{where}; free some space or write the output elsewhere with -o."
+        return _("the disk is full{where}; free some space or write the output elsewhere with -o.").format(where=where)
     if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return f"no permission to write or read{where}: {what}; choose another path with -o, or fix its permissions."
+        return _("no permission to write or read{where}: {what}; choose another path with -o, or fix its "
+                 "permissions.").format(where=where, what=what)
     if e.errno == errno.EIO:
-        return f"the disk could not read or write{where} (I/O error); check the drive, then run again."
+        return _("the disk could not read or write{where} (I/O error); check the drive, then run again.").format(
+            where=where)
     return f"{what}{where}."
 
 
@@ -100,35 +118,38 @@ def command(name: str, **settings):
             except QingError as e:
                 if state["verbose"]:
                     console.print_exception()
-                console.print(f"[red]error:[/red] {escape(str(e))}")
+                console.print(f"[red]{_('error:')}[/red] {escape(str(e))}")
                 raise typer.Exit(e.exit_code) from None
             except KeyboardInterrupt as e:
                 signum = getattr(e, "signum", signal.SIGINT)
                 with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
-                    what = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
-                    console.print(f"[yellow]{what}[/yellow]: nothing half-written was left behind.")
+                    what = _("interrupted") if signum == signal.SIGINT else _("stopped by {signal}").format(
+                        signal=signal.Signals(signum).name)
+                    console.print(f"[yellow]{what}[/yellow]: {_('nothing half-written was left behind.')}")
                 raise typer.Exit(128 + signum) from None
             except (typer.Exit, typer.Abort):
                 raise
             except OSError as e:  # the machine, not qing: a full disk, a read-only folder, a failing drive
                 if state["verbose"]:
                     raise
-                console.print(f"[red]error:[/red] {escape(system_error(e))}")
+                console.print(f"[red]{_('error:')}[/red] {escape(system_error(e))}")
                 raise typer.Exit(1) from None
             except Exception as e:  # a bug, not a user error: say so, trace only on request
                 if type(e).__name__ == "DatabaseError" and type(e).__module__ in ("sqlite3", "sqlcipher3.dbapi2"):
-                    console.print(f"[red]error:[/red] a database is damaged ({escape(str(e))}); copy it again from "
-                                  "the source, or decrypt it again.")
+                    damaged = _("a database is damaged ({reason}); copy it again from the source, or decrypt it "
+                                "again.").format(reason=escape(str(e)))
+                    console.print(f"[red]{_('error:')}[/red] {damaged}")
                     raise typer.Exit(1) from None
                 extra = extra_of(e.name or "") if isinstance(e, ModuleNotFoundError) else None
                 if extra and not state["verbose"]:
-                    advice = f"`qing {name}` needs {e.name}, from the {extra} extra: {install_hint(extra)}."
-                    console.print(f"[red]error:[/red] {escape(advice)}")
+                    advice = _("`qing {command}` needs {module}, from the {extra} extra: {install}.").format(
+                        command=name, module=e.name, extra=extra, install=install_hint(extra))
+                    console.print(f"[red]{_('error:')}[/red] {escape(advice)}")
                     raise typer.Exit(1) from None
                 if state["verbose"]:
                     raise
-                console.print(f"[red]unexpected error[/red] ({type(e).__name__}); this is a bug in qing. "
-                              "Re-run with --verbose for the traceback and report it.")
+                console.print(f"[red]{_('unexpected error')}[/red] ({type(e).__name__}); " + _(
+                    "this is a bug in qing. Re-run with --verbose for the traceback and report it."))
                 raise typer.Exit(1) from None
 
         return app.command(name, **settings)(run)

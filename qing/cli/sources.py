@@ -19,6 +19,7 @@ from qing.cli.app import (
 )
 from qing.cli.params import choice, plain
 from qing.errors import QingError
+from qing.i18n import _
 from qing.sources.options import HMACS, INPUT_FORMATS, OUTPUT_FORMATS
 
 Hmac = choice("Hmac", ("auto", *HMACS), "--hmac", envvar="QING_HMAC",
@@ -59,7 +60,7 @@ def decrypt_cmd(
     from qing.files import require_input
     from qing.sources.qqnt.decrypt import decrypt
 
-    key = _read_key(key, require_input(input, "database"), uid)  # the file first: no key asked for a missing one
+    key = _read_key(key, require_input(input, _("database")), uid)  # the file first: no key asked for a missing one
     with console.status("decrypting ..."):
         result = decrypt(input, key, output, plain(hmac), force)
     rows = ", ".join(f"{name} {count:,}" for name, count in result.tables.items() if count) or "no rows"

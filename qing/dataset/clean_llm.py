@@ -28,6 +28,7 @@ from qing.dataset.options import LlmOptions
 from qing.dataset.samples import read_records
 from qing.errors import QingError
 from qing.files import open_private, private_dir, refuse_input_as_output, require_input
+from qing.i18n import _
 
 PROMPT_VERSION = "qing-score-v1"
 INSTRUCTIONS = """你在审核用来训练“数字分身”的聊天记录。每个样本是一段对话：user 是朋友，assistant 是要模仿的本人。
@@ -84,10 +85,10 @@ def load_samples(dataset: Path, model: str) -> list[Sample]:
     for split in ("train", "eval"):
         path = dataset / f"{split}.jsonl"
         if split == "train":
-            require_input(path, "dataset file")
+            require_input(path, _("dataset file"))
         if not path.exists():
             continue
-        for record, _ in read_records(path):
+        for record, _line in read_records(path):
             content = orjson.dumps(record["messages"])
             key = hashlib.blake2b(content + f"\x00{model}\x00{PROMPT_VERSION}".encode(), digest_size=12).hexdigest()
             samples.append(Sample(split, record, key))
@@ -117,7 +118,7 @@ def parse_answer(text: str) -> list[dict]:
     decoder = json.JSONDecoder()
     for match in re.finditer(r"\{", text):
         try:
-            value, _ = decoder.raw_decode(text, match.start())
+            value, _end = decoder.raw_decode(text, match.start())
         except ValueError:
             continue
         if isinstance(value, dict) and isinstance(value.get("results"), list):

@@ -9,6 +9,7 @@ from pathlib import Path
 from qing.dataset.options import ANONYMOUS_SYSTEM_PROMPT, DEFAULT_SYSTEM_PROMPT, CleanOptions
 from qing.errors import QingError
 from qing.files import require_input
+from qing.i18n import _
 
 
 def _check_options(opts: CleanOptions) -> None:
@@ -47,7 +48,7 @@ def read_word_list(value: str | None) -> list[str]:
 
 def read_replacements(path: Path) -> dict[str, str]:
     """--replace: lines 'old => new' (or old<TAB>new); # starts a comment line."""
-    require_input(path, "replacements file")
+    require_input(path, _("replacements file"))
     mapping = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):

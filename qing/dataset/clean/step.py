@@ -26,6 +26,7 @@ from qing.dataset.clean.tally import Tally
 from qing.dataset.options import CleanOptions
 from qing.errors import QingError
 from qing.files import open_private, refuse_foreign_files, refuse_input_as_output, require_input, work_dir_beside
+from qing.i18n import _
 
 OUTPUTS = ("train.jsonl", "eval.jsonl", "report.json", "lengths.png")
 """What clean writes in its output directory: --force replaces a directory holding nothing else."""
@@ -51,7 +52,7 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
     """
     started = time.perf_counter()
     _check_options(opts)
-    require_input(messages, "messages file")
+    require_input(messages, _("messages file"))
     _refuse_binary(messages)
     refuse_input_as_output(output, messages)
     if output.exists() and not force:

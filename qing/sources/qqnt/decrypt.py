@@ -17,6 +17,7 @@ from pathlib import Path
 
 from qing.errors import QingError
 from qing.files import atomic_output, check_output, copy_into, human_size, removed_after, require_input, work_dir_beside
+from qing.i18n import _
 from qing.sources.options import HMACS
 from qing.sources.qqnt.protowire import WireError, iter_fields
 
@@ -68,7 +69,7 @@ def is_plain_sqlite(path: Path) -> bool:
 
 def inspect(path: Path) -> NtFile:
     """Classify the input file, raising a one-sentence error for what cannot be decrypted."""
-    require_input(path, "database")
+    require_input(path, _("database"))
     size = path.stat().st_size
     with open(path, "rb") as f:
         head = f.read(HEADER_SIZE)

@@ -32,6 +32,7 @@ from qing.files import (
     require_input,
     work_dir_beside,
 )
+from qing.i18n import _
 from qing.sources import messages_writer as records
 from qing.sources.qqnt.body import BadBody, render
 from qing.sources.qqnt.decrypt import decrypt, is_plain_sqlite
@@ -102,9 +103,9 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
     started = time.perf_counter()
     records.check_format(fmt)
     zone = time_zone(tz)
-    require_input(db, "database")
+    require_input(db, _("database"))
     if profile:
-        require_input(profile, "profile database")
+        require_input(profile, _("profile database"))
     refuse_input_as_output(output, db, profile)
     check_output(output, force)
     report = progress or (lambda done, total: None)
