@@ -38,7 +38,7 @@ PACKAGES = (
     Package("safetensors", "safetensors", "train", "finetune, infer", checked=False),
     Package("gguf", "gguf", "gguf", "gguf"),
     Package("llama_cpp", "llama-cpp-python", "gguf", "quantize, GGUF chat"),
-    Package("matplotlib", "matplotlib", "plot", "clean --plot, loss.png", checked=False),
+    Package("matplotlib", "matplotlib", "plot", "clean --plot, loss.png (also in the train extra)", checked=False),
 )
 
 
