@@ -24,14 +24,14 @@ def test_command_reference_matches_the_cli_help():
 
 
 def qing_examples(text: str):
-    """(command, option) for every option of every `qing ...` command in the text's bash blocks."""
-    for block in re.findall(r"^[ \t]*```(?:bash|sh)\n(.*?)^[ \t]*```", text, re.M | re.S):
-        for line in block.replace("\\\n", " ").splitlines():
+    """(command, option) for every option of every `qing ...` command in the text's bash and PowerShell blocks."""
+    for block in re.findall(r"^[ \t]*```(?:bash|sh|powershell)\n(.*?)^[ \t]*```", text, re.M | re.S):
+        for line in block.replace("\\\n", " ").replace("`\n", " ").splitlines():  # bash's \, PowerShell's `
             lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
             lexer.whitespace_split, lexer.commenters = True, "#"
             words = list(lexer)
             for start in [i for i, word in enumerate(words) if word == "qing"]:
-                if start > 0 and words[start - 1] not in ("&&", "||", "|", ";", "-m") \
+                if start > 0 and words[start - 1] not in ("&&", "||", "|", ";", "-m", "nohup") \
                         and not re.fullmatch(r"[A-Z_]+=.*", words[start - 1]):
                     continue  # `qing` as a word (a directory, an argument), not the command
                 rest = words[start + 1:]

@@ -106,10 +106,13 @@ def big_db(tmp_path_factory) -> Path:
     return path
 
 
-def _start_export(db: Path, out: Path) -> subprocess.Popen:
+def _start_export(db: Path, out: Path, ignore_sighup: bool = False) -> subprocess.Popen:
     env = dict(os.environ, QING_KEY=KEY, PYTHONPATH=str(ROOT))
+    # what nohup does before it runs the command
+    ignore = (lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)) if ignore_sighup else None
     return subprocess.Popen([sys.executable, "-m", "qing", "export", str(db), "-o", str(out), "--workers", "2"],
-                            cwd=out.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            cwd=out.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ignore)
 
 
 def _freeze_mid_export(proc: subprocess.Popen, directory: Path) -> list[int]:
@@ -165,6 +168,19 @@ def test_sigterm_and_sighup_remove_the_plaintext_and_the_workers(tmp_path, big_d
     assert f"stopped by {signal.Signals(signum).name}" in stderr and "Traceback" not in stderr
     assert _leftovers(tmp_path) == [] and not out.exists()
     assert all(_gone(pid, 10) for pid in workers)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_under_nohup_a_closed_terminal_does_not_stop_the_command(tmp_path, big_db):
+    # `nohup qing finetune ... &` on a rented box: the shell passes SIGHUP on to its jobs when the SSH session drops
+    out = tmp_path / "messages.jsonl"
+    proc = _start_export(big_db, out, ignore_sighup=True)
+    _freeze_mid_export(proc, tmp_path)
+    proc.send_signal(signal.SIGHUP)
+    proc.send_signal(signal.SIGCONT)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr
+    assert out.is_file() and _leftovers(tmp_path) == []
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")

@@ -95,11 +95,12 @@ class Stopped(KeyboardInterrupt):
 
 def _stop_on_signals() -> None:
     """SIGTERM (kill, systemd, a rented box shutting down) and SIGHUP (a closed terminal or SSH session) stop a
-    command as Ctrl+C does: temporary files - decrypted databases among them - are removed on the way out."""
+    command as Ctrl+C does: temporary files - decrypted databases among them - are removed on the way out. A signal
+    the caller ignores stays ignored: `nohup qing finetune ... &` must outlive the SSH session that started it."""
     if threading.current_thread() is not threading.main_thread():
         return
     for name in ("SIGTERM", "SIGHUP"):
-        if hasattr(signal, name):
+        if hasattr(signal, name) and signal.getsignal(getattr(signal, name)) != signal.SIG_IGN:
             signal.signal(getattr(signal, name), _raise_stopped)
 
 
