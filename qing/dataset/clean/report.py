@@ -12,6 +12,7 @@ from qing.dataset.clean.samples import TokenCounter
 from qing.dataset.clean.tally import Tally
 from qing.dataset.options import CleanOptions
 from qing.errors import QingError
+from qing.i18n import _
 
 
 def _percentiles(histogram: Counter) -> dict:
@@ -60,7 +61,7 @@ def pyplot():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise QingError("--plot needs matplotlib: pip install 'qing[plot]'.") from None
+        raise QingError(_("--plot needs matplotlib: pip install 'qing[plot]'.")) from None
     return plt
 
 
