@@ -89,7 +89,29 @@ ZH = {
     "tool's export.":
         "{path} 是二进制文件，不是 messages.jsonl；`qing export` 可以从你的数据库或其他工具的导出文件生成 "
         "messages.jsonl。",
+    "system": "系统消息",
+    "recall": "撤回提示",
+    "unknown": "未知类型",
+    "media only": "只有媒体",
+    "bad line": "不是消息的行",
+    "group chat (use --groups)": "群聊（要用请加 --groups）",
+    "turn pair over the token budget": "一问一答超出 token 预算",
+    "no owner words": "本人的回复里没有文字",
+    "long run shortened": "缩短了长串重复字符",
+    "blocked word": "含屏蔽词",
+    "empty": "清洗后为空",
+    "joined to alternate": "合并以保持一问一答交替",
+    "opener added before owner's first turn": "在本人开场的一轮前加上了开场白",
+    "owner opened (no --owner-opener)": "本人开场（没有 --owner-opener）",
+    "unanswered at session end": "会话末尾没有得到本人回复",
+    "conversation without your reply": "对话里没有你的回复",
+    "exact duplicate": "完全重复",
+    "near duplicate": "几乎重复",
+    "estimate": "估算",
+    "tokenizer {path}": "分词器 {path}",
     "--plot needs matplotlib: pip install 'qing[plot]'.": "--plot 需要 matplotlib：pip install 'qing[plot]'。",
+    "turn length (characters)": "每轮长度（字符）",
+    "sample length (tokens)": "样本长度（token）",
     "{where} is not a chat sample: it needs a 'messages' list of role/content objects.":
         "{where} 不是聊天样本：它需要一个由 role/content 对象组成的 'messages' 列表。",
     "{where}: turns must alternate user/assistant and end with the assistant's.":
@@ -130,6 +152,9 @@ ZH = {
     "again to retry the rest.":
         "{total} 个样本中有 {failed} 个无法打分（{errors}）；已打分的 {scored} 个已保存，再运行同一条命令即可重试"
         "其余的。",
+    "below min score": "低于 --min-score",
+    "too long to score": "太长，无法打分",
+    "all turns noise": "所有轮次都是噪声",
 
     # --- the model: qing/model/ (run folder, finetune, infer, gguf, quantize, eval, serve) ---
 

@@ -392,6 +392,12 @@ def _kept_record(sample: Sample, entry: dict, remove_noise: bool) -> dict | None
     return record
 
 
+def dropped_reason(key: str) -> str:
+    """A reason of report.json's "dropped" (its keys stay English) in the user's language."""
+    return {"below min score": _("below min score"), "too long to score": _("too long to score"),
+            "all turns noise": _("all turns noise")}.get(key, key)
+
+
 def _write(output: Path, samples: list[Sample], results: dict, opts: LlmOptions, outcome: Outcome,
            reused: int) -> dict:
     histogram, kept, too_long, emptied = Counter(), {"train": [], "eval": []}, 0, 0
