@@ -449,3 +449,71 @@ def test_a_database_given_to_clean_says_to_export_it_first(workdir, qing):
     result = qing("clean", "photo.jpg", "-o", "ds")
     assert result.exit_code == 1 and "is a binary file, not messages.jsonl" in result.output
     assert not (workdir / "ds").exists()
+
+
+# --- in Chinese ------------------------------------------------------------------
+
+def test_clean_says_its_errors_in_chinese(tmp_path, qing, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00")
+    result = qing("--lang", "zh", "clean", "photo.jpg")
+    assert result.exit_code == 1 and "photo.jpg 是二进制文件，不是 messages.jsonl" in result.output
+    (tmp_path / "messages.jsonl").write_text('{"chat": "c2c:1", "time": 1, "is_me": true, "kind": "text", '
+                                             '"text": "a"}\n{oops\n')
+    result = qing("clean", "messages.jsonl", env={"QING_LANG": "zh"})
+    assert result.exit_code == 1 and "第 2 行不是 messages.jsonl 的消息" in result.output
+    assert "错误：" in result.output and "line 2" not in result.output
+
+
+def test_every_reason_clean_counts_has_its_words_in_chinese(tmp_path):
+    """report.json keeps its English keys; the summary shows each of them in the user's language."""
+    from qing import i18n
+    from qing.dataset.clean.report import reason, token_method
+
+    g = "group:7770001"
+    first = [msg(C, 0, False, "[系统消息]", "system"), msg(C, 1, False, "[撤回了一条消息]", "recall"),
+             msg(C, 2, False, "", "unknown"), msg(C, 3, False, "[图片]", "image"),
+             msg(C, 10, False, "哈" * 30), msg(C, 15, True, "笑死" + "！" * 20),              # long run shortened
+             msg(C, 5000, True, "  "), msg(C, 5003, False, "嗯"), msg(C, 5005, True, "[微笑]"),  # empty, no words
+             msg(C, 10000, False, "哈" * 30), msg(C, 10005, True, "笑死" + "！" * 20),         # exact duplicate
+             msg(C, 15000, False, "哈哈哈哈哈哈哈哈"), msg(C, 15005, True, "笑死!!!"),            # near duplicate
+             msg(C, 20000, False, "看广告"), msg(C, 20005, True, "好"),                        # blocked word
+             msg(C, 25000, False, "一"), msg(C, 25200, False, "二"), msg(C, 25205, True, "三"),  # joined
+             msg(C, 30000, True, "早"), msg(C, 30005, False, "早啊"), msg(C, 30010, True, "吃了吗"),  # opener
+             msg(C, 30020, False, "还没"),                                                     # unanswered
+             msg(C, 40000, False, "有人吗"),                                                    # without reply
+             msg(C, 45000, False, "你好" * 40), msg(C, 45005, True, "嗯" * 40),               # over the budget
+             msg(g, 0, False, "群里有人吗", sender=FRIEND)]
+    source = tmp_path / "messages.jsonl"
+    lines = [json.dumps(m, ensure_ascii=False) for m in first]
+    source.write_text("\n".join(lines[:3] + ["not a message"] + lines[3:]) + "\n", encoding="utf-8")
+    opts = dict(eval_ratio=0, blocked_words=["广告"], skip_bad_lines=True, system_prompt=None, max_tokens=64)
+    reports = [clean(source, tmp_path / "a", CleanOptions(**opts)).report]
+    write(source, [msg(C, 0, True, "早"), msg(C, 5, False, "早啊"), msg(C, 10, True, "吃了吗")])
+    reports.append(clean(source, tmp_path / "b", CleanOptions(**opts, owner_opener="")).report)
+    counted = {why for r in reports for key in ("dropped_messages", "dropped_turns", "turn_changes",
+                                                "dropped_samples") for why in r[key]}
+    assert len(counted) == 18, sorted(counted)
+    i18n.set_language("zh")
+    for why in counted:
+        assert reason(why) != why and any("\u4e00" <= c <= "\u9fff" for c in reason(why)), why
+    assert reason("<手机号>") == "<手机号>"
+    assert token_method("estimate") == "估算" and token_method("tokenizer tok.json") == "分词器 tok.json"
+
+
+def test_the_plot_is_titled_in_chinese_where_a_font_draws_it(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import warnings
+
+    from qing import i18n
+    from qing.dataset.clean import report
+
+    i18n.set_language("zh")
+    assert report.plot_titles("Noto Sans CJK SC") == ("每轮长度（字符）", "样本长度（token）")
+    assert report.plot_titles(None) == ("turn length (characters)", "sample length (tokens)")  # no boxes
+    monkeypatch.setattr(report, "CHINESE_FONTS", ("No Such Font",))
+    run(tmp_path, [msg(C, 0, False, "在"), msg(C, 5, True, "嗯")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns of each glyph its font lacks
+        report.plot_lengths(json.loads((tmp_path / "dataset" / "report.json").read_text()), tmp_path / "l.png")
+    assert (tmp_path / "l.png").read_bytes()[:4] == b"\x89PNG"

@@ -146,6 +146,20 @@ def test_check_lists_models(server, qing):
     assert result.exit_code == 0 and "tiny-judge" in result.output
 
 
+def test_a_wrong_model_is_said_in_chinese_and_a_server_without_models_in_english(dataset, server, qing):
+    from qing import i18n
+    from qing.dataset.clean_llm import dropped_reason
+
+    script, url = server
+    wrong = qing("--lang", "zh", "clean-llm", dataset, "--base-url", url, "--model", "gpt-9")
+    assert wrong.exit_code == 1 and "服务器上没有模型 'gpt-9'；它提供的有：tiny-judge" in wrong.output
+    script.models = []
+    empty = qing("clean-llm", dataset, "--base-url", url, "--model", "gpt-9")
+    assert empty.exit_code == 1 and "no model 'gpt-9', nor any other; load one there" in empty.output
+    i18n.set_language("zh")
+    assert dropped_reason("below min score") == "低于 --min-score"
+
+
 @pytest.mark.slow
 def test_failed_samples_are_said_and_retried_next_run(dataset, server, qing):
     script, url = server

@@ -80,7 +80,8 @@ class Outcome:
 
 def load_samples(dataset: Path, model: str) -> list[Sample]:
     if not dataset.is_dir():
-        raise QingError(f"{dataset} is not a dataset directory; give the one `qing clean` wrote.")
+        raise QingError(_("{dataset} is not a dataset directory; give the one `qing clean` wrote.").format(
+            dataset=dataset))
     samples = []
     for split in ("train", "eval"):
         path = dataset / f"{split}.jsonl"
@@ -93,7 +94,7 @@ def load_samples(dataset: Path, model: str) -> list[Sample]:
             key = hashlib.blake2b(content + f"\x00{model}\x00{PROMPT_VERSION}".encode(), digest_size=12).hexdigest()
             samples.append(Sample(split, record, key))
     if not samples:
-        raise QingError(f"{dataset} holds no samples.")
+        raise QingError(_("{dataset} holds no samples.").format(dataset=dataset))
     return samples
 
 
@@ -191,7 +192,7 @@ class Scorer:
         if missing:  # asked again, alone, a few times; then counted as failed
             if attempt >= 2:
                 self.outcome.failed += len(missing)
-                self.outcome.errors["no usable answer"] += len(missing)
+                self.outcome.errors[_("no usable answer")] += len(missing)
                 self.tick()
                 return
             await asyncio.gather(*(self.score([s], attempt + 1) for s in missing))
@@ -218,7 +219,7 @@ class Scorer:
                     continue
                 if any(word in text for word in _CONTEXT_WORDS):
                     raise _TooLong from None
-                raise _Failed("HTTP 400 from the server") from None
+                raise _Failed(_("HTTP 400 from the server")) from None
             except (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
                     openai.APIConnectionError) as e:
                 if attempt == self.opts.retries:
@@ -231,7 +232,7 @@ class Scorer:
                     await asyncio.sleep(_delay(e, attempt))
                     continue
                 raise _Failed(_describe(e)) from None
-        raise _Failed("no answer")
+        raise _Failed(_("no answer"))
 
 
 class _TooLong(Exception):
@@ -278,8 +279,9 @@ def check_base_url(url: str) -> str:
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise QingError(f"--base-url {url!r} is not a server address; give one like http://127.0.0.1:1234/v1 "
-                        "(LM Studio), http://127.0.0.1:8000/v1 (vLLM) or http://127.0.0.1:11434/v1 (Ollama).")
+        raise QingError(_("--base-url {url!r} is not a server address; give one like http://127.0.0.1:1234/v1 "
+                          "(LM Studio), http://127.0.0.1:8000/v1 (vLLM) or http://127.0.0.1:11434/v1 "
+                          "(Ollama).").format(url=url))
     return url
 
 
@@ -288,7 +290,7 @@ def make_client(opts: LlmOptions):
     try:
         import openai
     except ImportError:
-        raise QingError("qing clean-llm needs the openai package: pip install 'qing[llm]'.") from None
+        raise QingError(_("qing clean-llm needs the openai package: pip install 'qing[llm]'.")) from None
     return openai.AsyncOpenAI(base_url=opts.base_url, api_key=opts.api_key or "not-needed", max_retries=0,
                               timeout=opts.timeout)
 
@@ -302,14 +304,15 @@ async def list_models(opts: LlmOptions) -> list[str]:
         page = await client.models.list()
         return sorted(m.id for m in page.data)
     except openai.AuthenticationError:
-        raise QingError(f"the server at {opts.base_url} refused the API key; check --api-key / "
-                        f"QING_LLM_API_KEY.") from None
+        raise QingError(_("the server at {url} refused the API key; check --api-key / QING_LLM_API_KEY.").format(
+            url=opts.base_url)) from None
     except (openai.APIConnectionError, openai.APITimeoutError):
-        raise QingError(f"cannot reach an OpenAI-compatible server at {opts.base_url}; start LM Studio / Ollama / "
-                        f"vLLM there, or fix --base-url.") from None
+        raise QingError(_("cannot reach an OpenAI-compatible server at {url}; start LM Studio / Ollama / vLLM "
+                          "there, or fix --base-url.").format(url=opts.base_url)) from None
     except openai.APIStatusError as e:
-        raise QingError(f"the server at {opts.base_url} answered HTTP {e.status_code} to /models; is --base-url "
-                        f"the OpenAI-compatible endpoint (it usually ends in /v1)?") from None
+        raise QingError(_("the server at {url} answered HTTP {status} to /models; is --base-url the "
+                          "OpenAI-compatible endpoint (it usually ends in /v1)?").format(
+            url=opts.base_url, status=e.status_code)) from None
     finally:
         await client.close()
 
@@ -318,8 +321,11 @@ def check(opts: LlmOptions) -> list[str]:
     """Connect, list the models, and fail with the list when --model is not among them."""
     models = asyncio.run(list_models(opts))
     if opts.model and opts.model not in models:
-        raise QingError(f"the server has no model {opts.model!r}; it offers: {', '.join(models) or 'none'}. "
-                        f"Pass one with --model.")
+        if not models:
+            raise QingError(_("the server has no model {model!r}, nor any other; load one there, then pass its name "
+                              "with --model.").format(model=opts.model))
+        raise QingError(_("the server has no model {model!r}; it offers: {models}. Pass one with --model.").format(
+            model=opts.model, models=", ".join(models)))
     return models
 
 
@@ -328,14 +334,15 @@ def clean_llm(dataset: Path, output: Path, opts: LlmOptions, force: bool = False
     """Score every sample of DATASET_DIR, write the kept ones, scores.jsonl and report.json to OUTPUT."""
     started = time.perf_counter()
     if not opts.model:
-        raise QingError("no model given: pass --model (or set QING_LLM_MODEL); `qing clean-llm --check` lists them.")
+        raise QingError(_("no model given: pass --model (or set QING_LLM_MODEL); `qing clean-llm --check` lists "
+                          "them."))
     if opts.batch < 1 or opts.concurrency < 1 or not 1 <= opts.min_score <= 5:
-        raise QingError("--batch and --concurrency must be at least 1, and --min-score between 1 and 5.")
+        raise QingError(_("--batch and --concurrency must be at least 1, and --min-score between 1 and 5."))
     refuse_input_as_output(output, dataset)
     samples = load_samples(dataset, opts.model)
     if (output / "report.json").exists() and not force:
-        raise QingError(f"{output} already holds a finished run; pass --force to write it again (scores in its "
-                        f"cache are reused) or -o for another directory.")
+        raise QingError(_("{output} already holds a finished run; pass --force to write it again (scores in its "
+                          "cache are reused) or -o for another directory.").format(output=output))
     check(opts)
     private_dir(output)
     cache_path = output / "cache.jsonl"
@@ -352,9 +359,9 @@ def clean_llm(dataset: Path, output: Path, opts: LlmOptions, force: bool = False
     cached.update(results)
     if outcome.failed:
         errors = ", ".join(f"{why} {n}" for why, n in outcome.errors.most_common(3))
-        raise QingError(f"{outcome.failed} of {len(samples)} samples could not be scored ({errors}); the "
-                        f"{len(samples) - outcome.failed} scored are saved - run the same command again to retry "
-                        f"the rest.")
+        raise QingError(_("{failed} of {total} samples could not be scored ({errors}); the {scored} scored are "
+                          "saved - run the same command again to retry the rest.").format(
+            failed=outcome.failed, total=len(samples), errors=errors, scored=len(samples) - outcome.failed))
     report = _write(output, samples, cached, opts, outcome, done_before)
     return LlmResult(output, report, time.perf_counter() - started)
 
@@ -383,6 +390,12 @@ def _kept_record(sample: Sample, entry: dict, remove_noise: bool) -> dict | None
         record["messages"] = system + kept
     record.setdefault("meta", {})["score"] = entry["score"]
     return record
+
+
+def dropped_reason(key: str) -> str:
+    """A reason of report.json's "dropped" (its keys stay English) in the user's language."""
+    return {"below min score": _("below min score"), "too long to score": _("too long to score"),
+            "all turns noise": _("all turns noise")}.get(key, key)
 
 
 def _write(output: Path, samples: list[Sample], results: dict, opts: LlmOptions, outcome: Outcome,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterator
 
 from qing.errors import QingError
+from qing.i18n import _
 
 ROLES = ("system", "user", "assistant")
 
@@ -16,10 +17,12 @@ def check_sample(record, where: str) -> list[dict]:
     messages = record.get("messages") if isinstance(record, dict) else None
     if not isinstance(messages, list) or not all(
             isinstance(m, dict) and isinstance(m.get("content"), str) and m.get("role") in ROLES for m in messages):
-        raise QingError(f"{where} is not a chat sample: it needs a 'messages' list of role/content objects.")
+        raise QingError(_("{where} is not a chat sample: it needs a 'messages' list of role/content objects.").format(
+            where=where))
     turns = [m["role"] for m in messages if m["role"] != "system"]
     if not turns or turns[-1] != "assistant" or any(a == b for a, b in zip(turns, turns[1:])):
-        raise QingError(f"{where}: turns must alternate user/assistant and end with the assistant's.")
+        raise QingError(_("{where}: turns must alternate user/assistant and end with the assistant's.").format(
+            where=where))
     return [{"role": m["role"], "content": m["content"]} for m in messages]
 
 
@@ -35,10 +38,10 @@ def read_records(path: Path) -> Iterator[tuple[dict, list[dict]]]:
             try:
                 record = orjson.loads(line)
             except orjson.JSONDecodeError:
-                raise QingError(f"line {number} of {path} is not JSON.") from None
-            yield record, check_sample(record, f"line {number} of {path}")
+                raise QingError(_("line {number} of {path} is not JSON.").format(number=number, path=path)) from None
+            yield record, check_sample(record, _("line {number} of {path}").format(number=number, path=path))
 
 
 def read_samples(path: Path, limit: int | None = None) -> list[list[dict]]:
     """The conversations (messages) of a train.jsonl / eval.jsonl, the first `limit` of them."""
-    return [messages for _, messages in itertools.islice(read_records(path), limit or None)]
+    return [messages for _record, messages in itertools.islice(read_records(path), limit or None)]

@@ -14,6 +14,7 @@ import orjson
 from qing.dataset.clean.tally import Tally
 from qing.dataset.options import CleanOptions
 from qing.errors import QingError
+from qing.i18n import _
 
 SPEECH_DROPPED = frozenset(("system", "recall", "unknown"))
 MEDIA_KINDS = frozenset(("image", "video", "file", "card", "redpacket", "forward", "call"))
@@ -121,8 +122,9 @@ def _good_lines(path: Path, offset: int, block: bytes, opts: CleanOptions, tally
             if not opts.skip_bad_lines:
                 with open(path, "rb") as f:
                     number += f.read(offset).count(b"\n") + 1
-                raise QingError(f"line {number} of {path} is not a message of messages.jsonl ({e}; a message has "
-                                f"{', '.join(_REQUIRED)}); fix it, or pass --skip-bad-lines.") from None
+                raise QingError(_("line {number} of {path} is not a message of messages.jsonl ({reason}; a message "
+                                  "has {keys}); fix it, or pass --skip-bad-lines.").format(
+                    number=number, path=path, reason=e, keys=", ".join(_REQUIRED))) from None
             tally.dropped_messages["bad line"] += 1
     return good
 

@@ -14,13 +14,14 @@ from qing.i18n import _
 
 def _check_options(opts: CleanOptions) -> None:
     if opts.media not in ("drop", "keep"):
-        raise QingError(f"unknown --media {opts.media!r}; use drop or keep.")
+        raise QingError(_("unknown --media {media!r}; use drop or keep.").format(media=opts.media))
     if not 0 <= opts.eval_ratio < 1:
-        raise QingError(f"--eval-ratio must be at least 0 and below 1, not {opts.eval_ratio}.")
+        raise QingError(_("--eval-ratio must be at least 0 and below 1, not {ratio}.").format(ratio=opts.eval_ratio))
     if opts.max_tokens < 64:
-        raise QingError(f"--max-tokens {opts.max_tokens} is too small for a conversation; use 64 or more.")
+        raise QingError(_("--max-tokens {tokens} is too small for a conversation; use 64 or more.").format(
+            tokens=opts.max_tokens))
     if opts.merge_window < 0 or opts.session_gap <= 0:
-        raise QingError("--merge-window must be 0 or more and --session-gap more than 0 seconds.")
+        raise QingError(_("--merge-window must be 0 or more and --session-gap more than 0 seconds."))
 
 
 def _system_prompt(opts: CleanOptions, owner: str | None) -> str | None:
@@ -55,6 +56,6 @@ def read_replacements(path: Path) -> dict[str, str]:
             continue
         old, sep, new = line.partition("=>") if "=>" in line else line.partition("\t")
         if not sep or not old.strip():
-            raise QingError(f"line {number} of {path} is not 'old => new'.")
+            raise QingError(_("line {number} of {path} is not 'old => new'.").format(number=number, path=path))
         mapping[old.strip()] = new.strip()
     return mapping

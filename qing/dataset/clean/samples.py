@@ -19,6 +19,7 @@ from qing.dataset.clean.tally import Tally
 from qing.dataset.options import CleanOptions
 from qing.errors import QingError
 from qing.files import open_private
+from qing.i18n import _
 
 TURN_OVERHEAD_TOKENS = 5  # <|im_start|>role\n ... <|im_end|>\n
 _PLACEHOLDERS = re.compile(r"\[[^\[\]\n]{1,8}\]|<[^<>\n]{2,6}>")  # [微笑] [图片] <手机号>: not words
@@ -160,14 +161,16 @@ def _load_tokenizer(path: Path):
     try:
         from tokenizers import Tokenizer
     except ImportError:
-        raise QingError("--tokenizer needs the tokenizers package: pip install 'qing[train]'.") from None
+        raise QingError(_("--tokenizer needs the tokenizers package: pip install 'qing[train]'.")) from None
     file = path / "tokenizer.json" if path.is_dir() else path
     if not file.is_file():
-        raise QingError(f"no tokenizer.json at {path}; give the file or the model directory holding it.")
+        raise QingError(_("no tokenizer.json at {path}; give the file or the model directory holding it.").format(
+            path=path))
     try:
         return Tokenizer.from_file(str(file))
     except Exception as e:  # tokenizers raises plain Exception subclasses for bad files
-        raise QingError(f"{file} is not a tokenizer.json the tokenizers library can read ({e}).") from None
+        raise QingError(_("{file} is not a tokenizer.json the tokenizers library can read ({reason}).").format(
+            file=file, reason=e)) from None
 
 
 def cut_samples(tokens: list[int], start: int, stop: int, budget: int, tally: Tally) -> list[tuple[int, int, int]]:

@@ -56,9 +56,10 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
     _refuse_binary(messages)
     refuse_input_as_output(output, messages)
     if output.exists() and not force:
-        raise QingError(f"output directory {output} already exists; pass --force to replace it or -o for another.")
+        raise QingError(_("output directory {output} already exists; pass --force to replace it or -o for "
+                          "another.").format(output=output))
     if output.exists() and not output.is_dir():
-        raise QingError(f"output {output} is a file; give a directory with -o.")
+        raise QingError(_("output {output} is a file; give a directory with -o.").format(output=output))
     refuse_foreign_files(output, OUTPUTS, "qing clean")
     if output.name in ("", ".."):  # `-o .` has no name to put a work directory beside
         output = output.resolve()
@@ -79,10 +80,11 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
             data.add(made)
         tell(size, size)
         if not tally.messages:
-            raise QingError(f"{messages} holds no messages; export some with `qing export` first.")
+            raise QingError(_("{messages} holds no messages; export some with `qing export` first.").format(
+                messages=messages))
         if not tally.owner_messages:
-            raise QingError(f"none of the messages in {messages} is from the owner (is_me); run `qing export` "
-                            f"again with --me YOUR_QQ_NUMBER.")
+            raise QingError(_("none of the messages in {messages} is from the owner (is_me); run `qing export` "
+                              "again with --me YOUR_QQ_NUMBER.").format(messages=messages))
         owner = tally.owner_names.most_common(1)[0][0] if tally.owner_names else None
         system = _system_prompt(opts, owner)
         tally.dropped_samples.update(+data.copies)
@@ -98,7 +100,7 @@ def clean(messages: Path, output: Path, opts: CleanOptions, force: bool = False,
     return CleanResult(output, result, time.perf_counter() - started, workers)
 
 
-def _nothing(*_):
+def _nothing(*_args):
     pass
 
 
@@ -204,8 +206,8 @@ def _refuse_binary(path: Path) -> None:
     with open(path, "rb") as f:
         head = f.read(4096)
     if head.startswith(b"SQLite format 3\x00") or head[0x20:0x28] == b"QQ_NT DB":
-        raise QingError(f"{path} is a database, not messages.jsonl; run `qing export {path}` first (with --key if "
-                        "it is encrypted), then clean what it writes.")
+        raise QingError(_("{path} is a database, not messages.jsonl; run `qing export {path}` first (with --key "
+                          "if it is encrypted), then clean what it writes.").format(path=path))
     if b"\x00" in head:
-        raise QingError(f"{path} is a binary file, not messages.jsonl; `qing export` writes messages.jsonl from "
-                        "your database or another tool's export.")
+        raise QingError(_("{path} is a binary file, not messages.jsonl; `qing export` writes messages.jsonl from "
+                          "your database or another tool's export.").format(path=path))
