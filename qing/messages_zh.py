@@ -59,5 +59,29 @@ ZH = {
 
     # --- the model: qing/model/ (run folder, finetune, infer, gguf, quantize, eval, serve) ---
 
+    # eval, infer, serve
+    "{path} is not a model directory (no config.json in it).": "{path} 不是模型目录（里面没有 config.json）。",
+    "merged model {path}": "合并后的模型 {path}",
+    "{path} is not a LoRA adapter directory (no adapter_config.json in it).":
+        "{path} 不是 LoRA 适配器目录（里面没有 adapter_config.json）。",
+    "give a run directory, --merged DIR, or --model (with --adapter DIR).":
+        "请给出训练目录、--merged DIR，或 --model（配合 --adapter DIR）。",
+    "{model} + adapter {adapter}": "{model} + 适配器 {adapter}",
+    "chatting with a GGUF needs llama-cpp-python: {install}.": "和 GGUF 模型聊天需要 llama-cpp-python：{install}。",
+    "{path} is damaged or cut short; convert it again with `qing gguf`.":
+        "{path} 已损坏或不完整；请用 `qing gguf` 重新转换。",
+    "llama.cpp cannot load {path} ({reason}): the file is damaged or cut short, or made by a newer llama.cpp; convert "
+    "it again with `qing gguf`.":
+        "llama.cpp 无法加载 {path}（{reason}）：文件已损坏或不完整，或由更新版本的 llama.cpp 生成；"
+        "请用 `qing gguf` 重新转换。",
+    "Several lines: end a line with \\ to go on, or put them between \"\"\" lines. /reset clears the chat, /system "
+    "TEXT changes the system prompt, /exit quits.":
+        "多行输入：行尾加 \\ 换行，或用 \"\"\" 包起来。/reset 清空对话，/system 文本 换系统提示，/exit 退出。",
+    "you: ": "你: ",
+    "(chat cleared)": "（对话已清空）",
+    "(system prompt changed, chat cleared)": "（系统提示已更新，对话已清空）",
+    "them: ": "ta: ",
+    "(no reply)": "（没有回复）",
+
     # --- the commands: qing/cli/ (options, doctor, demo, the commands' own lines) ---
 }
