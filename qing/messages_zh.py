@@ -82,6 +82,43 @@ ZH = {
     "(system prompt changed, chat cleared)": "（系统提示已更新，对话已清空）",
     "them: ": "ta: ",
     "(no reply)": "（没有回复）",
+    "engine: {engine} ({why})": "引擎：{engine}（{why}）",
+    "listening on {host} with no API key: anyone who can reach this port can chat with your digital self; set "
+    "--api-key or QING_SERVE_API_KEY.":
+        "正在 {host} 上监听，却没有 API 密钥：任何能连到这个端口的人都能和你的数字分身聊天；"
+        "请设置 --api-key 或 QING_SERVE_API_KEY。",
+    "vLLM stopped with exit status {status}; its own messages above say why.":
+        "vLLM 已退出，退出码 {status}；原因见上面它自己的输出。",
+    "API key required": "需要 API 密钥",
+    "no API key": "不需要 API 密钥",
+    "system prompt: the run's": "系统提示：训练时的",
+    "no system prompt": "没有系统提示",
+    "serving {model} as model {name!r} at {url} ({key}; at most {concurrency} requests at once, {connections} "
+    "connections open; {system})":
+        "正在以模型名 {name!r} 提供 {model}，地址 {url}（{key}；最多同时 {concurrency} 个请求、{connections} 个连接；"
+        "{system}）",
+    "Ctrl+C stops it.": "按 Ctrl+C 停止。",
+    "unknown --engine {engine!r}; use one of: {engines}.": "未知的 --engine {engine!r}；可选：{engines}。",
+    "give a run directory (qing serve runs/qing), --gguf FILE, --merged DIR, or --model with --adapter.":
+        "请给出训练目录（qing serve runs/qing）、--gguf FILE、--merged DIR，或 --model 配合 --adapter。",
+    "--engine llama.cpp needs a GGUF: give --gguf FILE, or run `qing gguf RUN_DIR` first.":
+        "--engine llama.cpp 需要 GGUF 文件：请给出 --gguf FILE，或先运行 `qing gguf RUN_DIR`。",
+    "{directory} holds {file} and no adapter": "{directory} 里有 {file}，没有适配器",
+    "--gguf given": "给了 --gguf",
+    "asked for": "按你的指定",
+    "--engine {engine} serves Hugging Face weights, not a GGUF; use --engine llama.cpp.":
+        "--engine {engine} 加载 Hugging Face 权重，不能加载 GGUF；请用 --engine llama.cpp。",
+    "vLLM is installed and CUDA is present (batched generation for many chats at once)":
+        "已安装 vLLM，且有 CUDA（批量生成，可同时应付许多会话）",
+    "{reason}; fine for one user, slow for many": "{reason}；一个人用足够，多人同时用会慢",
+    "vLLM is not installed": "没有安装 vLLM",
+    "torch is not installed": "没有安装 torch",
+    "no CUDA GPU (vLLM needs one)": "没有 CUDA GPU（vLLM 需要）",
+    "refusing connections: {count} are open (--max-connections); a client may be holding many open on purpose":
+        "正在拒绝新连接：已有 {count} 个连接（--max-connections）；可能有客户端故意占着大量连接",
+    "cannot listen on {host}:{port} ({reason}); pick another --port or --host.":
+        "无法在 {host}:{port} 上监听（{reason}）；请换一个 --port 或 --host。",
+    "starting vLLM: {command}": "正在启动 vLLM：{command}",
 
     # --- the commands: qing/cli/ (options, doctor, demo, the commands' own lines) ---
 }
