@@ -95,6 +95,11 @@ ZH = {
     "real": "真实回复",
     "perplexity of the real replies": "真实回复的困惑度",
     "loss of the real replies": "真实回复的损失",
+    "too few to judge: only {count} contexts were evaluated, and on so few a share in these tables can differ between "
+    "two models by up to ±{margin:.2f} by chance alone; evaluate at least {minimum} (a higher --limit, or a larger "
+    "eval set: qing clean --eval-ratio).":
+        "上下文太少，结果不足为据：只评估了 {count} 个上下文，这么少时，表中的占比在两个模型之间仅凭偶然就可能相差 "
+        "±{margin:.2f}；请至少评估 {minimum} 个（调大 --limit，或用 qing clean --eval-ratio 留出更大的评估集）。",
     "model": "模型",
     "loss": "损失",
     "perplexity": "困惑度",

@@ -142,6 +142,24 @@ def test_tuned_model_fits_the_memorised_replies_far_better_than_base(report):
 
 
 @pytest.mark.slow
+def test_three_contexts_are_said_to_be_too_few_on_the_terminal_and_in_the_reports(report):
+    _, out, output = report  # the fixture's eval ended with exit 0
+    said = " ".join(output.split())
+    assert "too few to judge: only 3 contexts were evaluated" in said and "at least 30" in said
+    assert "too few to judge: only 3 contexts" in (out / "report.md").read_text(encoding="utf-8")
+    assert "too few to judge: only 3 contexts" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_warning_comes_below_30_contexts_only():
+    assert evaluation.MIN_CONTEXTS == 30
+    warning = evaluation.too_few_contexts({"contexts": 2})
+    assert warning.startswith("too few to judge: only 2 contexts") and "±0.98" in warning
+    assert "±0.26" in evaluation.too_few_contexts({"contexts": 29})  # 1.39 / sqrt(29): as large as a gap worth seeing
+    assert evaluation.too_few_contexts({"contexts": 30}) is None
+    assert evaluation.too_few_contexts({"contexts": 200}) is None
+
+
+@pytest.mark.slow
 def test_gguf_column_scores_like_the_model_it_was_made_from(report, f16):
     data, _, _ = report
     fit = data["fit"]
@@ -213,14 +231,14 @@ def test_the_report_in_chinese(run, tmp_path):
     finally:
         i18n.set_language("en")  # the CLI set it for this process: the tests after this one read English
     assert result.exit_code == 0, result.output
-    assert "真实回复的困惑度" in result.output
+    assert "真实回复的困惑度" in result.output and "上下文太少，结果不足为据：只评估了 3 个上下文" in result.output
     md = (tmp_path / "zh" / "report.md").read_text(encoding="utf-8")
     page = (tmp_path / "zh" / "report.html").read_text(encoding="utf-8")
     for title in ("# qing eval：它说话像我吗？", "## 概要", "## 风格：生成的回复对比真实回复",
                   "| 指标 | 真实回复 | tuned | base |", "以 。 结尾（占比）", "### 上下文 0",
-                  "| 来源 | 回复 | 真实回复的损失 |"):
+                  "| 来源 | 回复 | 真实回复的损失 |", "只评估了 3 个上下文"):
         assert title in md, title
-    assert "<html lang=zh>" in page and "<h2>逐条对照</h2>" in page
+    assert "<html lang=zh>" in page and "<h2>逐条对照</h2>" in page and "只评估了 3 个上下文" in page
     assert "perplexity" not in md and "Summary" not in page  # no English left
     data = json.loads((tmp_path / "zh" / "report.json").read_text(encoding="utf-8"))
     assert set(data["style"]) == set(evaluation.style_labels()) and data["contexts"] == 3  # the keys stay as they are

@@ -17,6 +17,7 @@ Three kinds of numbers:
 Words are character n-grams, not jieba words: no dependency, and QQ chat is mostly short, slangy text
 that segmenters handle poorly anyway.
 The statistics are pure functions of lists of strings; the model side reuses qing.infer and qing.chat.
+On fewer than MIN_CONTEXTS contexts the terminal and the reports say that the figures are too few to judge by.
 The reports are in the user's language, and so are report.json's labels and descriptions (never its keys).
 """
 
@@ -43,6 +44,11 @@ from qing.model.options import EvalOptions
 from qing.model.run import Run
 
 REPORT_FILES = ("report.json", "report.md", "report.html")
+MIN_CONTEXTS = 30
+"""Fewer contexts and the report cannot tell the models apart. Most of its figures are shares of the replies
+(empty, multi-line, how they end, identical): a share measured on n contexts has a 95% interval of up to
+±1.96·√(0.25/n), and the gap between two models' shares up to ±1.96·√(0.5/n) = ±1.39/√n. Below 30 contexts that
+is more than ±0.25, as large as the gaps worth seeing; at the default --limit of 200 it is ±0.10."""
 FACE = re.compile(r"\[[^\[\]\n]{1,8}\]")  # [微笑] [动画表情] [图片]: QQ faces and stickers, as clean sees them
 _PICTO = "[\U0001F000-\U0001FAFF\u2300-\u23FF\u2600-\u27BF\u2B00-\u2BFF\u3030\u303D\u3297\u3299]"
 _MODS = "[\uFE0F\U0001F3FB-\U0001F3FF]*"  # variation selector, skin tones
@@ -481,6 +487,18 @@ def summary_rows(report: dict) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def too_few_contexts(report: dict) -> str | None:
+    """The warning of a report that rests on fewer than MIN_CONTEXTS contexts, else None."""
+    count = report["contexts"]
+    if count >= MIN_CONTEXTS:
+        return None
+    margin = min(1.96 * math.sqrt(2 * 0.25 / max(count, 1)), 1.0)
+    return _("too few to judge: only {count} contexts were evaluated, and on so few a share in these tables can "
+             "differ between two models by up to ±{margin:.2f} by chance alone; evaluate at least {minimum} (a "
+             "higher --limit, or a larger eval set: qing clean --eval-ratio).").format(
+        count=count, margin=margin, minimum=MIN_CONTEXTS)
+
+
 def _clean(text) -> str:
     return CONTROL.sub("\ufffd", str(text))
 
@@ -539,6 +557,8 @@ def sections() -> tuple[tuple[str, str], ...]:
 
 def render_markdown(report: dict) -> str:
     out = [f"# {_('qing eval: does it sound like me?')}\n"]
+    if warning := too_few_contexts(report):
+        out.append(f"> **{warning}**\n")
     titles = dict(sections())
     out += [f"## {titles['summary']}\n", _md_table(*summary_rows(report))]
     out += [f"## {titles['fit']}\n", _md_table(*_fit_rows(report))]
@@ -560,7 +580,8 @@ h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom
 table{border-collapse:collapse;margin:.5em 0;width:100%}td,th{border:1px solid #ddd;padding:.3em .6em;
 text-align:left;vertical-align:top;white-space:pre-wrap}th{background:#f4f4f4}td.n{text-align:right;
 font-variant-numeric:tabular-nums}.ctx{background:#fafafa;border-left:3px solid #bbb;padding:.4em .8em;
-white-space:pre-wrap}.role{color:#777;font-size:.85em}.card{margin:1.5em 0}"""
+white-space:pre-wrap}.role{color:#777;font-size:.85em}.card{margin:1.5em 0}.warn{background:#fff4e0;
+border-left:3px solid #e08a00;padding:.5em .8em;font-weight:600}"""
 
 
 def _html_table(header: list[str], rows: list[list[str]]) -> str:
@@ -590,6 +611,8 @@ def render_html(report: dict) -> str:
     parts["side-by-side"] = "".join(cards) or f"<p>{html.escape(_('No contexts.'))}</p>"
     body = "".join(f'<section id="{key}"><h2>{html.escape(title)}</h2>{parts[key]}</section>'
                    for key, title in sections())
+    if warning := too_few_contexts(report):
+        body = f"<p class=warn>{html.escape(warning)}</p>{body}"
     heading = html.escape(_("qing eval: does it sound like me?"))
     return (f"<!DOCTYPE html><html lang={language()}><head><meta charset=utf-8>"
             "<meta name=viewport content=\"width=device-width, initial-scale=1\">"
