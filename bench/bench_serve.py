@@ -50,7 +50,7 @@ def start(args: list[str]) -> tuple[subprocess.Popen, str, float]:
     lines = []
     for line in proc.stderr:
         lines.append(line)
-        if found := re.search(r"at http://127\.0\.0\.1:(\d+)/v1", line):
+        if found := re.search(r"http://127\.0\.0\.1:(\d+)/v1", line):  # the ready line, in either language
             threading.Thread(target=lambda: proc.stderr.read(), daemon=True).start()  # keep the pipe drained
             return proc, found.group(1), time.perf_counter() - started
     sys.exit("server did not start:\n" + "".join(lines))

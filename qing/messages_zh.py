@@ -158,5 +158,139 @@ ZH = {
 
     # --- the model: qing/model/ (run folder, finetune, infer, gguf, quantize, eval, serve) ---
 
+    # eval, infer, serve
+    "length, median (characters)": "长度中位数（字符）",
+    "length, p90 (characters)": "长度 p90（字符）",
+    "empty replies (share)": "空回复（占比）",
+    "QQ faces / stickers per reply": "每条回复的 QQ 表情 / 表情包数",
+    "emoji per reply": "每条回复的 emoji 数",
+    "ends with 。 (share)": "以 。 结尾（占比）",
+    "ends with ！ (share)": "以 ！ 结尾（占比）",
+    "ends with ？ (share)": "以 ？ 结尾（占比）",
+    "ends with ~ (share)": "以 ~ 结尾（占比）",
+    "ends without a mark (share)": "结尾没有标点（占比）",
+    "multi-line replies (share)": "多行回复（占比）",
+    "top-{count} character bigrams shared with the real replies": "与真实回复共有的前 {count} 个高频字符二元组（占比）",
+    "distinct-1 (unique characters / characters)": "distinct-1（不同的字 / 总字数）",
+    "distinct-2 (unique bigrams / bigrams)": "distinct-2（不同的二元组 / 二元组总数）",
+    "replies identical to another context's (share)": "与另一个上下文的回复一字不差（占比）",
+    "{path} does not exist; pass --dataset with the directory `qing clean` wrote.":
+        "{path} 不存在；请用 --dataset 给出 `qing clean` 写出的目录。",
+    "{path} holds no samples; evaluation needs at least one conversation.": "{path} 里没有样本；评估至少需要一段对话。",
+    "{model}, adapter off": "{model}，关闭适配器",
+    "the run does not say which dataset it was trained on; pass --dataset.":
+        "训练目录里没有记下训练用的是哪个数据集；请用 --dataset 指定。",
+    "dataset {path} does not exist; pass --dataset with the directory `qing clean` wrote.":
+        "数据集 {path} 不存在；请用 --dataset 给出 `qing clean` 写出的目录。",
+    "output {path} is a file; give a directory with -o.": "输出 {path} 是一个文件；请用 -o 给出目录。",
+    "{path} already exists; pass --force to overwrite it or -o to choose another directory.":
+        "{path} 已存在；加 --force 覆盖它，或用 -o 另选目录。",
+    "none of the {count} eval samples fits the run's max length ({max_length} tokens).":
+        "{count} 个评估样本全都超过了训练时的最大长度（{max_length} 个 token）。",
+    "the last assistant turn of each sample; the turns before it are the context":
+        "每个样本最后一轮 assistant 的回复；它之前的各轮是上下文",
+    "character bigrams, top {count}": "字符二元组（取前 {count} 个）",
+    "measure": "指标",
+    "real": "真实回复",
+    "perplexity of the real replies": "真实回复的困惑度",
+    "loss of the real replies": "真实回复的损失",
+    "too few to judge: only {count} contexts were evaluated, and on so few a share in these tables can differ between "
+    "two models by up to ±{margin:.2f} by chance alone; evaluate at least {minimum} (a higher --limit, or a larger "
+    "eval set: qing clean --eval-ratio).":
+        "上下文太少，结果不足为据：只评估了 {count} 个上下文，这么少时，表中的占比在两个模型之间仅凭偶然就可能相差 "
+        "±{margin:.2f}；请至少评估 {minimum} 个（调大 --limit，或用 qing clean --eval-ratio 留出更大的评估集）。",
+    "model": "模型",
+    "loss": "损失",
+    "perplexity": "困惑度",
+    "tokens": "token 数",
+    "perplexity vs base": "困惑度（相对 base）",
+    "perplexity vs tuned": "困惑度（相对 tuned）",
+    "gap {model}": "{model} 差值",
+    "who": "来源",
+    "reply": "回复",
+    "loss of the real reply": "真实回复的损失",
+    "Run: {run}; eval set: {eval_file} ({samples} samples, {contexts} evaluated, {skipped} longer than the run's max "
+    "length).":
+        "训练目录：{run}；评估集：{eval_file}（{samples} 个样本，评估了 {contexts} 个，"
+        "{skipped} 个超过训练时的最大长度）。",
+    "Target: {target}. Fit counts the target reply and its end-of-turn token, as training does; perplexity is "
+    "exp(mean loss per token).":
+        "目标：{target}。拟合只计目标回复及其轮末 token，与训练时一致；困惑度 = exp(每个 token 的平均损失)。",
+    "Replies sampled with temperature {temperature}, top_p {top_p}, at most {max_new_tokens} new tokens, seed {seed} "
+    "+ context index (the same for every model).":
+        "回复的采样设置：temperature {temperature}，top_p {top_p}，最多 {max_new_tokens} 个新 token，"
+        "种子为 {seed} + 上下文序号（每个模型都一样）。",
+    "Words are {ngrams} (no segmenter); gaps are model minus real; a good tuned model has smaller gaps than the base.":
+        "“词”指{ngrams}，不做分词；差值 = 模型 − 真实回复；好的微调模型差值比 base 小。",
+    "Columns: {columns}.": "各列：{columns}。",
+    "Summary": "概要",
+    "Fit: how likely are the real replies": "拟合：模型认为真实回复有多可能",
+    "Style: generated vs real replies": "风格：生成的回复对比真实回复",
+    "Collapse: variety of the replies": "坍缩：回复的多样性",
+    "Side by side": "逐条对照",
+    "How these numbers were made": "这些数字是怎么得出的",
+    "qing eval: does it sound like me?": "qing eval：它说话像我吗？",
+    "Context {index}": "上下文 {index}",
+    "No contexts.": "没有上下文。",
+    "{path} is not a model directory (no config.json in it).": "{path} 不是模型目录（里面没有 config.json）。",
+    "merged model {path}": "合并后的模型 {path}",
+    "{path} is not a LoRA adapter directory (no adapter_config.json in it).":
+        "{path} 不是 LoRA 适配器目录（里面没有 adapter_config.json）。",
+    "give a run directory, --merged DIR, or --model (with --adapter DIR).":
+        "请给出训练目录、--merged DIR，或 --model（配合 --adapter DIR）。",
+    "{model} + adapter {adapter}": "{model} + 适配器 {adapter}",
+    "chatting with a GGUF needs llama-cpp-python: {install}.": "和 GGUF 模型聊天需要 llama-cpp-python：{install}。",
+    "{path} is damaged or cut short; convert it again with `qing gguf`.":
+        "{path} 已损坏或不完整；请用 `qing gguf` 重新转换。",
+    "llama.cpp cannot load {path} ({reason}): the file is damaged or cut short, or made by a newer llama.cpp; convert "
+    "it again with `qing gguf`.":
+        "llama.cpp 无法加载 {path}（{reason}）：文件已损坏或不完整，或由更新版本的 llama.cpp 生成；"
+        "请用 `qing gguf` 重新转换。",
+    "Several lines: end a line with \\ to go on, or put them between \"\"\" lines. /reset clears the chat, /system "
+    "TEXT changes the system prompt, /exit quits.":
+        "多行输入：行尾加 \\ 换行，或用 \"\"\" 包起来。/reset 清空对话，/system 文本 换系统提示，/exit 退出。",
+    "you: ": "你: ",
+    "(chat cleared)": "（对话已清空）",
+    "(system prompt changed, chat cleared)": "（系统提示已更新，对话已清空）",
+    "them: ": "ta: ",
+    "(no reply)": "（没有回复）",
+    "engine: {engine} ({why})": "引擎：{engine}（{why}）",
+    "listening on {host} with no API key: anyone who can reach this port can chat with your digital self; set "
+    "--api-key or QING_SERVE_API_KEY.":
+        "正在 {host} 上监听，却没有 API 密钥：任何能连到这个端口的人都能和你的数字分身聊天；"
+        "请设置 --api-key 或 QING_SERVE_API_KEY。",
+    "vLLM stopped with exit status {status}; its own messages above say why.":
+        "vLLM 已退出，退出码 {status}；原因见上面它自己的输出。",
+    "API key required": "需要 API 密钥",
+    "no API key": "不需要 API 密钥",
+    "system prompt: the run's": "系统提示：训练时的",
+    "no system prompt": "没有系统提示",
+    "serving {model} as model {name!r} at {url} ({key}; at most {concurrency} requests at once, {connections} "
+    "connections open; {system})":
+        "正在以模型名 {name!r} 提供 {model}，地址 {url}（{key}；最多同时 {concurrency} 个请求、{connections} 个连接；"
+        "{system}）",
+    "Ctrl+C stops it.": "按 Ctrl+C 停止。",
+    "unknown --engine {engine!r}; use one of: {engines}.": "未知的 --engine {engine!r}；可选：{engines}。",
+    "give a run directory (qing serve runs/qing), --gguf FILE, --merged DIR, or --model with --adapter.":
+        "请给出训练目录（qing serve runs/qing）、--gguf FILE、--merged DIR，或 --model 配合 --adapter。",
+    "--engine llama.cpp needs a GGUF: give --gguf FILE, or run `qing gguf RUN_DIR` first.":
+        "--engine llama.cpp 需要 GGUF 文件：请给出 --gguf FILE，或先运行 `qing gguf RUN_DIR`。",
+    "{directory} holds {file} and no adapter": "{directory} 里有 {file}，没有适配器",
+    "--gguf given": "给了 --gguf",
+    "asked for": "按你的指定",
+    "--engine {engine} serves Hugging Face weights, not a GGUF; use --engine llama.cpp.":
+        "--engine {engine} 加载 Hugging Face 权重，不能加载 GGUF；请用 --engine llama.cpp。",
+    "vLLM is installed and CUDA is present (batched generation for many chats at once)":
+        "已安装 vLLM，且有 CUDA（批量生成，可同时应付许多会话）",
+    "{reason}; fine for one user, slow for many": "{reason}；一个人用足够，多人同时用会慢",
+    "vLLM is not installed": "没有安装 vLLM",
+    "torch is not installed": "没有安装 torch",
+    "no CUDA GPU (vLLM needs one)": "没有 CUDA GPU（vLLM 需要）",
+    "refusing connections: {count} are open (--max-connections); a client may be holding many open on purpose":
+        "正在拒绝新连接：已有 {count} 个连接（--max-connections）；可能有客户端故意占着大量连接",
+    "cannot listen on {host}:{port} ({reason}); pick another --port or --host.":
+        "无法在 {host}:{port} 上监听（{reason}）；请换一个 --port 或 --host。",
+    "starting vLLM: {command}": "正在启动 vLLM：{command}",
+
     # --- the commands: qing/cli/ (options, doctor, demo, the commands' own lines) ---
 }

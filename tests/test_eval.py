@@ -142,6 +142,24 @@ def test_tuned_model_fits_the_memorised_replies_far_better_than_base(report):
 
 
 @pytest.mark.slow
+def test_three_contexts_are_said_to_be_too_few_on_the_terminal_and_in_the_reports(report):
+    _, out, output = report  # the fixture's eval ended with exit 0
+    said = " ".join(output.split())
+    assert "too few to judge: only 3 contexts were evaluated" in said and "at least 30" in said
+    assert "too few to judge: only 3 contexts" in (out / "report.md").read_text(encoding="utf-8")
+    assert "too few to judge: only 3 contexts" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_warning_comes_below_30_contexts_only():
+    assert evaluation.MIN_CONTEXTS == 30
+    warning = evaluation.too_few_contexts({"contexts": 2})
+    assert warning.startswith("too few to judge: only 2 contexts") and "±0.98" in warning
+    assert "±0.26" in evaluation.too_few_contexts({"contexts": 29})  # 1.39 / sqrt(29): as large as a gap worth seeing
+    assert evaluation.too_few_contexts({"contexts": 30}) is None
+    assert evaluation.too_few_contexts({"contexts": 200}) is None
+
+
+@pytest.mark.slow
 def test_gguf_column_scores_like_the_model_it_was_made_from(report, f16):
     data, _, _ = report
     fit = data["fit"]
@@ -156,7 +174,7 @@ def test_gguf_column_scores_like_the_model_it_was_made_from(report, f16):
 def test_report_json_has_every_number(report, f16):
     data, out, _ = report
     columns = ["tuned", "base", f16.name]
-    for table, labels in (("style", evaluation.STYLE_LABELS), ("collapse", evaluation.COLLAPSE_LABELS)):
+    for table, labels in (("style", evaluation.style_labels()), ("collapse", evaluation.collapse_labels())):
         assert set(data[table]) == set(labels)
         for key, row in data[table].items():
             assert row["real"] is not None, key
@@ -195,13 +213,35 @@ def test_report_html_is_one_self_contained_page_with_every_section(report):
     page = _Page()
     page.feed((out / "report.html").read_text(encoding="utf-8"))
     page.close()
-    assert page.sections == [key for key, _ in evaluation.SECTIONS]
+    assert page.sections == [key for key, _ in evaluation.sections()]
     assert "style" in page.tags and "script" not in page.tags and "link" not in page.tags and not page.links
     text = "".join(page.text)
     assert MEMO[1] in text and "perplexity" in text and "distinct-2" in text
     assert not evaluation.CONTROL.search(text)  # a rambling base model's control characters are replaced
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert all(f"## {title}" in md for _, title in evaluation.SECTIONS)
+    assert all(f"## {title}" in md for _, title in evaluation.sections())
+
+
+@pytest.mark.slow
+def test_the_report_in_chinese(run, tmp_path):
+    from qing import i18n
+
+    try:
+        result = _cli("--lang", "zh", "eval", run, "-o", tmp_path / "zh", "--max-new-tokens", "4")
+    finally:
+        i18n.set_language("en")  # the CLI set it for this process: the tests after this one read English
+    assert result.exit_code == 0, result.output
+    assert "真实回复的困惑度" in result.output and "上下文太少，结果不足为据：只评估了 3 个上下文" in result.output
+    md = (tmp_path / "zh" / "report.md").read_text(encoding="utf-8")
+    page = (tmp_path / "zh" / "report.html").read_text(encoding="utf-8")
+    for title in ("# qing eval：它说话像我吗？", "## 概要", "## 风格：生成的回复对比真实回复",
+                  "| 指标 | 真实回复 | tuned | base |", "以 。 结尾（占比）", "### 上下文 0",
+                  "| 来源 | 回复 | 真实回复的损失 |", "只评估了 3 个上下文"):
+        assert title in md, title
+    assert "<html lang=zh>" in page and "<h2>逐条对照</h2>" in page and "只评估了 3 个上下文" in page
+    assert "perplexity" not in md and "Summary" not in page  # no English left
+    data = json.loads((tmp_path / "zh" / "report.json").read_text(encoding="utf-8"))
+    assert set(data["style"]) == set(evaluation.style_labels()) and data["contexts"] == 3  # the keys stay as they are
 
 
 @pytest.mark.slow

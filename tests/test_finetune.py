@@ -247,7 +247,7 @@ def test_repl_through_a_pseudo_terminal(run):
 
     out, _ = run
     child = pexpect.spawn(sys.executable, ["-m", "qing", "infer", str(out), "--temperature", "0"],
-                          env=dict(os.environ, OMP_NUM_THREADS="1"), encoding="utf-8", timeout=120)
+                          env=dict(os.environ, OMP_NUM_THREADS="1", QING_LANG="zh"), encoding="utf-8", timeout=120)
     child.expect("你: ")
     child.sendline(MEMO[0])
     child.expect("ta: ")
@@ -267,6 +267,29 @@ def test_repl_through_a_pseudo_terminal(run):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+@pytest.mark.parametrize(("language", "said"), [
+    ("en", ["Several lines:", "you: ", "them: ", "(chat cleared)", "(system prompt changed, chat cleared)",
+            "(no reply)"]),
+    ("zh", ["多行输入：", "你: ", "ta: ", "（对话已清空）", "（系统提示已更新，对话已清空）", "（没有回复）"]),
+])
+def test_the_chat_speaks_the_language_chosen(monkeypatch, language, said):
+    from types import SimpleNamespace
+
+    from qing import i18n
+    from qing.model import infer
+
+    monkeypatch.setattr(i18n, "_language", {"current": language})
+    monkeypatch.setattr(infer, "reply", lambda cm, conversation, text, opts, on_text: "" if text == "..." else "嗯")
+    typed, shown = iter(["在吗", "/reset", "/system 你是机器人", "...", "/exit"]), []
+
+    def read_line(prompt: str) -> str:
+        shown.append(prompt)
+        return next(typed)
+
+    infer.repl(SimpleNamespace(system_prompt=None), infer.InferOptions(), read_line, shown.append)
+    assert all(words in "".join(shown) for words in said), shown
 
 
 @pytest.mark.slow

@@ -71,7 +71,7 @@ class Server:
         if not self.ready.wait(120) or self.proc.poll() is not None:
             self.proc.kill()
             raise AssertionError("server did not start:\n" + self.output)
-        self.url = re.search(r"at (http://127\.0\.0\.1:\d+/v1)", self.output).group(1)
+        self.url = re.search(r"(http://127\.0\.0\.1:\d+/v1)", self.output).group(1)
         self.port = int(self.url.split(":")[2].split("/")[0])
 
     def _read(self):
@@ -305,6 +305,21 @@ def test_llama_cpp_replies_as_infer_does(llama_server, answers):
     for prompt in (MEMO[0], OTHER):
         assert ask(client, prompt).choices[0].message.content == answers["llama.cpp", prompt]
         assert ask(client, prompt, stream=True)[0] == answers["llama.cpp", prompt]
+
+
+@pytest.mark.slow
+def test_the_console_speaks_chinese_and_the_api_english(memo_run):
+    """The user reads the console in their language; bots read OpenAI-style errors, in English whatever it is."""
+    server = Server("--gguf", memo_run / "memo-f16.gguf", env={"QING_LANG": "zh"})
+    try:
+        assert "引擎：llama.cpp（给了 --gguf）" in server.output and "正在以模型名 'memo-f16' 提供" in server.output
+        assert "不需要 API 密钥" in server.output and "按 Ctrl+C 停止。" in server.output
+        status, answer = server.raw("GET", "/v1/nothing")
+        assert status == 404 and answer["error"]["message"].startswith("no such endpoint")
+        status, answer = server.raw("POST", "/v1/chat/completions", "{")
+        assert status == 400 and answer["error"]["message"] == "the request body is not valid JSON."
+    finally:
+        server.stop()
 
 
 @pytest.mark.slow

@@ -209,6 +209,8 @@ def eval_cmd(
     for row in rows:
         table.add_row(*(escape(cell) for cell in row))
     console.print(table)
+    if warning := evaluation.too_few_contexts(report):
+        console.print(f"[yellow]{escape(warning)}[/yellow]")
     if report["skipped_too_long"]:
         console.print(f"{report['skipped_too_long']} eval samples longer than the run's max length were skipped.")
     console.print(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - started:.0f} s")

@@ -17,6 +17,8 @@ Three kinds of numbers:
 Words are character n-grams, not jieba words: no dependency, and QQ chat is mostly short, slangy text
 that segmenters handle poorly anyway.
 The statistics are pure functions of lists of strings; the model side reuses qing.infer and qing.chat.
+On fewer than MIN_CONTEXTS contexts the terminal and the reports say that the figures are too few to judge by.
+The reports are in the user's language, and so are report.json's labels and descriptions (never its keys).
 """
 
 from __future__ import annotations
@@ -36,11 +38,17 @@ from typing import Callable
 from qing.dataset.samples import read_samples
 from qing.errors import QingError
 from qing.files import refuse_input_as_output
+from qing.i18n import _, language
 from qing.model import chat_format as chat
 from qing.model.options import EvalOptions
 from qing.model.run import Run
 
 REPORT_FILES = ("report.json", "report.md", "report.html")
+MIN_CONTEXTS = 30
+"""Fewer contexts and the report cannot tell the models apart. Most of its figures are shares of the replies
+(empty, multi-line, how they end, identical): a share measured on n contexts has a 95% interval of up to
+±1.96·√(0.25/n), and the gap between two models' shares up to ±1.96·√(0.5/n) = ±1.39/√n. Below 30 contexts that
+is more than ±0.25, as large as the gaps worth seeing; at the default --limit of 200 it is ±0.10."""
 FACE = re.compile(r"\[[^\[\]\n]{1,8}\]")  # [微笑] [动画表情] [图片]: QQ faces and stickers, as clean sees them
 _PICTO = "[\U0001F000-\U0001FAFF\u2300-\u23FF\u2600-\u27BF\u2B00-\u2BFF\u3030\u303D\u3297\u3299]"
 _MODS = "[\uFE0F\U0001F3FB-\U0001F3FF]*"  # variation selector, skin tones
@@ -52,25 +60,32 @@ WORD_RUN = re.compile(r"\w+")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # what a rambling base model emits; not valid in HTML
 TOP_NGRAMS = 50
 
-STYLE_LABELS = {
-    "length_median": "length, median (characters)",
-    "length_p90": "length, p90 (characters)",
-    "empty_share": "empty replies (share)",
-    "faces_per_reply": "QQ faces / stickers per reply",
-    "emoji_per_reply": "emoji per reply",
-    "end_period": "ends with 。 (share)",
-    "end_exclamation": "ends with ！ (share)",
-    "end_question": "ends with ？ (share)",
-    "end_tilde": "ends with ~ (share)",
-    "end_none": "ends without a mark (share)",
-    "multiline_share": "multi-line replies (share)",
-    "ngram_overlap": f"top-{TOP_NGRAMS} character bigrams shared with the real replies",
-}
-COLLAPSE_LABELS = {
-    "distinct_1": "distinct-1 (unique characters / characters)",
-    "distinct_2": "distinct-2 (unique bigrams / bigrams)",
-    "identical_share": "replies identical to another context's (share)",
-}
+
+def style_labels() -> dict[str, str]:
+    """The style measures (report.json's keys) and their labels, in the user's language."""
+    return {
+        "length_median": _("length, median (characters)"),
+        "length_p90": _("length, p90 (characters)"),
+        "empty_share": _("empty replies (share)"),
+        "faces_per_reply": _("QQ faces / stickers per reply"),
+        "emoji_per_reply": _("emoji per reply"),
+        "end_period": _("ends with 。 (share)"),
+        "end_exclamation": _("ends with ！ (share)"),
+        "end_question": _("ends with ？ (share)"),
+        "end_tilde": _("ends with ~ (share)"),
+        "end_none": _("ends without a mark (share)"),
+        "multiline_share": _("multi-line replies (share)"),
+        "ngram_overlap": _("top-{count} character bigrams shared with the real replies").format(count=TOP_NGRAMS),
+    }
+
+
+def collapse_labels() -> dict[str, str]:
+    """The collapse measures and their labels, in the user's language."""
+    return {
+        "distinct_1": _("distinct-1 (unique characters / characters)"),
+        "distinct_2": _("distinct-2 (unique bigrams / bigrams)"),
+        "identical_share": _("replies identical to another context's (share)"),
+    }
 
 
 @dataclass
@@ -102,10 +117,11 @@ def split_target(messages: list[dict]) -> tuple[list[dict], str]:
 
 def read_contexts(path: Path, limit: int | None) -> list[Context]:
     if not path.is_file():
-        raise QingError(f"{path} does not exist; pass --dataset with the directory `qing clean` wrote.")
+        raise QingError(_("{path} does not exist; pass --dataset with the directory `qing clean` wrote.").format(
+            path=path))
     samples = read_samples(path, limit)
     if not samples:
-        raise QingError(f"{path} holds no samples; evaluation needs at least one conversation.")
+        raise QingError(_("{path} holds no samples; evaluation needs at least one conversation.").format(path=path))
     return [Context(*split_target(m)) for m in samples]
 
 
@@ -141,10 +157,10 @@ def top_ngrams(replies: list[str], k: int = TOP_NGRAMS) -> list[tuple[str, int]]
 
 def ngram_overlap(real: list[str], other: list[str], k: int = TOP_NGRAMS) -> float | None:
     """Share of the real replies' k most frequent bigrams that are among the other replies' k most frequent."""
-    mine = {g for g, _ in top_ngrams(real, k)}
+    mine = {g for g, _count in top_ngrams(real, k)}
     if not mine:
         return None
-    return len(mine & {g for g, _ in top_ngrams(other, k)}) / len(mine)
+    return len(mine & {g for g, _count in top_ngrams(other, k)}) / len(mine)
 
 
 def _share(flags: list[bool]) -> float | None:
@@ -187,7 +203,7 @@ def collapse_stats(replies: list[str]) -> dict[str, float | None]:
 def compare(real: list[str], generated: dict[str, list[str]]) -> tuple[dict, dict]:
     """(style, collapse): {metric: {label, real, <column>..., gap: {<column>: column - real}}}."""
     tables = []
-    for labels, stats_of in ((STYLE_LABELS, lambda rs: style_stats(rs, real)), (COLLAPSE_LABELS, collapse_stats)):
+    for labels, stats_of in ((style_labels(), lambda rs: style_stats(rs, real)), (collapse_labels(), collapse_stats)):
         columns = {"real": stats_of(real), **{name: stats_of(replies) for name, replies in generated.items()}}
         table = {}
         for key, label in labels.items():
@@ -280,7 +296,8 @@ def run_transformers(run: Run, contexts: list[Context], opts: EvalOptions, max_l
         c.labels = last_reply_labels(labels)
         if len(c.ids) <= max_length:
             kept.append(c)
-    tuned, base = Column("tuned", cm.description), Column("base", f"{cm.description}, adapter off")
+    tuned, base = Column("tuned", cm.description), Column("base", _("{model}, adapter off").format(
+        model=cm.description))
     for i, c in enumerate(kept):
         tuned.add_fit(*nll_torch(cm.model, c.ids, c.labels))
         tuned.replies.append(infer.complete(cm, c.messages, _sampling(opts, i)).text)
@@ -334,22 +351,23 @@ def eval_file(run: Run, dataset: Path | None) -> Path:
     """The eval.jsonl to use: --dataset (a directory or the file itself), else the run's dataset."""
     if dataset is None:
         if run.dataset is None:
-            raise QingError("the run does not say which dataset it was trained on; pass --dataset.")
+            raise QingError(_("the run does not say which dataset it was trained on; pass --dataset."))
         dataset = run.dataset
     if dataset.is_file():
         return dataset
     if not dataset.is_dir():
-        raise QingError(f"dataset {dataset} does not exist; pass --dataset with the directory `qing clean` wrote.")
+        raise QingError(_("dataset {path} does not exist; pass --dataset with the directory `qing clean` "
+                          "wrote.").format(path=dataset))
     return dataset / "eval.jsonl"
 
 
 def check_outputs(out_dir: Path, force: bool) -> None:
     if out_dir.exists() and not out_dir.is_dir():
-        raise QingError(f"output {out_dir} is a file; give a directory with -o.")
+        raise QingError(_("output {path} is a file; give a directory with -o.").format(path=out_dir))
     taken = [name for name in REPORT_FILES if (out_dir / name).exists()]
     if taken and not force:
-        raise QingError(f"{out_dir / taken[0]} already exists; pass --force to overwrite it or -o to choose "
-                        "another directory.")
+        raise QingError(_("{path} already exists; pass --force to overwrite it or -o to choose another "
+                          "directory.").format(path=out_dir / taken[0]))
 
 
 def evaluate(run_dir: Path, dataset: Path | None = None, opts: EvalOptions | None = None,
@@ -376,7 +394,8 @@ def evaluate(run_dir: Path, dataset: Path | None = None, opts: EvalOptions | Non
 
     kept, tuned, base = run_transformers(run, contexts, opts, max_length, tick)
     if not kept:
-        raise QingError(f"none of the {len(contexts)} eval samples fits the run's max length ({max_length} tokens).")
+        raise QingError(_("none of the {count} eval samples fits the run's max length ({max_length} tokens).").format(
+            count=len(contexts), max_length=max_length))
     steps = len(kept) * (2 + 2 * len(ggufs))
     columns = [tuned, base] + [run_gguf(path, kept, opts, tick) for path in ggufs]
     return build_report(run_dir, source, contexts, kept, columns, opts, time.perf_counter() - started)
@@ -399,8 +418,9 @@ def build_report(run_dir: Path, source: Path, contexts: list[Context], kept: lis
         "samples": len(contexts),
         "contexts": len(kept),
         "skipped_too_long": len(contexts) - len(kept),
-        "target": "the last assistant turn of each sample; the turns before it are the context",
-        "settings": {**dataclasses.asdict(opts), "ngrams": f"character bigrams, top {TOP_NGRAMS}"},
+        "target": _("the last assistant turn of each sample; the turns before it are the context"),
+        "settings": {**dataclasses.asdict(opts),
+                     "ngrams": _("character bigrams, top {count}").format(count=TOP_NGRAMS)},
         "columns": {col.name: col.description for col in columns},
         "fit": fit,
         "style": style,
@@ -459,12 +479,24 @@ def fmt(value, kind: str = "num") -> str:
 def summary_rows(report: dict) -> tuple[list[str], list[list[str]]]:
     """(header, rows) of the one-screen summary: fit, style and collapse numbers per column."""
     names = list(report["columns"])
-    header = ["measure", "real", *names]
-    rows = [["perplexity of the real replies", "", *(fmt(report["fit"][n]["perplexity"]) for n in names)],
-            ["loss of the real replies", "", *(fmt(report["fit"][n]["loss"]) for n in names)]]
+    header = [_("measure"), _("real"), *names]
+    rows = [[_("perplexity of the real replies"), "", *(fmt(report["fit"][n]["perplexity"]) for n in names)],
+            [_("loss of the real replies"), "", *(fmt(report["fit"][n]["loss"]) for n in names)]]
     for table in (report["style"], report["collapse"]):
         rows += [[row["label"], fmt(row["real"]), *(fmt(row[n]) for n in names)] for row in table.values()]
     return header, rows
+
+
+def too_few_contexts(report: dict) -> str | None:
+    """The warning of a report that rests on fewer than MIN_CONTEXTS contexts, else None."""
+    count = report["contexts"]
+    if count >= MIN_CONTEXTS:
+        return None
+    margin = min(1.96 * math.sqrt(2 * 0.25 / max(count, 1)), 1.0)
+    return _("too few to judge: only {count} contexts were evaluated, and on so few a share in these tables can "
+             "differ between two models by up to ±{margin:.2f} by chance alone; evaluate at least {minimum} (a "
+             "higher --limit, or a larger eval set: qing clean --eval-ratio).").format(
+        count=count, margin=margin, minimum=MIN_CONTEXTS)
 
 
 def _clean(text) -> str:
@@ -479,7 +511,7 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
 
 
 def _fit_rows(report: dict) -> tuple[list[str], list[list[str]]]:
-    header = ["model", "loss", "perplexity", "tokens", "perplexity vs base", "perplexity vs tuned"]
+    header = [_("model"), _("loss"), _("perplexity"), _("tokens"), _("perplexity vs base"), _("perplexity vs tuned")]
     rows = [[name, fmt(f["loss"]), fmt(f["perplexity"]), fmt(f["tokens"]),
              fmt(f.get("perplexity_change_vs_base"), "pct"), fmt(f.get("perplexity_change_vs_tuned"), "pct")]
             for name, f in report["fit"].items()]
@@ -488,45 +520,56 @@ def _fit_rows(report: dict) -> tuple[list[str], list[list[str]]]:
 
 def _compare_rows(report: dict, table: dict) -> tuple[list[str], list[list[str]]]:
     names = list(report["columns"])
-    header = ["measure", "real", *names, *(f"gap {n}" for n in names)]
+    header = [_("measure"), _("real"), *names, *(_("gap {model}").format(model=n) for n in names)]
     rows = [[row["label"], fmt(row["real"]), *(fmt(row[n]) for n in names),
              *(fmt(row["gap"][n], "signed") for n in names)] for row in table.values()]
     return header, rows
 
 
+def _reply_rows(row: dict) -> tuple[list[str], list[list[str]]]:
+    """One side-by-side context: the real reply and each column's, with the loss of the real one."""
+    return ([_("who"), _("reply"), _("loss of the real reply")],
+            [[_("real"), row["real"], ""]] + [[n, r, fmt(row["loss"][n])] for n, r in row["replies"].items()])
+
+
 def _about(report: dict) -> list[str]:
     s = report["settings"]
-    return [f"Run: {report['run']}; eval set: {report['eval_file']} ({report['samples']} samples, "
-            f"{report['contexts']} evaluated, {report['skipped_too_long']} longer than the run's max length).",
-            "Target: " + report["target"] + ". Fit counts the target reply and its end-of-turn token, as training "
-            "does; perplexity is exp(mean loss per token).",
-            f"Replies sampled with temperature {s['temperature']}, top_p {s['top_p']}, at most "
-            f"{s['max_new_tokens']} new tokens, seed {s['seed']} + context index (the same for every model).",
-            f"Words are {s['ngrams']} (no segmenter); gaps are model minus real; a good tuned model has smaller "
-            "gaps than the base.",
-            "Columns: " + "; ".join(f"{n} = {d}" for n, d in report["columns"].items()) + "."]
+    return [_("Run: {run}; eval set: {eval_file} ({samples} samples, {contexts} evaluated, {skipped} longer than the "
+              "run's max length).").format(run=report["run"], eval_file=report["eval_file"],
+                                            samples=report["samples"], contexts=report["contexts"],
+                                            skipped=report["skipped_too_long"]),
+            _("Target: {target}. Fit counts the target reply and its end-of-turn token, as training does; perplexity "
+              "is exp(mean loss per token).").format(target=report["target"]),
+            _("Replies sampled with temperature {temperature}, top_p {top_p}, at most {max_new_tokens} new tokens, "
+              "seed {seed} + context index (the same for every model).").format(
+                temperature=s["temperature"], top_p=s["top_p"], max_new_tokens=s["max_new_tokens"], seed=s["seed"]),
+            _("Words are {ngrams} (no segmenter); gaps are model minus real; a good tuned model has smaller gaps "
+              "than the base.").format(ngrams=s["ngrams"]),
+            _("Columns: {columns}.").format(columns="; ".join(f"{n} = {d}" for n, d in report["columns"].items()))]
 
 
-SECTIONS = (("summary", "Summary"), ("fit", "Fit: how likely are the real replies"),
-            ("style", "Style: generated vs real replies"), ("collapse", "Collapse: variety of the replies"),
-            ("side-by-side", "Side by side"), ("about", "How these numbers were made"))
+def sections() -> tuple[tuple[str, str], ...]:
+    """The report's sections: (anchor, title in the user's language)."""
+    return (("summary", _("Summary")), ("fit", _("Fit: how likely are the real replies")),
+            ("style", _("Style: generated vs real replies")), ("collapse", _("Collapse: variety of the replies")),
+            ("side-by-side", _("Side by side")), ("about", _("How these numbers were made")))
 
 
 def render_markdown(report: dict) -> str:
-    out = ["# qing eval: does it sound like me?\n"]
-    titles = dict(SECTIONS)
+    out = [f"# {_('qing eval: does it sound like me?')}\n"]
+    if warning := too_few_contexts(report):
+        out.append(f"> **{warning}**\n")
+    titles = dict(sections())
     out += [f"## {titles['summary']}\n", _md_table(*summary_rows(report))]
     out += [f"## {titles['fit']}\n", _md_table(*_fit_rows(report))]
     out += [f"## {titles['style']}\n", _md_table(*_compare_rows(report, report["style"]))]
     out += [f"## {titles['collapse']}\n", _md_table(*_compare_rows(report, report["collapse"]))]
     out.append(f"## {titles['side-by-side']}\n")
     for row in report["side_by_side"]:
-        out.append(f"### Context {row['index']}\n")
+        out.append(f"### {_('Context {index}').format(index=row['index'])}\n")
         out += [_clean(f"> **{m['role']}**: {m['content']}").replace("\n", "\n> ") for m in row["context"]]
         out.append("")
-        out.append(_md_table(["who", "reply", "loss of the real reply"],
-                             [["real", row["real"], ""]] + [[n, r, fmt(row["loss"][n])]
-                                                            for n, r in row["replies"].items()]))
+        out.append(_md_table(*_reply_rows(row)))
     out += [f"## {titles['about']}\n", *(f"- {line}" for line in _about(report)), ""]
     return "\n".join(out)
 
@@ -537,7 +580,8 @@ h1{font-size:1.6em}h2{margin-top:2em;border-bottom:1px solid #ddd;padding-bottom
 table{border-collapse:collapse;margin:.5em 0;width:100%}td,th{border:1px solid #ddd;padding:.3em .6em;
 text-align:left;vertical-align:top;white-space:pre-wrap}th{background:#f4f4f4}td.n{text-align:right;
 font-variant-numeric:tabular-nums}.ctx{background:#fafafa;border-left:3px solid #bbb;padding:.4em .8em;
-white-space:pre-wrap}.role{color:#777;font-size:.85em}.card{margin:1.5em 0}"""
+white-space:pre-wrap}.role{color:#777;font-size:.85em}.card{margin:1.5em 0}.warn{background:#fff4e0;
+border-left:3px solid #e08a00;padding:.5em .8em;font-weight:600}"""
 
 
 def _html_table(header: list[str], rows: list[list[str]]) -> str:
@@ -561,17 +605,19 @@ def render_html(report: dict) -> str:
     for row in report["side_by_side"]:
         context = "".join(f"<div><span class=role>{html.escape(m['role'])}</span> "
                           f"{html.escape(_clean(m['content']))}</div>" for m in row["context"])
-        table = _html_table(["who", "reply", "loss of the real reply"],
-                            [["real", row["real"], ""]] + [[n, r, fmt(row["loss"][n])]
-                                                           for n, r in row["replies"].items()])
-        cards.append(f"<div class=card><h3>Context {row['index']}</h3><div class=ctx>{context}</div>{table}</div>")
-    parts["side-by-side"] = "".join(cards) or "<p>No contexts.</p>"
-    sections = "".join(f'<section id="{key}"><h2>{html.escape(title)}</h2>{parts[key]}</section>'
-                       for key, title in SECTIONS)
-    return ("<!DOCTYPE html><html lang=zh><head><meta charset=utf-8>"
+        title = html.escape(_("Context {index}").format(index=row["index"]))
+        cards.append(f"<div class=card><h3>{title}</h3><div class=ctx>{context}</div>"
+                     f"{_html_table(*_reply_rows(row))}</div>")
+    parts["side-by-side"] = "".join(cards) or f"<p>{html.escape(_('No contexts.'))}</p>"
+    body = "".join(f'<section id="{key}"><h2>{html.escape(title)}</h2>{parts[key]}</section>'
+                   for key, title in sections())
+    if warning := too_few_contexts(report):
+        body = f"<p class=warn>{html.escape(warning)}</p>{body}"
+    heading = html.escape(_("qing eval: does it sound like me?"))
+    return (f"<!DOCTYPE html><html lang={language()}><head><meta charset=utf-8>"
             "<meta name=viewport content=\"width=device-width, initial-scale=1\">"
             f"<title>qing eval</title><style>{CSS}</style></head><body>"
-            f"<h1>qing eval: does it sound like me?</h1>{sections}</body></html>\n")
+            f"<h1>{heading}</h1>{body}</body></html>\n")
 
 
 def eval_run(run_dir: Path, out_dir: Path, dataset: Path | None = None, opts: EvalOptions | None = None,

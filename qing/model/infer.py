@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Callable
 
 from qing.errors import QingError
+from qing.extras import install_hint
+from qing.i18n import _
 from qing.model import base_model
 from qing.model import chat_format as chat
 from qing.model.options import InferOptions
 from qing.model.run import Run, adapter_base
 
 log = logging.getLogger(__name__)
-EMPTY_REPLY = "（没有回复）"
 
 
 @dataclass
@@ -78,18 +79,19 @@ def load(run_dir: Path | None = None, model: str | None = None, adapter: Path | 
             raise run.unfinished()
     if merged is not None:
         if not base_model.is_model_dir(merged):
-            raise QingError(f"{merged} is not a model directory (no config.json in it).")
-        weights, tokenizer_dir, what = merged, merged, f"merged model {merged}"
+            raise QingError(_("{path} is not a model directory (no config.json in it).").format(path=merged))
+        weights, tokenizer_dir, what = merged, merged, _("merged model {path}").format(path=merged)
     else:
         if adapter is not None and not (adapter / "adapter_config.json").is_file():
-            raise QingError(f"{adapter} is not a LoRA adapter directory (no adapter_config.json in it).")
+            raise QingError(_("{path} is not a LoRA adapter directory (no adapter_config.json in it).").format(
+                path=adapter))
         base = model or (run.base_model if run else None) or (adapter_base(adapter) if adapter else None)
         if not base:
-            raise QingError("give a run directory, --merged DIR, or --model (with --adapter DIR).")
+            raise QingError(_("give a run directory, --merged DIR, or --model (with --adapter DIR)."))
         weights = base_model.resolve(base, run.model_source if run else "modelscope",
                                      run.models_dir if run else Path("models"))
         tokenizer_dir = adapter or weights
-        what = f"{weights}" + (f" + adapter {adapter}" if adapter else "")
+        what = _("{model} + adapter {adapter}").format(model=weights, adapter=adapter) if adapter else str(weights)
     template = opts.template if opts.template != "auto" else (run.template if run else "auto")
     tokenizer = chat.load_tokenizer(tokenizer_dir, template)
     net = base_model.load_base(weights, opts.quant, for_training=False)
@@ -116,11 +118,13 @@ def load_gguf(path: Path, opts: InferOptions | None = None, gpu_layers: int = 0,
     try:
         import llama_cpp
     except ImportError:
-        raise QingError("chatting with a GGUF needs llama-cpp-python: pip install 'qing[gguf]'.") from None
+        raise QingError(_("chatting with a GGUF needs llama-cpp-python: {install}.").format(
+            install=install_hint("gguf"))) from None
     try:
         template = gguf.gguf_chat_template(path) or chat.CHATML_TEMPLATE
     except (ValueError, EOFError, IndexError, struct.error):
-        raise QingError(f"{path} is damaged or cut short; convert it again with `qing gguf`.") from None
+        raise QingError(_("{path} is damaged or cut short; convert it again with `qing gguf`.").format(
+            path=path)) from None
     llm = open_llama(path, n_ctx=context, n_gpu_layers=gpu_layers, verbose=False,
                      seed=opts.seed if opts.seed is not None else llama_cpp.LLAMA_DEFAULT_SEED)
     probe = chat.render_template(template, [{"role": "user", "content": "q7"}, {"role": "assistant", "content": "r9"}])
@@ -140,8 +144,8 @@ def open_llama(path: Path, **settings):
     try:
         return llama_cpp.Llama(model_path=str(path), **settings)
     except ValueError as e:  # llama-cpp-python: "Failed to load model from file"
-        raise QingError(f"llama.cpp cannot load {path} ({e}): the file is damaged or cut short, or made by a newer "
-                        f"llama.cpp; convert it again with `qing gguf`.") from None
+        raise QingError(_("llama.cpp cannot load {path} ({reason}): the file is damaged or cut short, or made by a "
+                          "newer llama.cpp; convert it again with `qing gguf`.").format(path=path, reason=e)) from None
 
 
 @dataclass
@@ -275,13 +279,16 @@ def _generate_llama(cm: ChatModel, ids: list[int], opts: InferOptions, stream: _
     return count, ended
 
 
-HELP = "多行输入：行尾加 \\ 换行，或用 \"\"\" 包起来。/reset 清空对话，/system 文本 换系统提示，/exit 退出。"
+def chat_help() -> str:
+    """The line the interactive chat starts with, in the user's language."""
+    return _("Several lines: end a line with \\ to go on, or put them between \"\"\" lines. /reset clears the chat, "
+             "/system TEXT changes the system prompt, /exit quits.")
 
 
 def read_message(read_line: Callable[[str], str]) -> str | None:
     """One user message: a line, lines continued with a trailing backslash, or a \"\"\" block; None at EOF."""
     try:
-        line = read_line("你: ")
+        line = read_line(_("you: "))
     except EOFError:
         return None
     if line.strip() == '"""':
@@ -299,7 +306,7 @@ def read_message(read_line: Callable[[str], str]) -> str | None:
 def repl(cm: ChatModel, opts: InferOptions, read_line: Callable[[str], str], write: Callable[[str], None]) -> None:
     """The interactive chat: replies stream as they are generated; /reset, /system TEXT, /exit."""
     conversation = Conversation(cm.system_prompt)
-    write(f"{HELP}\n")
+    write(chat_help() + "\n")
     while True:
         try:
             text = read_message(read_line)
@@ -311,15 +318,15 @@ def repl(cm: ChatModel, opts: InferOptions, read_line: Callable[[str], str], wri
         command = text.strip()
         if command == "/reset":
             conversation.turns.clear()
-            write("（对话已清空）\n")
+            write(_("(chat cleared)") + "\n")
             continue
         if command.startswith("/system"):
             conversation.system = command[len("/system"):].strip() or None
             conversation.turns.clear()
-            write("（系统提示已更新，对话已清空）\n")
+            write(_("(system prompt changed, chat cleared)") + "\n")
             continue
         if not command:
             continue
-        write("ta: ")
+        write(_("them: "))
         answer = reply(cm, conversation, text, opts, write)
-        write(f"{EMPTY_REPLY}\n" if not answer else "\n")
+        write((_("(no reply)") if not answer else "") + "\n")

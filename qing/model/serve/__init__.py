@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Callable
 
 from qing.errors import QingError
+from qing.i18n import _
 from qing.model.options import ENGINES, ServeOptions
 from qing.model.serve.api_requests import CHECKED, IGNORED, MAX_STOPS, ROLES, ApiError, ChatRequest, parse_request
 from qing.model.serve.backend import Backend
@@ -50,16 +51,17 @@ def serve(src: Source, engine: str, opts: ServeOptions, defaults, note: Callable
     engine, why = choose_engine(engine, src)
     if engine != "llama.cpp":
         before_transformers()
-    note(f"engine: {engine} ({why})")
+    note(_("engine: {engine} ({why})").format(engine=engine, why=why))
     if not is_loopback(opts.host) and not opts.api_key:
-        warn(f"listening on {opts.host} with no API key: anyone who can reach this port can chat with your "
-             "digital self; set --api-key or QING_SERVE_API_KEY.")
+        warn(_("listening on {host} with no API key: anyone who can reach this port can chat with your digital "
+               "self; set --api-key or QING_SERVE_API_KEY.").format(host=opts.host))
     name = opts.model_name or src.name()
     if engine == "vllm":
         system, template = _vllm_persona(src, defaults.system_prompt)
         status = serve_vllm(src, opts, name, system, template, note)
         if status not in (0, 130, -2):
-            raise QingError(f"vLLM stopped with exit status {status}; its own messages above say why.")
+            raise QingError(_("vLLM stopped with exit status {status}; its own messages above say why.").format(
+                status=status))
         return
     from qing.model import infer
 
@@ -73,9 +75,11 @@ def serve(src: Source, engine: str, opts: ServeOptions, defaults, note: Callable
         server.server_close()
         raise
     start(cm, defaults, opts, name, on_request, server)
-    note(f"serving {cm.description} as model {name!r} at {url(server)} "
-         f"({'API key required' if opts.api_key else 'no API key'}; at most {opts.max_concurrency} requests at once, "
-         f"{opts.max_connections} connections open)"
-         + ("; system prompt: the run's" if cm.system_prompt else "; no system prompt"))
-    note("Ctrl+C stops it.")
+    key = _("API key required") if opts.api_key else _("no API key")
+    system = _("system prompt: the run's") if cm.system_prompt else _("no system prompt")
+    note(_("serving {model} as model {name!r} at {url} ({key}; at most {concurrency} requests at once, {connections} "
+           "connections open; {system})").format(model=cm.description, name=name, url=url(server), key=key,
+                                                 concurrency=opts.max_concurrency, connections=opts.max_connections,
+                                                 system=system))
+    note(_("Ctrl+C stops it."))
     run_forever(server)

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 from qing.errors import QingError
+from qing.i18n import _
 from qing.model.options import ServeOptions
 from qing.model.serve.api_requests import ApiError, ChatRequest, parse_request
 from qing.model.serve.backend import Backend, _ClientGone, _Trimmed
@@ -151,7 +152,7 @@ class Handler(BaseHTTPRequestHandler):
         if not key:
             return
         given = self.headers.get("Authorization", "")
-        scheme, _, token = given.partition(" ")
+        scheme, _space, token = given.partition(" ")
         if not (scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), key.encode())):
             raise ApiError(401, "missing or wrong API key: send the header Authorization: Bearer <your key>.",
                            code="invalid_api_key")
@@ -277,7 +278,7 @@ class Handler(BaseHTTPRequestHandler):
     def _client_gone(self) -> bool:
         """True when the client hung up while its request waited for the model (no use generating for it)."""
         try:
-            readable, _, _ = select.select([self.connection], [], [], 0)
+            readable, _writable, _failed = select.select([self.connection], [], [], 0)
             return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
         except OSError:
             return True
@@ -343,8 +344,8 @@ class Server(ThreadingHTTPServer):
         self.shutdown_request(sock)
         if time.monotonic() - self.refused_said > 60:
             self.refused_said = time.monotonic()
-            log.warning("refusing connections: %d are open (--max-connections); a client may be holding many "
-                        "open on purpose", self.max_connections)
+            log.warning(_("refusing connections: {count} are open (--max-connections); a client may be holding many "
+                          "open on purpose").format(count=self.max_connections))
 
     def handle_error(self, request, client_address):
         """One line for what escaped a handler, never a traceback in the console (--verbose shows it)."""
@@ -363,8 +364,8 @@ def bind(host: str, port: int) -> Server:
     try:
         return cls((host, port), Handler)
     except OSError as e:
-        raise QingError(f"cannot listen on {host}:{port} ({e.strerror or type(e).__name__}); "
-                        "pick another --port or --host.") from None
+        raise QingError(_("cannot listen on {host}:{port} ({reason}); pick another --port or --host.").format(
+            host=host, port=port, reason=e.strerror or type(e).__name__)) from None
 
 
 def is_loopback(host: str) -> bool:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from qing.errors import QingError
+from qing.i18n import _
 from qing.model.options import ServeOptions
 from qing.model.run import Run, adapter_base
 from qing.model.serve.engine import Source
@@ -59,7 +60,7 @@ def _vllm_weights(src: Source) -> tuple[Path | str, Path | None]:
         return merged, None
     base = src.model or (run.base_model if run else None) or (adapter_base(adapter) if adapter else None)
     if not base:
-        raise QingError("give a run directory, --merged DIR, or --model (with --adapter DIR).")
+        raise QingError(_("give a run directory, --merged DIR, or --model (with --adapter DIR)."))
     return base, adapter
 
 
@@ -80,7 +81,7 @@ def serve_vllm(src: Source, opts: ServeOptions, name: str, system: str | None, t
         env = dict(os.environ)
         if opts.api_key:
             env["VLLM_API_KEY"] = opts.api_key  # in its environment, not in `ps` output
-        note(f"starting vLLM: {' '.join(cmd)}")
+        note(_("starting vLLM: {command}").format(command=" ".join(cmd)))
         proc = subprocess.Popen(cmd, env=env)
         try:
             return proc.wait()
