@@ -157,6 +157,29 @@ ZH = {
     "all turns noise": "所有轮次都是噪声",
 
     # --- the model: qing/model/ (run folder, finetune, infer, gguf, quantize, eval, serve) ---
+    # run, base model, finetune, quantize, gguf, chat format
+    "{path} cannot be read as JSON; is {adapter} a LoRA adapter?":
+        "{path} 无法按 JSON 读取；{adapter} 是 LoRA 适配器吗？",
+    "{folder} is not a run directory of `qing finetune` (no {run_file}).":
+        "{folder} 不是 `qing finetune` 的训练目录（里面没有 {run_file}）。",
+    "{path} is damaged (not JSON); train again, or restore it from a copy.":
+        "{path} 已损坏（不是 JSON）；请重新训练，或从备份恢复它。",
+    "{path} is damaged (not the run file `qing finetune` writes); train again, or restore it from a copy.":
+        "{path} 已损坏（不是 `qing finetune` 写的训练文件）；请重新训练，或从备份恢复它。",
+    "--resume needs a run directory; {folder} holds no {run_file}.":
+        "--resume 需要一个训练目录；{folder} 里没有 {run_file}。",
+    "output {folder} already exists; pass --resume to continue it, --force to replace it, or -o to choose another "
+    "directory.":
+        "输出 {folder} 已存在；加 --resume 接着训练，加 --force 替换它，或用 -o 另选目录。",
+    "{folder} is not a qing run directory; refusing to replace it. Choose another -o.":
+        "{folder} 不是 qing 的训练目录，不会替换它。请用 -o 另选目录。",
+    "{folder} holds no finished adapter: its training stopped before the end; `qing finetune DATASET -o {folder} "
+    "--resume` continues it from its last checkpoint.":
+        "{folder} 里没有训练完成的适配器：训练在结束前停止了；`qing finetune DATASET -o {folder} --resume` "
+        "会从最后一个检查点接着训练。",
+    "{folder} holds no finished adapter yet; wait for `qing finetune` to end (or train it again if it was stopped "
+    "before its first checkpoint).":
+        "{folder} 里还没有训练完成的适配器；请等 `qing finetune` 结束（如果它在第一个检查点之前就停了，请重新训练）。",
 
     # eval, infer, serve
     "length, median (characters)": "长度中位数（字符）",

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from qing.errors import QingError
 from qing.files import open_private, private_dir, refuse_foreign_files
+from qing.i18n import _
 
 RUN_FILE = "qing-run.json"
 CONTENTS = (RUN_FILE, "adapter", "merged", "checkpoint-*", "metrics.jsonl", "loss.png", "*.gguf", "Modelfile", "eval")
@@ -40,8 +41,8 @@ def adapter_base(adapter: Path) -> str | None:
     try:
         config = json.loads((adapter / "adapter_config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise QingError(f"{adapter / 'adapter_config.json'} cannot be read as JSON; is {adapter} a LoRA adapter?") \
-            from None
+        raise QingError(_("{path} cannot be read as JSON; is {adapter} a LoRA adapter?").format(
+            path=adapter / "adapter_config.json", adapter=adapter)) from None
     base = config.get("base_model_name_or_path") if isinstance(config, dict) else None
     return base if isinstance(base, str) and base else None
 
@@ -60,15 +61,17 @@ class Run:
         folder = Path(folder)
         path = folder / RUN_FILE
         if not path.is_file():
-            raise QingError(f"{folder} is not a run directory of `qing finetune` (no {RUN_FILE}).")
+            raise QingError(_("{folder} is not a run directory of `qing finetune` (no {run_file}).").format(
+                folder=folder, run_file=RUN_FILE))
         try:
             info = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:  # not JSON, or not text at all
-            raise QingError(f"{path} is damaged (not JSON); train again, or restore it from a copy.") from None
+            raise QingError(_("{path} is damaged (not JSON); train again, or restore it from a copy.").format(
+                path=path)) from None
         if not isinstance(info, dict) or not isinstance(info.get("options", {}), dict) \
                 or (need_model and not isinstance(info.get("model_dir"), str)):
-            raise QingError(f"{path} is damaged (not the run file `qing finetune` writes); train again, or restore "
-                            "it from a copy.")
+            raise QingError(_("{path} is damaged (not the run file `qing finetune` writes); train again, or "
+                              "restore it from a copy.").format(path=path))
         return cls(folder, info)
 
     @classmethod
@@ -87,14 +90,16 @@ class Run:
         replaces only a run folder holding nothing but what qing writes)."""
         if resume:
             if not is_run(folder):
-                raise QingError(f"--resume needs a run directory; {folder} holds no {RUN_FILE}.")
+                raise QingError(_("--resume needs a run directory; {folder} holds no {run_file}.").format(
+                    folder=folder, run_file=RUN_FILE))
             return
         if folder.exists() and any(folder.iterdir()):
             if not force:
-                raise QingError(f"output {folder} already exists; pass --resume to continue it, --force to replace "
-                                "it, or -o to choose another directory.")
+                raise QingError(_("output {folder} already exists; pass --resume to continue it, --force to "
+                                  "replace it, or -o to choose another directory.").format(folder=folder))
             if not is_run(folder):
-                raise QingError(f"{folder} is not a qing run directory; refusing to replace it. Choose another -o.")
+                raise QingError(_("{folder} is not a qing run directory; refusing to replace it. Choose another "
+                                  "-o.").format(folder=folder))
             refuse_foreign_files(folder, CONTENTS, "qing")
             shutil.rmtree(folder)
         private_dir(folder)
@@ -168,13 +173,13 @@ class Run:
         short (a crash while saving) and is passed over."""
         steps = [(int(p.name.split("-")[1]), p) for p in self.folder.glob("checkpoint-*")
                  if p.name.split("-")[1].isdigit() and (p / "trainer_state.json").is_file()]
-        return [p for _, p in sorted(steps)]
+        return [p for _step, p in sorted(steps)]
 
     def unfinished(self) -> QingError:
         """The sentence for a run asked for its model before it has one: resume it, or wait for it."""
         if self.checkpoints():
-            return QingError(f"{self.folder} holds no finished adapter: its training stopped before the end; "
-                             f"`qing finetune DATASET -o {self.folder} --resume` continues it from its last "
-                             "checkpoint.")
-        return QingError(f"{self.folder} holds no finished adapter yet; wait for `qing finetune` to end (or train "
-                         "it again if it was stopped before its first checkpoint).")
+            return QingError(_("{folder} holds no finished adapter: its training stopped before the end; "
+                               "`qing finetune DATASET -o {folder} --resume` continues it from its last "
+                               "checkpoint.").format(folder=self.folder))
+        return QingError(_("{folder} holds no finished adapter yet; wait for `qing finetune` to end (or train it "
+                           "again if it was stopped before its first checkpoint).").format(folder=self.folder))
