@@ -180,6 +180,23 @@ ZH = {
     "{folder} holds no finished adapter yet; wait for `qing finetune` to end (or train it again if it was stopped "
     "before its first checkpoint).":
         "{folder} 里还没有训练完成的适配器；请等 `qing finetune` 结束（如果它在第一个检查点之前就停了，请重新训练）。",
+    "model {model} is neither a directory nor a model id like Qwen/Qwen3-8B-Base.":
+        "模型 {model} 既不是目录，也不是 Qwen/Qwen3-8B-Base 这样的模型 ID。",
+    "unknown --source {source!r}; use modelscope or hf.": "未知的 --source {source!r}；请用 modelscope 或 hf。",
+    "downloading from {source} needs the train extra: pip install 'qing[train]' ({module}).":
+        "从 {source} 下载需要 train 扩展：pip install 'qing[train]'（缺少 {module}）。",
+    "model {model} was not found on {source}; check the id, or try --source {other}.":
+        "在 {source} 上找不到模型 {model}；请检查 ID，或试试 --source {other}。",
+    "could not download {model} from {source} ({error}): check the network, or download it yourself and pass its "
+    "directory to --model. A rerun resumes the download.":
+        "无法从 {source} 下载 {model}（{error}）：请检查网络，或自己下载后把目录传给 --model。重新运行会接着下载。",
+    "the download of {model} from {source} holds no config.json; is it a model id?":
+        "从 {source} 下载的 {model} 里没有 config.json；它是模型 ID 吗？",
+    "unknown --quant {quant!r}; use one of: {choices}.": "未知的 --quant {quant!r}；请用其中之一：{choices}。",
+    "--quant 4bit/8bit needs bitsandbytes: pip install bitsandbytes, or use --quant none.":
+        "--quant 4bit/8bit 需要 bitsandbytes：pip install bitsandbytes，或改用 --quant none。",
+    "transformers cannot load the model in {model_dir} ({reason}).":
+        "transformers 无法加载 {model_dir} 里的模型（{reason}）。",
 
     # eval, infer, serve
     "length, median (characters)": "长度中位数（字符）",

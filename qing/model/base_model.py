@@ -12,6 +12,7 @@ from pathlib import Path
 
 from qing.errors import QingError
 from qing.files import private_files
+from qing.i18n import _
 from qing.model import packed_attention
 from qing.model.options import DEFAULT_MODEL, QUANTS, SOURCES  # noqa: F401 (read as base_model.X)
 from qing.model.run import Run
@@ -33,13 +34,14 @@ def resolve(model: str, source: str = "modelscope", models_dir: Path = Path("mod
     path = Path(model).expanduser()
     if path.exists():
         if not is_model_dir(path):
-            raise QingError(f"{path} is not a model directory (no config.json in it).")
+            raise QingError(_("{path} is not a model directory (no config.json in it).").format(path=path))
         return path
     looks_like_id = model.count("/") == 1 and not model.startswith((".", "/", "~")) and os.sep == "/"
     if not looks_like_id:
-        raise QingError(f"model {model} is neither a directory nor a model id like Qwen/Qwen3-8B-Base.")
+        raise QingError(_("model {model} is neither a directory nor a model id like Qwen/Qwen3-8B-Base.").format(
+            model=model))
     if source not in SOURCES:
-        raise QingError(f"unknown --source {source!r}; use modelscope or hf.")
+        raise QingError(_("unknown --source {source!r}; use modelscope or hf.").format(source=source))
     target = models_dir / model
     if is_model_dir(target) and not any(target.rglob("*.incomplete")):
         return target
@@ -73,17 +75,20 @@ def _fetch(model: str, source: str, target: Path) -> Path:
             _quiet("huggingface_hub")
             snapshot_download(model, local_dir=str(target), allow_patterns=patterns)
     except ImportError as e:
-        raise QingError(f"downloading from {source} needs the train extra: pip install 'qing[train]' ({e.name}).") \
-            from None
+        raise QingError(_("downloading from {source} needs the train extra: pip install 'qing[train]' "
+                          "({module}).").format(source=source, module=e.name)) from None
     except Exception as e:  # the hubs raise many types: not found, no network, refused
         name = type(e).__name__
         if "RepositoryNotFound" in name or "404" in str(e) or "not exist" in str(e).lower():
-            raise QingError(f"model {model} was not found on {source}; check the id, or try --source "
-                            f"{'hf' if source == 'modelscope' else 'modelscope'}.") from None
-        raise QingError(f"could not download {model} from {source} ({name}): check the network, or download it "
-                        f"yourself and pass its directory to --model. A rerun resumes the download.") from None
+            raise QingError(_("model {model} was not found on {source}; check the id, or try --source "
+                              "{other}.").format(model=model, source=source,
+                                                 other="hf" if source == "modelscope" else "modelscope")) from None
+        raise QingError(_("could not download {model} from {source} ({error}): check the network, or download it "
+                          "yourself and pass its directory to --model. A rerun resumes the download.").format(
+            model=model, source=source, error=name)) from None
     if not is_model_dir(target):
-        raise QingError(f"the download of {model} from {source} holds no config.json; is it a model id?")
+        raise QingError(_("the download of {model} from {source} holds no config.json; is it a model id?").format(
+            model=model, source=source))
     return target
 
 
@@ -124,7 +129,8 @@ def load_base(model_dir: Path, quant: str, for_training: bool = True, packed: bo
     from transformers import AutoModelForCausalLM
 
     if quant not in QUANTS:
-        raise QingError(f"unknown --quant {quant!r}; use one of: {', '.join(QUANTS)}.")
+        raise QingError(_("unknown --quant {quant!r}; use one of: {choices}.").format(quant=quant,
+                                                                                     choices=", ".join(QUANTS)))
     kwargs = {"dtype": compute_dtype()}
     if torch.cuda.is_available() and importlib.util.find_spec("flash_attn") is not None:
         kwargs["attn_implementation"] = "flash_attention_2"  # packed rows run as variable-length batches: no mask
@@ -134,15 +140,15 @@ def load_base(model_dir: Path, quant: str, for_training: bool = True, packed: bo
         try:
             import bitsandbytes  # noqa: F401
         except ImportError:
-            raise QingError("--quant 4bit/8bit needs bitsandbytes: pip install bitsandbytes, or use --quant none.") \
-                from None
+            raise QingError(_("--quant 4bit/8bit needs bitsandbytes: pip install bitsandbytes, or use --quant "
+                              "none.")) from None
         kwargs["quantization_config"] = quantization_config(quant)
         kwargs["device_map"] = {"": int(os.environ.get("LOCAL_RANK", 0)) if torch.cuda.is_available() else "cpu"}
     try:
         model = AutoModelForCausalLM.from_pretrained(model_dir, **kwargs)
     except ValueError as e:
-        raise QingError(f"transformers cannot load the model in {model_dir} ({str(e).splitlines()[0][:160]}).") \
-            from None
+        raise QingError(_("transformers cannot load the model in {model_dir} ({reason}).").format(
+            model_dir=model_dir, reason=str(e).splitlines()[0][:160])) from None
     if torch.cuda.is_available() and "device_map" not in kwargs:
         model.to(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}")
     if for_training:
