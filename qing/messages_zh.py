@@ -197,6 +197,73 @@ ZH = {
         "--quant 4bit/8bit 需要 bitsandbytes：pip install bitsandbytes，或改用 --quant none。",
     "transformers cannot load the model in {model_dir} ({reason}).":
         "transformers 无法加载 {model_dir} 里的模型（{reason}）。",
+    "{dataset} has no train.jsonl; run `qing clean` first.": "{dataset} 里没有 train.jsonl；请先运行 `qing clean`。",
+    "{path} holds no samples.": "{path} 里没有样本。",
+    "unknown --moe-lora-scope {scope!r}; use {choices}.": "未知的 --moe-lora-scope {scope!r}；请用 {choices}。",
+    "no module of the model matches the LoRA targets; check --target-modules (or the MoE patterns, with --moe-dry-run "
+    "to list them).":
+        "模型里没有与 LoRA 目标匹配的模块；请检查 --target-modules（或 MoE 的模式，可用 --moe-dry-run "
+        "列出匹配的模块）。",
+    "an MoE module pattern is not a valid regular expression ({reason}).":
+        "有一个 MoE 模块模式不是有效的正则表达式（{reason}）。",
+    "every training sample is longer than --max-length {max_length}; raise it, or re-run `qing clean` with "
+    "--max-tokens of the same value.":
+        "每个训练样本都超过了 --max-length {max_length}；请调大它，或用相同数值的 --max-tokens 重新运行 `qing clean`。",
+    "note: {total} optimizer steps in all, fewer than --save-steps {save_steps}: the only checkpoint is the last one; "
+    "a lower --save-steps lets --resume pick up after a crash.":
+        "注意：总共只有 {total} 个优化步，少于 --save-steps {save_steps}：唯一的检查点就是最后一个；把 --save-steps "
+        "调低，训练中断后 --resume 才能接着训练。",
+    "CUDA ran out of memory; try --quant 4bit, a shorter --max-length (1024), --per-device-train-batch-size 1 or "
+    "--no-packing.":
+        "CUDA 显存不足；试试 --quant 4bit、更短的 --max-length（1024）、--per-device-train-batch-size 1 或 "
+        "--no-packing。",
+    "merging the adapter into a fresh 16-bit copy of the base -> {path}":
+        "正在把适配器合并进基座模型新加载的 16 位副本 -> {path}",
+    "{flag} {value} is out of range: it must be at least 1 (16 is usual).":
+        "{flag} {value} 超出范围：必须至少为 1（通常用 16）。",
+    "{flag} {value} is out of range: it must be above 0 (twice --lora-r is usual).":
+        "{flag} {value} 超出范围：必须大于 0（通常用 --lora-r 的两倍）。",
+    "{flag} {value} is out of range: it must be from 0 up to (not including) 1.":
+        "{flag} {value} 超出范围：必须不小于 0 且小于 1。",
+    "{flag} {value} is out of range: it must be above 0 and below 1 (2e-4 is usual).":
+        "{flag} {value} 超出范围：必须大于 0 且小于 1（通常用 2e-4）。",
+    "{flag} {value} is out of range: it must be -1 (run the epochs) or at least 1.":
+        "{flag} {value} 超出范围：必须为 -1（按轮数训练）或至少为 1。",
+    "{flag} {value} is out of range: it must be above 0.": "{flag} {value} 超出范围：必须大于 0。",
+    "{flag} {value} is out of range: it must be 0 or more.": "{flag} {value} 超出范围：必须大于或等于 0。",
+    "{flag} {value} is out of range: it must be at least 1.": "{flag} {value} 超出范围：必须至少为 1。",
+    "{flag} {value} is out of range: it must be at least 16 (2048 is usual).":
+        "{flag} {value} 超出范围：必须至少为 16（通常用 2048）。",
+    "unknown --lr-scheduler-type {name!r}; use one of: {choices}.":
+        "未知的 --lr-scheduler-type {name!r}；请用其中之一：{choices}。",
+    "unknown --optim {name!r}; use a name transformers knows (adamw_torch_fused, adamw_torch, adamw_8bit, ...).":
+        "未知的 --optim {name!r}；请用 transformers 认识的名字（adamw_torch_fused、adamw_torch、adamw_8bit……）。",
+    "note: no CUDA GPU here: --quant {quant} needs one, so this run trains unquantized (fp32 on the CPU).":
+        "注意：这台机器没有 CUDA GPU，而 --quant {quant} 需要它，所以这次不量化训练（在 CPU 上用 fp32）。",
+    "data: {samples:,} samples in {rows:,} rows, {tokens:,} tokens ({trained:,} trained), padding {padding:.1%}, rows "
+    "{fill:.0%} full; {too_long:,} longer than --max-length skipped":
+        "数据：{samples:,} 个样本装成 {rows:,} 行，{tokens:,} 个 token（其中 {trained:,} 个参与训练），padding 占 "
+        "{padding:.1%}，行填充率 {fill:.0%}；跳过了 {too_long:,} 个超过 --max-length 的样本",
+    "data: {samples:,} samples in {rows:,} rows, {tokens:,} tokens ({trained:,} trained), padding {padding:.1%}, rows "
+    "{fill:.0%} full":
+        "数据：{samples:,} 个样本装成 {rows:,} 行，{tokens:,} 个 token（其中 {trained:,} 个参与训练），padding 占 "
+        "{padding:.1%}，行填充率 {fill:.0%}",
+    "variable-length FlashAttention": "变长 FlashAttention",
+    "{name} attention": "{name} 注意力",
+    "model {model} on {device}, {quantized}, {attention}{kernels}; {rows} {rows_noun} per micro-step, {steps} "
+    "{steps_noun} per update":
+        "模型 {model}，设备 {device}，{quantized}，{attention}{kernels}；每个 micro-step {rows} {rows_noun}，每次更新 "
+        "{steps} {steps_noun}",
+    "not quantized": "未量化",
+    ", Liger kernels": "，Liger 内核",
+    "rows": "行",
+    "row": "行",
+    "micro-steps": "个 micro-step",
+    "micro-step": "个 micro-step",
+    "LoRA on fused expert weights cannot use dropout (peft): lora_dropout is 0 for this run.":
+        "融合的专家权重上的 LoRA 不能用 dropout（peft 的限制）：这次训练的 lora_dropout 设为 0。",
+    "{folder} has no complete checkpoint to resume from yet (one is saved every --save-steps).":
+        "{folder} 里还没有可以接着训练的完整检查点（每 --save-steps 步保存一个）。",
 
     # eval, infer, serve
     "length, median (characters)": "长度中位数（字符）",

@@ -33,6 +33,7 @@ from typing import Callable
 from qing.dataset.samples import read_samples
 from qing.errors import QingError
 from qing.files import open_private, private_dir, private_files, refuse_input_as_output
+from qing.i18n import _
 from qing.model import base_model, packed_attention
 from qing.model import chat_format as chat
 from qing.model.options import (  # noqa: F401 (read as finetune.X)
@@ -46,8 +47,6 @@ from qing.model.run import Run
 
 log = logging.getLogger(__name__)
 
-OOM_ADVICE = ("CUDA ran out of memory; try --quant 4bit, a shorter --max-length (1024), "
-              "--per-device-train-batch-size 1 or --no-packing.")
 ROWS_PER_UPDATE = 16
 """Rows per optimizer step when neither the batch size nor the accumulation is given (the original recipe's 1 x 16)."""
 TOKENS_PER_MICRO_STEP = 8192
@@ -86,7 +85,7 @@ def encode_samples(tokenizer, samples: list[list[dict]], eot: str, max_length: i
 
 def pack(lengths: list[int], capacity: int) -> list[list[int]]:
     """Best-fit decreasing bin packing: indices grouped so each group's total length fits `capacity`."""
-    by_free: list[list[int]] = [[] for _ in range(capacity + 1)]  # by_free[c]: bins with c positions left
+    by_free: list[list[int]] = [[] for _free in range(capacity + 1)]  # by_free[c]: bins with c positions left
     bins: list[list[int]] = []
     for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
         need = lengths[i]
@@ -104,11 +103,11 @@ def pack(lengths: list[int], capacity: int) -> list[list[int]]:
 
 
 def make_rows(encoded: list[tuple], max_length: int, packing: bool, batch: int, too_long: int) -> Encoded:
-    tokens = sum(len(ids) for ids, _ in encoded)
-    trained = sum(sum(1 for x in labels if x != chat.IGNORE) for _, labels in encoded)
+    tokens = sum(len(ids) for ids, _labels in encoded)
+    trained = sum(sum(1 for x in labels if x != chat.IGNORE) for _ids, labels in encoded)
     if packing:
         rows = []
-        for group in pack([len(ids) for ids, _ in encoded], max_length):
+        for group in pack([len(ids) for ids, _labels in encoded], max_length):
             ids = [t for i in group for t in encoded[i][0]]
             labels = [t for i in group for t in encoded[i][1]]
             positions = [p for i in group for p in range(len(encoded[i][0]))]
@@ -151,13 +150,14 @@ class Collator:
 
 def load_dataset(dataset: Path, opts: FinetuneOptions) -> tuple[list, list]:
     if not dataset.is_dir():
-        raise QingError(f"{dataset} is not a dataset directory; give the one `qing clean` wrote.")
+        raise QingError(_("{dataset} is not a dataset directory; give the one `qing clean` wrote.").format(
+            dataset=dataset))
     train_path, eval_path = dataset / "train.jsonl", dataset / "eval.jsonl"
     if not train_path.is_file():
-        raise QingError(f"{dataset} has no train.jsonl; run `qing clean` first.")
+        raise QingError(_("{dataset} has no train.jsonl; run `qing clean` first.").format(dataset=dataset))
     train = read_samples(train_path, opts.max_samples)
     if not train:
-        raise QingError(f"{train_path} holds no samples.")
+        raise QingError(_("{path} holds no samples.").format(path=train_path))
     evals = read_samples(eval_path, opts.max_eval_samples) if eval_path.is_file() else []
     return train, evals
 
@@ -190,7 +190,8 @@ def lora_targets(model, opts: FinetuneOptions) -> tuple[list[str], list[str]]:
         modules, parameters = [n for n in linear_names if n.rsplit(".", 1)[-1] in wanted], []
     else:
         if opts.moe_lora_scope not in MOE_SCOPES:
-            raise QingError(f"unknown --moe-lora-scope {opts.moe_lora_scope!r}; use {', '.join(MOE_SCOPES)}.")
+            raise QingError(_("unknown --moe-lora-scope {scope!r}; use {choices}.").format(
+                scope=opts.moe_lora_scope, choices=", ".join(MOE_SCOPES)))
         patterns = []
         if opts.moe_lora_scope in ("expert_only", "all"):
             patterns += _regexes(opts.moe_expert_patterns)
@@ -202,8 +203,8 @@ def lora_targets(model, opts: FinetuneOptions) -> tuple[list[str], list[str]]:
         parameters = [n for n, p in model.named_parameters()
                       if p.dim() >= 2 and n not in inside_linear and any(x.search(n) for x in patterns)]
     if not modules and not parameters:
-        raise QingError("no module of the model matches the LoRA targets; check --target-modules "
-                        "(or the MoE patterns, with --moe-dry-run to list them).")
+        raise QingError(_("no module of the model matches the LoRA targets; check --target-modules (or the MoE "
+                          "patterns, with --moe-dry-run to list them)."))
     return modules, parameters
 
 
@@ -217,7 +218,8 @@ def _regexes(patterns: str) -> list[re.Pattern]:
     try:
         return [re.compile(p.strip()) for p in patterns.split(",") if p.strip()]
     except re.error as e:
-        raise QingError(f"an MoE module pattern is not a valid regular expression ({e}).") from None
+        raise QingError(_("an MoE module pattern is not a valid regular expression ({reason}).").format(
+            reason=e)) from None
 
 
 def _limit_experts(names: list[str], limit: int) -> list[str]:
@@ -298,8 +300,8 @@ def _train(dataset: Path, out: Path, opts: FinetuneOptions, resume: bool, progre
     encoded, too_long = encode_samples(tokenizer, train, eot, opts.max_length)
     data = make_rows(encoded, opts.max_length, opts.packing, opts.per_device_train_batch_size or 1, too_long)
     if not data.rows:
-        raise QingError(f"every training sample is longer than --max-length {opts.max_length}; raise it, or "
-                        "re-run `qing clean` with --max-tokens of the same value.")
+        raise QingError(_("every training sample is longer than --max-length {max_length}; raise it, or re-run "
+                          "`qing clean` with --max-tokens of the same value.").format(max_length=opts.max_length))
     eval_data = None
     if evals:
         encoded, too_long = encode_samples(tokenizer, evals, eot, opts.max_length)
@@ -307,7 +309,7 @@ def _train(dataset: Path, out: Path, opts: FinetuneOptions, resume: bool, progre
         eval_data = eval_data if eval_data.rows else None
     if quant_note := _quant_note(opts.quant):
         note(quant_note)
-    note(f"data: {_describe(data)}")
+    note(_describe(data))
     run = Run(out, {"options": dataclasses.asdict(opts), "model_dir": str(model_dir), "dataset": str(dataset),
                     "end_of_turn": eot, "template": opts.template, "chat_template": tokenizer.chat_template,
                     "data": _data_info(data, eval_data)})
@@ -322,17 +324,12 @@ def _train(dataset: Path, out: Path, opts: FinetuneOptions, resume: bool, progre
     run_info["options"] = dataclasses.asdict(opts)
     if is_main_process():
         run.save()
-    attention = getattr(base.config, "_attn_implementation", None) or "default"
-    attention = "variable-length FlashAttention" if attention == packed_attention.NAME else f"{attention} attention"
-    kernels = ", Liger kernels" if fused else ""
-    rows, steps = opts.per_device_train_batch_size, opts.gradient_accumulation_steps
-    note(f"model {model_dir} on {device_kind()}, {run_info['quantized'] or 'not quantized'}, {attention}"
-         f"{kernels}; {rows} row{'s' if rows > 1 else ''} per micro-step, {steps} micro-step{'s' if steps > 1 else ''}"
-         " per update")
+    note(_describe_model(model_dir, run_info["quantized"], base.config, fused, opts))
     total = _total_steps(len(data.rows), opts)
     if opts.save_steps > total:
-        note(f"note: {total} optimizer steps in all, fewer than --save-steps {opts.save_steps}: the only checkpoint "
-             f"is the last one; a lower --save-steps lets --resume pick up after a crash.")
+        note(_("note: {total} optimizer steps in all, fewer than --save-steps {save_steps}: the only checkpoint is "
+               "the last one; a lower --save-steps lets --resume pick up after a crash.").format(
+            total=total, save_steps=opts.save_steps))
     model = _with_lora(base, opts, note)
     if len(tokenizer) > model.get_input_embeddings().weight.shape[0]:
         model.resize_token_embeddings(len(tokenizer))
@@ -345,7 +342,8 @@ def _train(dataset: Path, out: Path, opts: FinetuneOptions, resume: bool, progre
             last_eval = trainer.evaluate()["eval_loss"]
     except Exception as e:
         if type(e).__name__ == "OutOfMemoryError":
-            raise QingError(OOM_ADVICE) from None
+            raise QingError(_("CUDA ran out of memory; try --quant 4bit, a shorter --max-length (1024), "
+                              "--per-device-train-batch-size 1 or --no-packing.")) from None
         raise
     result = RunResult(out, trainer.state.global_step, output.training_loss, last_eval, first_eval,
                        time.perf_counter() - started, recorder.tokens_per_second(), data, eval_data)
@@ -358,7 +356,8 @@ def _train(dataset: Path, out: Path, opts: FinetuneOptions, resume: bool, progre
         run.save()
         if opts.merge:
             del trainer, model
-            note(f"merging the adapter into a fresh 16-bit copy of the base -> {out / 'merged'}")
+            note(_("merging the adapter into a fresh 16-bit copy of the base -> {path}").format(
+                path=out / "merged"))
             result.merged = base_model.merge_adapter(run)
     return result
 
@@ -369,42 +368,54 @@ def check_options(opts: FinetuneOptions) -> None:
     from transformers.trainer_utils import SchedulerType
     from transformers.training_args import OptimizerNames
 
-    def need(ok: bool, flag: str, value, rule: str) -> None:
+    def need(ok: bool, flag: str, value, sentence: str) -> None:
+        """SENTENCE (translated, with {flag} and {value}) says what the option must be."""
         if not ok:
-            raise QingError(f"{flag} {value} is out of range: it must be {rule}.")
+            raise QingError(sentence.format(flag=flag, value=value))
 
     if opts.quant not in base_model.QUANTS:
-        raise QingError(f"unknown --quant {opts.quant!r}; use one of: {', '.join(base_model.QUANTS)}.")
-    need(opts.lora_r >= 1, "--lora-r", opts.lora_r, "at least 1 (16 is usual)")
-    need(opts.lora_alpha > 0, "--lora-alpha", opts.lora_alpha, "above 0 (twice --lora-r is usual)")
-    need(0 <= opts.lora_dropout < 1, "--lora-dropout", opts.lora_dropout, "from 0 up to (not including) 1")
-    need(0 < opts.learning_rate < 1, "--learning-rate", opts.learning_rate, "above 0 and below 1 (2e-4 is usual)")
+        raise QingError(_("unknown --quant {quant!r}; use one of: {choices}.").format(
+            quant=opts.quant, choices=", ".join(base_model.QUANTS)))
+    need(opts.lora_r >= 1, "--lora-r", opts.lora_r,
+         _("{flag} {value} is out of range: it must be at least 1 (16 is usual)."))
+    need(opts.lora_alpha > 0, "--lora-alpha", opts.lora_alpha,
+         _("{flag} {value} is out of range: it must be above 0 (twice --lora-r is usual)."))
+    need(0 <= opts.lora_dropout < 1, "--lora-dropout", opts.lora_dropout,
+         _("{flag} {value} is out of range: it must be from 0 up to (not including) 1."))
+    need(0 < opts.learning_rate < 1, "--learning-rate", opts.learning_rate,
+         _("{flag} {value} is out of range: it must be above 0 and below 1 (2e-4 is usual)."))
     need(opts.max_steps == -1 or opts.max_steps >= 1, "--max-steps", opts.max_steps,
-         "-1 (run the epochs) or at least 1")
-    need(opts.max_steps >= 1 or opts.num_train_epochs > 0, "--num-train-epochs", opts.num_train_epochs, "above 0")
-    need(0 <= opts.warmup_ratio < 1, "--warmup-ratio", opts.warmup_ratio, "from 0 up to (not including) 1")
-    need(opts.weight_decay >= 0, "--weight-decay", opts.weight_decay, "0 or more")
+         _("{flag} {value} is out of range: it must be -1 (run the epochs) or at least 1."))
+    need(opts.max_steps >= 1 or opts.num_train_epochs > 0, "--num-train-epochs", opts.num_train_epochs,
+         _("{flag} {value} is out of range: it must be above 0."))
+    need(0 <= opts.warmup_ratio < 1, "--warmup-ratio", opts.warmup_ratio,
+         _("{flag} {value} is out of range: it must be from 0 up to (not including) 1."))
+    need(opts.weight_decay >= 0, "--weight-decay", opts.weight_decay,
+         _("{flag} {value} is out of range: it must be 0 or more."))
     for flag, value in (("--per-device-train-batch-size", opts.per_device_train_batch_size),
                         ("--gradient-accumulation-steps", opts.gradient_accumulation_steps),
                         ("--per-device-eval-batch-size", opts.per_device_eval_batch_size),
                         ("--logging-steps", opts.logging_steps), ("--eval-steps", opts.eval_steps),
                         ("--save-steps", opts.save_steps), ("--save-total-limit", opts.save_total_limit)):
-        need(value is None or value >= 1, flag, value, "at least 1")
-    need(opts.max_length >= 16, "--max-length", opts.max_length, "at least 16 (2048 is usual)")
+        need(value is None or value >= 1, flag, value, _("{flag} {value} is out of range: it must be at least 1."))
+    need(opts.max_length >= 16, "--max-length", opts.max_length,
+         _("{flag} {value} is out of range: it must be at least 16 (2048 is usual)."))
     schedules = [s.value for s in SchedulerType]
     if opts.lr_scheduler_type not in schedules:
-        raise QingError(f"unknown --lr-scheduler-type {opts.lr_scheduler_type!r}; use one of: "
-                        f"{', '.join(schedules[:8])}.")
+        raise QingError(_("unknown --lr-scheduler-type {name!r}; use one of: {choices}.").format(
+            name=opts.lr_scheduler_type, choices=", ".join(schedules[:8])))
     if opts.optim not in {o.value for o in OptimizerNames}:
-        raise QingError(f"unknown --optim {opts.optim!r}; use a name transformers knows (adamw_torch_fused, "
-                        "adamw_torch, adamw_8bit, ...).")
+        raise QingError(_("unknown --optim {name!r}; use a name transformers knows (adamw_torch_fused, adamw_torch, "
+                          "adamw_8bit, ...).").format(name=opts.optim))
     if opts.moe_lora_scope not in MOE_SCOPES:
-        raise QingError(f"unknown --moe-lora-scope {opts.moe_lora_scope!r}; use {', '.join(MOE_SCOPES)}.")
+        raise QingError(_("unknown --moe-lora-scope {scope!r}; use {choices}.").format(
+            scope=opts.moe_lora_scope, choices=", ".join(MOE_SCOPES)))
 
 
 def _quant_note(quant: str) -> str | None:
     if quant != "none" and device_kind() != "cuda" and not base_model.QUANTIZE_ON_CPU:
-        return f"note: no CUDA GPU here: --quant {quant} needs one, so this run trains unquantized (fp32 on the CPU)."
+        return _("note: no CUDA GPU here: --quant {quant} needs one, so this run trains unquantized (fp32 on the "
+                 "CPU).").format(quant=quant)
     return None
 
 
@@ -417,9 +428,27 @@ def _total_steps(rows: int, opts: FinetuneOptions) -> int:
 
 
 def _describe(d: Encoded) -> str:
-    skipped = f"; {d.too_long:,} longer than --max-length skipped" if d.too_long else ""
-    return (f"{d.samples:,} samples in {len(d.rows):,} rows, {d.tokens:,} tokens ({d.trained_tokens:,} trained), "
-            f"padding {d.padding_share:.1%}, rows {d.fill:.0%} full{skipped}")
+    """The data line: what the samples became, and how many were too long."""
+    numbers = dict(samples=d.samples, rows=len(d.rows), tokens=d.tokens, trained=d.trained_tokens,
+                   padding=d.padding_share, fill=d.fill, too_long=d.too_long)
+    if d.too_long:
+        return _("data: {samples:,} samples in {rows:,} rows, {tokens:,} tokens ({trained:,} trained), padding "
+                 "{padding:.1%}, rows {fill:.0%} full; {too_long:,} longer than --max-length skipped").format(**numbers)
+    return _("data: {samples:,} samples in {rows:,} rows, {tokens:,} tokens ({trained:,} trained), padding "
+             "{padding:.1%}, rows {fill:.0%} full").format(**numbers)
+
+
+def _describe_model(model_dir: Path, quantized: str | None, config, fused: bool, opts: FinetuneOptions) -> str:
+    """The model line: where it runs, how, and how many rows a micro-step and an update take."""
+    attention = getattr(config, "_attn_implementation", None) or "default"
+    attention = (_("variable-length FlashAttention") if attention == packed_attention.NAME else
+                 _("{name} attention").format(name=attention))
+    rows, steps = opts.per_device_train_batch_size, opts.gradient_accumulation_steps
+    return _("model {model} on {device}, {quantized}, {attention}{kernels}; {rows} {rows_noun} per micro-step, "
+             "{steps} {steps_noun} per update").format(
+        model=model_dir, device=device_kind(), quantized=quantized or _("not quantized"), attention=attention,
+        kernels=_(", Liger kernels") if fused else "", rows=rows, rows_noun=_("rows") if rows > 1 else _("row"),
+        steps=steps, steps_noun=_("micro-steps") if steps > 1 else _("micro-step"))
 
 
 def _data_info(data: Encoded, eval_data: Encoded | None) -> dict:
@@ -449,7 +478,7 @@ def _with_lora(model, opts: FinetuneOptions, note: Callable[[str], None] = log.i
     modules, parameters = lora_targets(model, opts)
     dropout = opts.lora_dropout
     if parameters and dropout:
-        note("LoRA on fused expert weights cannot use dropout (peft): lora_dropout is 0 for this run.")
+        note(_("LoRA on fused expert weights cannot use dropout (peft): lora_dropout is 0 for this run."))
         dropout = 0.0
     config = LoraConfig(r=opts.lora_r, lora_alpha=opts.lora_alpha, lora_dropout=dropout, bias="none",
                         task_type="CAUSAL_LM", target_modules=modules or None, target_parameters=parameters or None)
@@ -501,7 +530,7 @@ def _rows_that_fit(model, opts: FinetuneOptions) -> int:
     per_token = one_layer + 2 * hidden * layers if opts.gradient_checkpointing else one_layer * layers
     device = torch.cuda.current_device()
     free, total = torch.cuda.mem_get_info(device)
-    limit = total * getattr(torch.cuda, "get_per_process_memory_fraction", lambda _: 1.0)(device)
+    limit = total * getattr(torch.cuda, "get_per_process_memory_fraction", lambda _device: 1.0)(device)
     free = min(free, limit - torch.cuda.memory_reserved(device))
     budget = free - 2 * 2**30 - 0.05 * limit  # adapters, their gradients and optimizer state; fragmentation
     rows = 1
@@ -527,8 +556,8 @@ def _dry_run(model_dir: Path, opts: FinetuneOptions, out: Path, started: float) 
 def _last_checkpoint(run: Run) -> str:
     checkpoints = run.checkpoints()
     if not checkpoints:
-        raise QingError(f"{run.folder} has no complete checkpoint to resume from yet (one is saved every "
-                        "--save-steps).")
+        raise QingError(_("{folder} has no complete checkpoint to resume from yet (one is saved every "
+                          "--save-steps).").format(folder=run.folder))
     return str(checkpoints[-1])
 
 
