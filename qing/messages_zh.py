@@ -264,6 +264,51 @@ ZH = {
         "融合的专家权重上的 LoRA 不能用 dropout（peft 的限制）：这次训练的 lora_dropout 设为 0。",
     "{folder} has no complete checkpoint to resume from yet (one is saved every --save-steps).":
         "{folder} 里还没有可以接着训练的完整检查点（每 --save-steps 步保存一个）。",
+    "smallest (~2.9 GB for 7B); clearly worse, only when nothing else fits":
+        "最小（7B 约 2.9 GB）；质量明显变差，只在别的都放不下时用",
+    "~3.2 GB for 7B; very small, noticeable quality loss": "7B 约 3.2 GB；很小，质量损失明显",
+    "~3.5 GB for 7B; small, quality loss on hard prompts": "7B 约 3.5 GB；较小，难的提示上质量有损失",
+    "~3.8 GB for 7B; small, a little better than Q3_K_M": "7B 约 3.8 GB；较小，比 Q3_K_M 略好",
+    "~4.1 GB for 7B; legacy 4-bit, prefer Q4_K_M": "7B 约 4.1 GB；旧式 4 位，建议改用 Q4_K_M",
+    "~4.5 GB for 7B; legacy 4-bit, prefer Q4_K_M": "7B 约 4.5 GB；旧式 4 位，建议改用 Q4_K_M",
+    "~4.1 GB for 7B; good balance, slightly smaller than Q4_K_M": "7B 约 4.1 GB；大小和质量均衡，比 Q4_K_M 略小",
+    "~4.4 GB for 7B; recommended default: good quality at a quarter of F16":
+        "7B 约 4.4 GB；推荐的默认类型：质量好，大小是 F16 的四分之一",
+    "~5.0 GB for 7B; legacy 5-bit, prefer Q5_K_M": "7B 约 5.0 GB；旧式 5 位，建议改用 Q5_K_M",
+    "~5.4 GB for 7B; legacy 5-bit, prefer Q5_K_M": "7B 约 5.4 GB；旧式 5 位，建议改用 Q5_K_M",
+    "~5.0 GB for 7B; high quality": "7B 约 5.0 GB；高质量",
+    "~5.1 GB for 7B; high quality, close to F16": "7B 约 5.1 GB；高质量，接近 F16",
+    "~5.9 GB for 7B; very close to F16": "7B 约 5.9 GB；非常接近 F16",
+    "~7.6 GB for 7B; practically lossless, half of F16": "7B 约 7.6 GB；几乎无损，大小是 F16 的一半",
+    "~14 GB for 7B; no quantization (16-bit floats)": "7B 约 14 GB；不量化（16 位浮点）",
+    "~14 GB for 7B; no quantization (bfloat16, as most models are trained)":
+        "7B 约 14 GB；不量化（bfloat16，大多数模型就是用它训练的）",
+    "~28 GB for 7B; 32-bit floats, only for debugging": "7B 约 28 GB；32 位浮点，只用于调试",
+    "{qtype} needs an importance matrix (llama.cpp's llama-imatrix), which qing does not make; use a K-quant such as "
+    "Q4_K_M or Q3_K_M (`qing quantize --list`).":
+        "{qtype} 需要重要性矩阵（llama.cpp 的 llama-imatrix），qing 不生成它；请用 Q4_K_M、Q3_K_M 这样的 "
+        "K-quant（`qing quantize --list` 列出全部类型）。",
+    "unknown quantization type {qtype!r}; `qing quantize --list` shows the choices.":
+        "未知的量化类型 {qtype!r}；`qing quantize --list` 会列出可选的类型。",
+    "output {output} is the input; give another output path.": "输出 {output} 就是输入；请另给一个输出路径。",
+    "output {output} already exists; pass --force to overwrite it, or give another output path after the input (qing "
+    "quantize {input} OTHER.gguf).":
+        "输出 {output} 已存在；加 --force 覆盖它，或在输入后面另给一个输出路径（qing quantize {input} OTHER.gguf）。",
+    "the quantized file": "量化后的文件",
+    "quantizing {input} to {qtype} (minutes for an 8B model)...":
+        "正在把 {input} 量化为 {qtype}（8B 模型需要几分钟）……",
+    "quantizing needs llama-cpp-python (pip install 'qing[gguf]') or --llama-cpp DIR with a built llama.cpp.":
+        "量化需要 llama-cpp-python（pip install 'qing[gguf]'），或用 --llama-cpp DIR 指定一个编译好的 llama.cpp。",
+    "this llama-cpp-python has no {qtype} quantization; upgrade it or pass --llama-cpp DIR.":
+        "当前的 llama-cpp-python 不支持 {qtype} 量化；请升级它，或加 --llama-cpp DIR。",
+    "llama.cpp could not quantize {input} to {qtype} (error {code}); check that the file is a complete model GGUF.":
+        "llama.cpp 无法把 {input} 量化为 {qtype}（错误码 {code}）；请确认它是完整的模型 GGUF 文件。",
+    "no llama-quantize under {llama_cpp}; build llama.cpp there (cmake -B build && cmake --build build --target "
+    "llama-quantize).":
+        "{llama_cpp} 下没有 llama-quantize；请先在那里编译 llama.cpp（cmake -B build && cmake --build build --target "
+        "llama-quantize）。",
+    "llama-quantize failed ({reason}).": "llama-quantize 失败（{reason}）。",
+    "see its output": "见它的输出",
 
     # eval, infer, serve
     "length, median (characters)": "长度中位数（字符）",

@@ -5,33 +5,54 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Callable
 
 from qing.errors import QingError
 from qing.files import atomic_output, check_output, open_private
+from qing.i18n import _
 from qing.model.gguf import _check_space, require_gguf
 
-# quantization types that need no importance matrix -> one-line guide (sizes for a 7-8B model)
-QUANT_TYPES = {
-    "Q2_K": "smallest (~2.9 GB for 7B); clearly worse, only when nothing else fits",
-    "Q3_K_S": "~3.2 GB for 7B; very small, noticeable quality loss",
-    "Q3_K_M": "~3.5 GB for 7B; small, quality loss on hard prompts",
-    "Q3_K_L": "~3.8 GB for 7B; small, a little better than Q3_K_M",
-    "Q4_0": "~4.1 GB for 7B; legacy 4-bit, prefer Q4_K_M",
-    "Q4_1": "~4.5 GB for 7B; legacy 4-bit, prefer Q4_K_M",
-    "Q4_K_S": "~4.1 GB for 7B; good balance, slightly smaller than Q4_K_M",
-    "Q4_K_M": "~4.4 GB for 7B; recommended default: good quality at a quarter of F16",
-    "Q5_0": "~5.0 GB for 7B; legacy 5-bit, prefer Q5_K_M",
-    "Q5_1": "~5.4 GB for 7B; legacy 5-bit, prefer Q5_K_M",
-    "Q5_K_S": "~5.0 GB for 7B; high quality",
-    "Q5_K_M": "~5.1 GB for 7B; high quality, close to F16",
-    "Q6_K": "~5.9 GB for 7B; very close to F16",
-    "Q8_0": "~7.6 GB for 7B; practically lossless, half of F16",
-    "F16": "~14 GB for 7B; no quantization (16-bit floats)",
-    "BF16": "~14 GB for 7B; no quantization (bfloat16, as most models are trained)",
-    "F32": "~28 GB for 7B; 32-bit floats, only for debugging",
-}
+
+def _guides() -> dict[str, str]:
+    """Quantization types that need no importance matrix -> one-line guide (sizes for a 7-8B model)."""
+    return {
+        "Q2_K": _("smallest (~2.9 GB for 7B); clearly worse, only when nothing else fits"),
+        "Q3_K_S": _("~3.2 GB for 7B; very small, noticeable quality loss"),
+        "Q3_K_M": _("~3.5 GB for 7B; small, quality loss on hard prompts"),
+        "Q3_K_L": _("~3.8 GB for 7B; small, a little better than Q3_K_M"),
+        "Q4_0": _("~4.1 GB for 7B; legacy 4-bit, prefer Q4_K_M"),
+        "Q4_1": _("~4.5 GB for 7B; legacy 4-bit, prefer Q4_K_M"),
+        "Q4_K_S": _("~4.1 GB for 7B; good balance, slightly smaller than Q4_K_M"),
+        "Q4_K_M": _("~4.4 GB for 7B; recommended default: good quality at a quarter of F16"),
+        "Q5_0": _("~5.0 GB for 7B; legacy 5-bit, prefer Q5_K_M"),
+        "Q5_1": _("~5.4 GB for 7B; legacy 5-bit, prefer Q5_K_M"),
+        "Q5_K_S": _("~5.0 GB for 7B; high quality"),
+        "Q5_K_M": _("~5.1 GB for 7B; high quality, close to F16"),
+        "Q6_K": _("~5.9 GB for 7B; very close to F16"),
+        "Q8_0": _("~7.6 GB for 7B; practically lossless, half of F16"),
+        "F16": _("~14 GB for 7B; no quantization (16-bit floats)"),
+        "BF16": _("~14 GB for 7B; no quantization (bfloat16, as most models are trained)"),
+        "F32": _("~28 GB for 7B; 32-bit floats, only for debugging"),
+    }
+
+
+class _Guides(Mapping):
+    """The guides, put into the user's language when read: the language is chosen after this module is imported."""
+
+    def __getitem__(self, qtype: str) -> str:
+        return _guides()[qtype]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_guides())
+
+    def __len__(self) -> int:
+        return len(_guides())
+
+
+QUANT_TYPES: Mapping[str, str] = _Guides()
+"""Quantization types that need no importance matrix -> one-line guide (`qing quantize --list`)."""
 IMATRIX_TYPES = ("IQ", "TQ")
 """Type names whose quantization needs an importance matrix (IQ1_S ... IQ4_XS) or is ternary-only (TQ1_0, TQ2_0)."""
 
@@ -75,19 +96,22 @@ def quantize(inp: Path, out: Path | None = None, qtype: str = "Q4_K_M", *, llama
     key = qtype.upper()
     if key not in QUANT_TYPES:
         if key.startswith(IMATRIX_TYPES):
-            raise QingError(f"{key} needs an importance matrix (llama.cpp's llama-imatrix), which qing does not make; "
-                            "use a K-quant such as Q4_K_M or Q3_K_M (`qing quantize --list`).")
-        raise QingError(f"unknown quantization type {qtype!r}; `qing quantize --list` shows the choices.")
+            raise QingError(_("{qtype} needs an importance matrix (llama.cpp's llama-imatrix), which qing does not "
+                              "make; use a K-quant such as Q4_K_M or Q3_K_M (`qing quantize --list`).").format(
+                qtype=key))
+        raise QingError(_("unknown quantization type {qtype!r}; `qing quantize --list` shows the choices.").format(
+            qtype=qtype))
     inp = require_gguf(Path(inp))
     out = Path(out) if out is not None else default_quantized_path(inp, key)
     if out.resolve() == inp.resolve():
-        raise QingError(f"output {out} is the input; give another output path.")
+        raise QingError(_("output {output} is the input; give another output path.").format(output=out))
     if out.exists() and not force:
-        raise QingError(f"output {out} already exists; pass --force to overwrite it, or give another output path "
-                        f"after the input (qing quantize {inp.name} OTHER.gguf).")
+        raise QingError(_("output {output} already exists; pass --force to overwrite it, or give another output "
+                          "path after the input (qing quantize {input} OTHER.gguf).").format(output=out,
+                                                                                             input=inp.name))
     check_output(out, force)
-    _check_space(out.parent, inp.stat().st_size, "the quantized file")
-    note(f"quantizing {inp} to {key} (minutes for an 8B model)...")
+    _check_space(out.parent, inp.stat().st_size, _("the quantized file"))
+    note(_("quantizing {input} to {qtype} (minutes for an 8B model)...").format(input=inp, qtype=key))
     nthread = nthread or os.cpu_count() or 1
     with atomic_output(out, force) as tmp:
         if llama_cpp is not None:
@@ -103,8 +127,8 @@ def _quantize_python(inp: Path, tmp: Path, key: str, nthread: int, verbose: bool
     try:
         import llama_cpp
     except ImportError:
-        raise QingError("quantizing needs llama-cpp-python (pip install 'qing[gguf]') or --llama-cpp DIR "
-                        "with a built llama.cpp.") from None
+        raise QingError(_("quantizing needs llama-cpp-python (pip install 'qing[gguf]') or --llama-cpp DIR with a "
+                          "built llama.cpp.")) from None
     try:  # llama-cpp-python routes llama.cpp's log through this; errors only unless verbose
         from llama_cpp import _logger
 
@@ -113,14 +137,15 @@ def _quantize_python(inp: Path, tmp: Path, key: str, nthread: int, verbose: bool
         pass
     ftype = getattr(llama_cpp, f"LLAMA_FTYPE_{'ALL' if key == 'F32' else 'MOSTLY'}_{key}", None)
     if ftype is None:
-        raise QingError(f"this llama-cpp-python has no {key} quantization; upgrade it or pass --llama-cpp DIR.")
+        raise QingError(_("this llama-cpp-python has no {qtype} quantization; upgrade it or pass --llama-cpp "
+                          "DIR.").format(qtype=key))
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = ftype
     params.nthread = nthread
     rc = llama_cpp.llama_model_quantize(str(inp).encode(), str(tmp).encode(), ctypes.byref(params))
     if rc != 0:
-        raise QingError(f"llama.cpp could not quantize {inp} to {key} (error {rc}); check that the file is a "
-                        "complete model GGUF.")
+        raise QingError(_("llama.cpp could not quantize {input} to {qtype} (error {code}); check that the file is a "
+                          "complete model GGUF.").format(input=inp, qtype=key, code=rc))
 
 
 def _quantize_binary(llama_cpp: Path, inp: Path, tmp: Path, key: str, nthread: int, verbose: bool) -> None:
@@ -128,10 +153,10 @@ def _quantize_binary(llama_cpp: Path, inp: Path, tmp: Path, key: str, nthread: i
     candidates = [llama_cpp / d / n for d in ("build/bin", "build/bin/Release", "bin", "build", ".") for n in names]
     binary = next((c for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
     if binary is None:
-        raise QingError(f"no llama-quantize under {llama_cpp}; build llama.cpp there "
-                        "(cmake -B build && cmake --build build --target llama-quantize).")
+        raise QingError(_("no llama-quantize under {llama_cpp}; build llama.cpp there (cmake -B build && cmake "
+                          "--build build --target llama-quantize).").format(llama_cpp=llama_cpp))
     proc = subprocess.run([str(binary), str(inp), str(tmp), key, str(nthread)], stdout=None if verbose else
                           subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
     if proc.returncode != 0:
-        last = [line for line in (proc.stdout or "").splitlines() if line.strip()][-1:] or ["(see its output)"]
-        raise QingError(f"llama-quantize failed ({last[0].strip()[:300]}).")
+        last = [line.strip()[:300] for line in (proc.stdout or "").splitlines() if line.strip()][-1:]
+        raise QingError(_("llama-quantize failed ({reason}).").format(reason=last[0] if last else _("see its output")))
