@@ -1,13 +1,11 @@
-"""Hugging Face model directory -> GGUF, GGUF -> quantized GGUF, and an Ollama Modelfile.
+"""Hugging Face model directory -> GGUF, with an Ollama Modelfile beside it (qing.model.modelfile writes it;
+qing.model.quantize quantizes the GGUF).
 
 `convert` is a native converter built on the `gguf` package for the architectures qing fine-tunes
 (Qwen2, Qwen3, Llama with a byte-level BPE tokenizer). It reads safetensors a slice of rows at a
 time and writes each slice as soon as it is converted, so its memory stays near a few tens of MB
 whatever the model's size. Other architectures go through a llama.cpp checkout's
 `convert_hf_to_gguf.py` when one is given with `llama_cpp`.
-
-`quantize` calls llama.cpp's quantizer: llama-cpp-python's `llama_model_quantize`, or the
-`llama-quantize` binary of a llama.cpp checkout.
 
 Every output is written under a temporary name beside its final path and renamed when complete.
 """
@@ -16,17 +14,22 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import struct
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 from qing.errors import QingError
-from qing.files import atomic_output, check_output, human_size, open_private
+from qing.files import atomic_output, check_output, human_size
+from qing.model.modelfile import (  # noqa: F401 (read as gguf.X)
+    gguf_chat_template,
+    ollama_template,
+    template_kind,
+    write_modelfile,
+)
 from qing.model.options import OUTTYPES
 from qing.model.run import Run, is_run
 
@@ -552,48 +555,7 @@ def _check_space(folder: Path, needed: int, what: str) -> None:
                         "free some space or write elsewhere with -o.")
 
 
-# --------------------------------------------------------------------------- Modelfile
-
-_CHATML_GO_TEMPLATE = """{{- if .System }}<|im_start|>system
-{{ .System }}<|im_end|>
-{{ end }}
-{{- range $i, $_ := .Messages }}
-{{- $last := eq (len (slice $.Messages $i)) 1 }}
-{{- if eq .Role "user" }}<|im_start|>user
-{{ .Content }}<|im_end|>
-{{ else if eq .Role "assistant" }}<|im_start|>assistant
-{{ .Content }}{{ if not $last }}<|im_end|>
-{{ end }}
-{{- end }}
-{{- if and (ne .Role "assistant") $last }}<|im_start|>assistant
-{{ end }}
-{{- end }}"""
-_QWEN3_NO_THINK = "<think>\n\n</think>\n\n"
-
-
-def ollama_template(kind: str = "chatml") -> str:
-    """Ollama's Go template for KIND: chatml, or qwen3 (ChatML whose reply opens with an empty think block)."""
-    if kind == "chatml":
-        return _CHATML_GO_TEMPLATE
-    if kind == "qwen3":
-        return _CHATML_GO_TEMPLATE.replace("<|im_start|>assistant\n{{ end }}\n{{- end }}",
-                                           "<|im_start|>assistant\n" + _QWEN3_NO_THINK + "{{ end }}\n{{- end }}")
-    raise QingError(f"unknown template kind {kind!r}; use chatml or qwen3.")
-
-
-def template_kind(chat_template: str | None) -> str:
-    """chatml or qwen3, from a model's Jinja chat template."""
-    if chat_template and "<think>" in chat_template:
-        return "qwen3"
-    return "chatml"
-
-
-def gguf_chat_template(path: Path) -> str | None:
-    """The `tokenizer.chat_template` stored in a GGUF file, or None."""
-    from gguf import GGUFReader
-
-    field = GGUFReader(str(path)).get_field("tokenizer.chat_template")
-    return None if field is None else field.contents()
+# --------------------------------------------------------------------------- qing gguf
 
 
 def to_gguf(model_dir: Path, output: Path | None, outtype: str, *, llama_cpp: Path | None = None, force: bool = False,
@@ -629,35 +591,6 @@ def model_dir_of(path: Path, note: Callable[[str], None] = lambda text: None) ->
 
     note(f"{path} holds a LoRA adapter: merging it into a 16-bit copy of its base first ({path / 'merged'}).")
     return merge_adapter(run)
-
-
-def write_modelfile(gguf_path: Path, template: str = "auto", system: str | None = None,
-                    stop: Sequence[str] = ("<|im_end|>",), temperature: float = 0.7, top_p: float = 0.9, *,
-                    out: Path | None = None, force: bool = False) -> Path:
-    """Write an Ollama Modelfile beside GGUF_PATH (or at OUT) for `ollama create NAME -f Modelfile`; return it.
-
-    template: chatml, qwen3, or auto (chosen from the chat template stored in the GGUF).
-    system: the SYSTEM prompt (e.g. the system prompt of the run the model came from), or None for none.
-    """
-    gguf_path = Path(gguf_path)
-    out = Path(out) if out is not None else gguf_path.parent / "Modelfile"
-    kind = template_kind(gguf_chat_template(gguf_path)) if template == "auto" else template
-    go_template = ollama_template(kind)
-    if system is not None and '"""' in system:
-        raise QingError('the system prompt contains """, which a Modelfile cannot hold; remove it.')
-    try:
-        rel = os.path.relpath(gguf_path.resolve(), out.parent.resolve())
-    except ValueError:  # another drive on Windows
-        rel = str(gguf_path.resolve())
-    lines = [f"FROM {rel if os.path.isabs(rel) else './' + rel}", "", f'TEMPLATE """{go_template}"""', ""]
-    if system:
-        lines += [f'SYSTEM """{system}"""', ""]
-    lines += [f'PARAMETER stop "{s}"' for s in stop]
-    lines += [f"PARAMETER temperature {temperature:g}", f"PARAMETER top_p {top_p:g}", ""]
-    with atomic_output(out, force) as tmp:
-        with open_private(tmp, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines))
-    return out
 
 
 def require_gguf(path: Path) -> Path:
