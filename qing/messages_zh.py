@@ -309,6 +309,77 @@ ZH = {
         "llama-quantize）。",
     "llama-quantize failed ({reason}).": "llama-quantize 失败（{reason}）。",
     "see its output": "见它的输出",
+    "unknown --outtype {outtype!r}; choose one of {choices}.":
+        "未知的 --outtype {outtype!r}；请从 {choices} 中选一个。",
+    "{model_dir} has no tokenizer.json; save the tokenizer beside the model (tokenizer.save_pretrained).":
+        "{model_dir} 里没有 tokenizer.json；请把分词器保存在模型旁边（tokenizer.save_pretrained）。",
+    "architecture {arch} has no native converter (qing converts {archs}); pass --llama-cpp DIR (a llama.cpp checkout) "
+    "to use its convert_hf_to_gguf.py.":
+        "架构 {arch} 没有内置转换器（qing 能转换 {archs}）；请加 --llama-cpp DIR（llama.cpp 源码目录）来用它的 "
+        "convert_hf_to_gguf.py。",
+    "the tokenizer of {model_dir} is not a byte-level BPE with a pre-tokenizer qing knows (Qwen2/Qwen3/Llama-3 "
+    "style); pass --llama-cpp DIR (a llama.cpp checkout) to use its convert_hf_to_gguf.py.":
+        "{model_dir} 的分词器不是字节级 BPE，或者它的预分词器 qing 不认识（认识的是 Qwen2/Qwen3/Llama-3 风格）；请加 "
+        "--llama-cpp DIR（llama.cpp 源码目录）来用它的 convert_hf_to_gguf.py。",
+    "{llama_cpp} has no convert_hf_to_gguf.py; give --llama-cpp the root of a llama.cpp checkout.":
+        "{llama_cpp} 里没有 convert_hf_to_gguf.py；--llama-cpp 要给 llama.cpp 源码的根目录。",
+    "llama.cpp's convert_hf_to_gguf.py failed: {reason}; check that the checkout is recent and its requirements are "
+    "installed (pip install -r requirements.txt).":
+        "llama.cpp 的 convert_hf_to_gguf.py 失败：{reason}；请确认源码够新，并且装好了它的依赖（pip install -r "
+        "requirements.txt）。",
+    "(no output)": "（没有输出）",
+    "{path} does not exist.": "{path} 不存在。",
+    "{path} is not valid JSON ({reason}); the {what} may be truncated.":
+        "{path} 不是有效的 JSON（{reason}）；{what}可能被截断了。",
+    "{model_dir} is not a directory; give the Hugging Face model directory (with config.json).":
+        "{model_dir} 不是目录；请给出 Hugging Face 模型目录（里面有 config.json）。",
+    "{model_dir} is a fine-tuning run, not a model; give its merged model {merged}.":
+        "{model_dir} 是微调的训练目录，不是模型；请给出它合并后的模型 {merged}。",
+    "model config": "模型配置",
+    "{model_dir} has no config.json; give a Hugging Face model directory (for a LoRA run, merge the adapter first).":
+        "{model_dir} 里没有 config.json；请给出 Hugging Face 模型目录（LoRA 训练请先合并适配器）。",
+    "safetensors index": "safetensors 索引",
+    "{model_dir} has no .safetensors weights; save the model with save_pretrained (safe_serialization=True).":
+        "{model_dir} 里没有 .safetensors 权重；请用 save_pretrained（safe_serialization=True）保存模型。",
+    "weight shard {path} is missing; copy the whole model directory.": "缺少权重分片 {path}；请复制整个模型目录。",
+    "{path} is not a safetensors file (too short); it may be truncated.":
+        "{path} 不是 safetensors 文件（太短）；它可能被截断了。",
+    "{path} is not a safetensors file (bad header); it may be truncated.":
+        "{path} 不是 safetensors 文件（文件头损坏）；它可能被截断了。",
+    "{path} is shorter than its header says; the download or copy was cut short.":
+        "{path} 比它的文件头说的短；下载或复制没有完成。",
+    "tensor {tensor} in {path} is {dtype}; qing converts BF16, F16 and F32 weights (dequantize the model first, or "
+    "pass --llama-cpp DIR).":
+        "{path} 里的张量 {tensor} 是 {dtype}；qing 只转换 BF16、F16 和 F32 权重（请先把模型反量化，或加 --llama-cpp "
+        "DIR）。",
+    "{path} ended early; the download or copy was cut short.": "{path} 提前结束；下载或复制没有完成。",
+    "tensor {tensor} of {model_dir} has no GGUF name for {arch}; the checkpoint is not a plain causal LM (merge LoRA "
+    "adapters first).":
+        "{model_dir} 的张量 {tensor} 在 {arch} 里没有对应的 GGUF 名称；这个检查点不是普通的因果语言模型（请先合并 "
+        "LoRA 适配器）。",
+    "{model_dir} has no token embedding (model.embed_tokens.weight); the weights are incomplete.":
+        "{model_dir} 里没有词嵌入（model.embed_tokens.weight）；权重不完整。",
+    "the GGUF file": "GGUF 文件",
+    "tensor {tensor} came out {written} bytes instead of {expected}; the weights do not match config.json.":
+        "张量 {tensor} 写出了 {written} 字节，应为 {expected} 字节；权重与 config.json 不符。",
+    "config.json has no {key}; the model directory is incomplete.": "config.json 里没有 {key}；模型目录不完整。",
+    "rope scaling {rope_type!r} is not supported by the native converter; pass --llama-cpp DIR to use llama.cpp's.":
+        "内置转换器不支持 rope scaling {rope_type!r}；请加 --llama-cpp DIR 改用 llama.cpp 的转换器。",
+    "tokenizer config": "分词器配置",
+    "the tokenizer has token ids up to {top} but the model's embedding has {rows} rows; the tokenizer does not belong "
+    "to this model.":
+        "分词器的 token ID 最大到 {top}，但模型的词嵌入只有 {rows} 行；这个分词器不属于这个模型。",
+    "generation config": "生成配置",
+    "{folder} has {free} free but {what} needs about {needed}; free some space or write elsewhere with -o.":
+        "{what}大约需要 {needed}，但 {folder} 只剩 {free}；请腾出空间，或用 -o 写到别处。",
+    "{path} holds a LoRA adapter: merging it into a 16-bit copy of its base first ({merged}).":
+        "{path} 里是 LoRA 适配器：先把它合并进基座模型的 16 位副本（{merged}）。",
+    "input {path} does not exist or is not a file.": "输入 {path} 不存在或不是文件。",
+    "{path} is not a GGUF file; convert a Hugging Face model first with `qing gguf`.":
+        "{path} 不是 GGUF 文件；请先用 `qing gguf` 转换 Hugging Face 模型。",
+    "unknown template kind {kind!r}; use chatml or qwen3.": "未知的模板类型 {kind!r}；请用 chatml 或 qwen3。",
+    "the system prompt contains \"\"\", which a Modelfile cannot hold; remove it.":
+        "系统提示里含有 \"\"\"，Modelfile 无法容纳；请删掉它。",
 
     # eval, infer, serve
     "length, median (characters)": "长度中位数（字符）",

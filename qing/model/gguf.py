@@ -24,6 +24,7 @@ from typing import Callable
 
 from qing.errors import QingError
 from qing.files import atomic_output, check_output, human_size
+from qing.i18n import _
 from qing.model.modelfile import (  # noqa: F401 (read as gguf.X)
     gguf_chat_template,
     ollama_template,
@@ -73,25 +74,26 @@ def convert(model_dir: Path, out: Path, outtype: str = "f16", *, llama_cpp: Path
     model_dir, out = Path(model_dir), Path(out)
     outtype = outtype.lower()
     if outtype not in OUTTYPES:
-        raise QingError(f"unknown --outtype {outtype!r}; choose one of {', '.join(OUTTYPES)}.")
+        raise QingError(_("unknown --outtype {outtype!r}; choose one of {choices}.").format(
+            outtype=outtype, choices=", ".join(OUTTYPES)))
     config = _read_config(model_dir)
     check_output(out, force)
     arch = (config.get("architectures") or ["?"])[0]
-    reason = None
-    if arch not in NATIVE_ARCHS:
-        reason = f"architecture {arch} has no native converter (qing converts {', '.join(NATIVE_ARCHS)})"
-    else:
+    if arch in NATIVE_ARCHS:
         tokenizer = _read_json(model_dir / "tokenizer.json", "tokenizer.json",
-                               missing=f"{model_dir} has no tokenizer.json; save the tokenizer beside the model "
-                                       "(tokenizer.save_pretrained).")
+                               missing=_("{model_dir} has no tokenizer.json; save the tokenizer beside the model "
+                                         "(tokenizer.save_pretrained).").format(model_dir=model_dir))
         pre = _pre_tokenizer(tokenizer)
-        if pre is None:
-            reason = (f"the tokenizer of {model_dir} is not a byte-level BPE with a pre-tokenizer qing knows "
-                      "(Qwen2/Qwen3/Llama-3 style)")
-    if reason is None:
-        return _convert_native(model_dir, out, outtype, config, tokenizer, pre, force, progress)
+        if pre is not None:
+            return _convert_native(model_dir, out, outtype, config, tokenizer, pre, force, progress)
+    if llama_cpp is None and arch not in NATIVE_ARCHS:
+        raise QingError(_("architecture {arch} has no native converter (qing converts {archs}); pass --llama-cpp "
+                          "DIR (a llama.cpp checkout) to use its convert_hf_to_gguf.py.").format(
+            arch=arch, archs=", ".join(NATIVE_ARCHS)))
     if llama_cpp is None:
-        raise QingError(f"{reason}; pass --llama-cpp DIR (a llama.cpp checkout) to use its convert_hf_to_gguf.py.")
+        raise QingError(_("the tokenizer of {model_dir} is not a byte-level BPE with a pre-tokenizer qing knows "
+                          "(Qwen2/Qwen3/Llama-3 style); pass --llama-cpp DIR (a llama.cpp checkout) to use its "
+                          "convert_hf_to_gguf.py.").format(model_dir=model_dir))
     return convert_with_llama_cpp(model_dir, out, outtype, llama_cpp, force=force)
 
 
@@ -99,37 +101,42 @@ def convert_with_llama_cpp(model_dir: Path, out: Path, outtype: str, llama_cpp: 
     """Run llama.cpp's convert_hf_to_gguf.py from the checkout LLAMA_CPP on MODEL_DIR; return OUT."""
     script = Path(llama_cpp) / "convert_hf_to_gguf.py"
     if not script.is_file():
-        raise QingError(f"{llama_cpp} has no convert_hf_to_gguf.py; give --llama-cpp the root of a llama.cpp checkout.")
+        raise QingError(_("{llama_cpp} has no convert_hf_to_gguf.py; give --llama-cpp the root of a llama.cpp "
+                          "checkout.").format(llama_cpp=llama_cpp))
     with atomic_output(Path(out), force) as tmp:
         cmd = [sys.executable, str(script), str(model_dir), "--outfile", str(tmp), "--outtype", outtype]
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
         if proc.returncode != 0:
-            last = [line for line in proc.stdout.splitlines() if line.strip()][-1:] or ["(no output)"]
-            raise QingError(f"llama.cpp's convert_hf_to_gguf.py failed: {last[0].strip()[:300]}; check that the "
-                            "checkout is recent and its requirements are installed (pip install -r requirements.txt).")
+            last = [line.strip()[:300] for line in proc.stdout.splitlines() if line.strip()][-1:]
+            raise QingError(_("llama.cpp's convert_hf_to_gguf.py failed: {reason}; check that the checkout is recent "
+                              "and its requirements are installed (pip install -r requirements.txt).").format(
+                reason=last[0] if last else _("(no output)")))
     return Path(out)
 
 
 def _read_json(path: Path, what: str, missing: str | None = None) -> dict:
     if not path.is_file():
-        raise QingError(missing or f"{path} does not exist.")
+        raise QingError(missing or _("{path} does not exist.").format(path=path))
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as e:
-        raise QingError(f"{path} is not valid JSON ({e}); the {what} may be truncated.") from None
+        raise QingError(_("{path} is not valid JSON ({reason}); the {what} may be truncated.").format(
+            path=path, reason=e, what=what)) from None
     if not isinstance(data, dict):
-        raise QingError(f"{path} is not a {what} (not a JSON object).")
+        raise QingError(_("{path} is not a {what} (not a JSON object).").format(path=path, what=what))
     return data
 
 
 def _read_config(model_dir: Path) -> dict:
     if not model_dir.is_dir():
-        raise QingError(f"{model_dir} is not a directory; give the Hugging Face model directory (with config.json).")
+        raise QingError(_("{model_dir} is not a directory; give the Hugging Face model directory (with "
+                          "config.json).").format(model_dir=model_dir))
     if not (model_dir / "config.json").exists() and (model_dir / "merged" / "config.json").is_file():
-        raise QingError(f"{model_dir} is a fine-tuning run, not a model; give its merged model {model_dir / 'merged'}.")
-    config = _read_json(model_dir / "config.json", "model config",
-                        missing=f"{model_dir} has no config.json; give a Hugging Face model directory "
-                                "(for a LoRA run, merge the adapter first).")
+        raise QingError(_("{model_dir} is a fine-tuning run, not a model; give its merged model {merged}.").format(
+            model_dir=model_dir, merged=model_dir / "merged"))
+    config = _read_json(model_dir / "config.json", _("model config"),
+                        missing=_("{model_dir} has no config.json; give a Hugging Face model directory (for a LoRA "
+                                  "run, merge the adapter first).").format(model_dir=model_dir))
     if "text_config" in config and "hidden_size" not in config:
         config = {**config, **config["text_config"]}
     return config
@@ -168,27 +175,29 @@ class _Source:
 def _safetensors_index(model_dir: Path) -> dict[str, _Source]:
     index = model_dir / "model.safetensors.index.json"
     if index.is_file():
-        weight_map = _read_json(index, "safetensors index").get("weight_map") or {}
+        weight_map = _read_json(index, _("safetensors index")).get("weight_map") or {}
         files = sorted(set(weight_map.values()))
     else:
         files = sorted(p.name for p in model_dir.glob("*.safetensors"))
     if not files:
-        raise QingError(f"{model_dir} has no .safetensors weights; save the model with save_pretrained "
-                        "(safe_serialization=True).")
+        raise QingError(_("{model_dir} has no .safetensors weights; save the model with save_pretrained "
+                          "(safe_serialization=True).").format(model_dir=model_dir))
     sources: dict[str, _Source] = {}
     for name in files:
         path = model_dir / name
         if not path.is_file():
-            raise QingError(f"weight shard {path} is missing; copy the whole model directory.")
+            raise QingError(_("weight shard {path} is missing; copy the whole model directory.").format(path=path))
         with open(path, "rb") as f:
             head = f.read(8)
             if len(head) != 8:
-                raise QingError(f"{path} is not a safetensors file (too short); it may be truncated.")
+                raise QingError(_("{path} is not a safetensors file (too short); it may be truncated.").format(
+                    path=path))
             (n,) = struct.unpack("<Q", head)
             try:
                 header = json.loads(f.read(n))
             except ValueError:
-                raise QingError(f"{path} is not a safetensors file (bad header); it may be truncated.") from None
+                raise QingError(_("{path} is not a safetensors file (bad header); it may be truncated.").format(
+                    path=path)) from None
         start = 8 + n
         size = path.stat().st_size
         for key, meta in header.items():
@@ -196,10 +205,12 @@ def _safetensors_index(model_dir: Path) -> dict[str, _Source]:
                 continue
             begin, end = meta["data_offsets"]
             if start + end > size:
-                raise QingError(f"{path} is shorter than its header says; the download or copy was cut short.")
+                raise QingError(_("{path} is shorter than its header says; the download or copy was cut "
+                                  "short.").format(path=path))
             if meta["dtype"] not in _SAFETENSORS_DTYPES:
-                raise QingError(f"tensor {key} in {path} is {meta['dtype']}; qing converts BF16, F16 and F32 weights "
-                                "(dequantize the model first, or pass --llama-cpp DIR).")
+                raise QingError(_("tensor {tensor} in {path} is {dtype}; qing converts BF16, F16 and F32 weights "
+                                  "(dequantize the model first, or pass --llama-cpp DIR).").format(
+                    tensor=key, path=path, dtype=meta["dtype"]))
             sources[key] = _Source(path, meta["dtype"], tuple(meta["shape"]), start + begin, end - begin)
     return sources
 
@@ -215,7 +226,7 @@ def _read_rows(f, src: _Source, row0: int, row1: int):
     raw = np.empty(count, dtype=dtype)
     f.seek(src.offset + row0 * row_elems * size)
     if f.readinto(memoryview(raw).cast("B")) != count * size:
-        raise QingError(f"{src.file} ended early; the download or copy was cut short.")
+        raise QingError(_("{path} ended early; the download or copy was cut short.").format(path=src.file))
     if src.dtype == "BF16":
         data = (raw.astype(np.uint32) << 16).view(np.float32)
     else:
@@ -282,8 +293,9 @@ def _convert_native(model_dir: Path, out: Path, outtype: str, config: dict, toke
             continue
         new_name = tensor_map.get_name(name, try_suffixes=(".weight", ".bias"))
         if new_name is None:
-            raise QingError(f"tensor {name} of {model_dir} has no GGUF name for {arch_name.lower()}; "
-                            "the checkpoint is not a plain causal LM (merge LoRA adapters first).")
+            raise QingError(_("tensor {tensor} of {model_dir} has no GGUF name for {arch}; the checkpoint is not a "
+                              "plain causal LM (merge LoRA adapters first).").format(
+                tensor=name, model_dir=model_dir, arch=arch_name.lower()))
         permute = None
         if undo_permute and name.endswith(("q_proj.weight", "q_proj.bias")):
             permute = (n_head, n_head)
@@ -293,7 +305,8 @@ def _convert_native(model_dir: Path, out: Path, outtype: str, config: dict, toke
 
     embd = next((p for p in plans if p.name == "token_embd.weight"), None)
     if embd is None:
-        raise QingError(f"{model_dir} has no token embedding (model.embed_tokens.weight); the weights are incomplete.")
+        raise QingError(_("{model_dir} has no token embedding (model.embed_tokens.weight); the weights are "
+                          "incomplete.").format(model_dir=model_dir))
     n_vocab = embd.shape[0]
 
     writer = gguf.GGUFWriter(path=None, arch=gguf.MODEL_ARCH_NAMES[arch])
@@ -309,7 +322,7 @@ def _convert_native(model_dir: Path, out: Path, outtype: str, config: dict, toke
         writer.add_tensor_info(p.name, p.shape, np.dtype(np.float32), p.nbytes, raw_dtype=p.qtype)
 
     total = sum(p.nbytes for p in plans)
-    _check_space(out.parent, total + (16 << 20), "the GGUF file")
+    _check_space(out.parent, total + (16 << 20), _("the GGUF file"))
     done = 0
     with atomic_output(out, force) as tmp:
         try:
@@ -330,8 +343,9 @@ def _convert_native(model_dir: Path, out: Path, outtype: str, config: dict, toke
                         if progress is not None:
                             progress(done, total)
                     if written != p.nbytes:
-                        raise QingError(f"tensor {p.name} came out {written} bytes instead of {p.nbytes}; "
-                                        "the weights do not match config.json.")
+                        raise QingError(_("tensor {tensor} came out {written} bytes instead of {expected}; the "
+                                          "weights do not match config.json.").format(
+                            tensor=p.name, written=written, expected=p.nbytes))
                     writer.write_padding(fout, p.nbytes)
             finally:
                 for f in handles.values():
@@ -404,7 +418,7 @@ def _add_hparams(writer, config: dict, rope: dict, n_vocab: int, arch_name: str)
 
     def need(key: str):
         if config.get(key) is None:
-            raise QingError(f"config.json has no {key}; the model directory is incomplete.")
+            raise QingError(_("config.json has no {key}; the model directory is incomplete.").format(key=key))
         return config[key]
 
     n_head = int(need("num_attention_heads"))
@@ -434,8 +448,8 @@ def _add_hparams(writer, config: dict, rope: dict, n_vocab: int, arch_name: str)
         writer.add_rope_scaling_factor(factor)
         writer.add_rope_scaling_orig_ctx_len(rope["original_max_position_embeddings"])
     else:
-        raise QingError(f"rope scaling {rope_type!r} is not supported by the native converter; "
-                        "pass --llama-cpp DIR to use llama.cpp's.")
+        raise QingError(_("rope scaling {rope_type!r} is not supported by the native converter; pass --llama-cpp "
+                          "DIR to use llama.cpp's.").format(rope_type=rope_type))
 
 
 def _token_content(value) -> str | None:
@@ -457,7 +471,7 @@ def read_chat_template(model_dir: Path) -> str | None:
     if jinja.is_file():
         return jinja.read_text(encoding="utf-8")
     tc = Path(model_dir) / "tokenizer_config.json"
-    template = _read_json(tc, "tokenizer config").get("chat_template") if tc.is_file() else None
+    template = _read_json(tc, _("tokenizer config")).get("chat_template") if tc.is_file() else None
     if isinstance(template, list):  # [{"name": "default", "template": ...}, ...]
         template = next((t.get("template") for t in template if t.get("name") == "default"), None)
     return template if isinstance(template, str) else None
@@ -472,8 +486,8 @@ def _add_tokenizer(writer, model_dir: Path, config: dict, tokenizer: dict, pre: 
     for tid, t in added.items():
         vocab[t["content"]] = tid
     if vocab and max(vocab.values()) >= n_vocab:
-        raise QingError(f"the tokenizer has token ids up to {max(vocab.values())} but the model's embedding has "
-                        f"{n_vocab} rows; the tokenizer does not belong to this model.")
+        raise QingError(_("the tokenizer has token ids up to {top} but the model's embedding has {rows} rows; the "
+                          "tokenizer does not belong to this model.").format(top=max(vocab.values()), rows=n_vocab))
     by_id = {i: tok for tok, i in vocab.items()}
     tokens, types = [], []
     for i in range(n_vocab):
@@ -499,9 +513,9 @@ def _add_tokenizer(writer, model_dir: Path, config: dict, tokenizer: dict, pre: 
     writer.add_token_merges(merges)
 
     tc_path = model_dir / "tokenizer_config.json"
-    tc = _read_json(tc_path, "tokenizer config") if tc_path.is_file() else {}
+    tc = _read_json(tc_path, _("tokenizer config")) if tc_path.is_file() else {}
     gc_path = model_dir / "generation_config.json"
-    gen = _read_json(gc_path, "generation config") if gc_path.is_file() else {}
+    gen = _read_json(gc_path, _("generation config")) if gc_path.is_file() else {}
     template = read_chat_template(model_dir)
 
     def token_id(kind: str) -> int | None:
@@ -551,8 +565,9 @@ def _check_space(folder: Path, needed: int, what: str) -> None:
     folder = folder if folder.exists() else folder.parent
     free = shutil.disk_usage(folder).free
     if free < needed:
-        raise QingError(f"{folder} has {human_size(free)} free but {what} needs about {human_size(needed)}; "
-                        "free some space or write elsewhere with -o.")
+        raise QingError(_("{folder} has {free} free but {what} needs about {needed}; free some space or write "
+                          "elsewhere with -o.").format(folder=folder, free=human_size(free), what=what,
+                                                       needed=human_size(needed)))
 
 
 # --------------------------------------------------------------------------- qing gguf
@@ -589,7 +604,8 @@ def model_dir_of(path: Path, note: Callable[[str], None] = lambda text: None) ->
         raise run.unfinished()
     from qing.model.base_model import merge_adapter
 
-    note(f"{path} holds a LoRA adapter: merging it into a 16-bit copy of its base first ({path / 'merged'}).")
+    note(_("{path} holds a LoRA adapter: merging it into a 16-bit copy of its base first ({merged}).").format(
+        path=path, merged=path / "merged"))
     return merge_adapter(run)
 
 
@@ -597,9 +613,10 @@ def require_gguf(path: Path) -> Path:
     """PATH if it is a readable GGUF file (checked by its magic bytes), else a one-sentence error."""
     path = Path(path)
     if not path.is_file():
-        raise QingError(f"input {path} does not exist or is not a file.")
+        raise QingError(_("input {path} does not exist or is not a file.").format(path=path))
     with open(path, "rb") as f:
         magic = f.read(4)
     if magic != GGUF_MAGIC:
-        raise QingError(f"{path} is not a GGUF file; convert a Hugging Face model first with `qing gguf`.")
+        raise QingError(_("{path} is not a GGUF file; convert a Hugging Face model first with `qing gguf`.").format(
+            path=path))
     return path

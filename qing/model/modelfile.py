@@ -9,6 +9,7 @@ from typing import Sequence
 
 from qing.errors import QingError
 from qing.files import atomic_output, open_private
+from qing.i18n import _
 
 _CHATML_GO_TEMPLATE = """{{- if .System }}<|im_start|>system
 {{ .System }}<|im_end|>
@@ -34,7 +35,7 @@ def ollama_template(kind: str = "chatml") -> str:
     if kind == "qwen3":
         return _CHATML_GO_TEMPLATE.replace("<|im_start|>assistant\n{{ end }}\n{{- end }}",
                                            "<|im_start|>assistant\n" + _QWEN3_NO_THINK + "{{ end }}\n{{- end }}")
-    raise QingError(f"unknown template kind {kind!r}; use chatml or qwen3.")
+    raise QingError(_("unknown template kind {kind!r}; use chatml or qwen3.").format(kind=kind))
 
 
 def template_kind(chat_template: str | None) -> str:
@@ -65,7 +66,7 @@ def write_modelfile(gguf_path: Path, template: str = "auto", system: str | None 
     kind = template_kind(gguf_chat_template(gguf_path)) if template == "auto" else template
     go_template = ollama_template(kind)
     if system is not None and '"""' in system:
-        raise QingError('the system prompt contains """, which a Modelfile cannot hold; remove it.')
+        raise QingError(_('the system prompt contains """, which a Modelfile cannot hold; remove it.'))
     try:
         rel = os.path.relpath(gguf_path.resolve(), out.parent.resolve())
     except ValueError:  # another drive on Windows
