@@ -380,6 +380,15 @@ ZH = {
     "unknown template kind {kind!r}; use chatml or qwen3.": "未知的模板类型 {kind!r}；请用 chatml 或 qwen3。",
     "the system prompt contains \"\"\", which a Modelfile cannot hold; remove it.":
         "系统提示里含有 \"\"\"，Modelfile 无法容纳；请删掉它。",
+    "unknown --template {template!r}; use one of: {choices}.":
+        "未知的 --template {template!r}；请用其中之一：{choices}。",
+    "{model_dir} has no tokenizer transformers can load ({error}).":
+        "{model_dir} 里没有 transformers 能加载的分词器（{error}）。",
+    "the chat template could not be rendered ({reason}).": "无法渲染对话模板（{reason}）。",
+    "the chat template ends a reply without a special token; pass --template chatml.":
+        "对话模板在回复结尾没有放特殊 token；请加 --template chatml。",
+    "the chat template does not render message texts verbatim; pass --template chatml.":
+        "对话模板没有原样渲染消息文本；请加 --template chatml。",
 
     # eval, infer, serve
     "length, median (characters)": "长度中位数（字符）",

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from qing.errors import QingError
+from qing.i18n import _
 from qing.model.options import TEMPLATES
 
 CHATML_TEMPLATE = (
@@ -28,11 +29,13 @@ def load_tokenizer(model_dir: Path, template: str = "auto"):
     from transformers import AutoTokenizer
 
     if template not in TEMPLATES:
-        raise QingError(f"unknown --template {template!r}; use one of: {', '.join(TEMPLATES)}.")
+        raise QingError(_("unknown --template {template!r}; use one of: {choices}.").format(
+            template=template, choices=", ".join(TEMPLATES)))
     try:
         tokenizer = AutoTokenizer.from_pretrained(model_dir)
     except (OSError, ValueError) as e:
-        raise QingError(f"{model_dir} has no tokenizer transformers can load ({type(e).__name__}).") from None
+        raise QingError(_("{model_dir} has no tokenizer transformers can load ({error}).").format(
+            model_dir=model_dir, error=type(e).__name__)) from None
     if template == "chatml" or not tokenizer.chat_template:
         tokenizer.chat_template = CHATML_TEMPLATE
         if "<|im_end|>" not in tokenizer.get_vocab():
@@ -64,7 +67,7 @@ def render_template(template: str, messages: list[dict], generation_prompt: bool
         return env.from_string(template).render(messages=messages, add_generation_prompt=generation_prompt,
                                                 enable_thinking=False, **specials)
     except jinja2.TemplateError as e:
-        raise QingError(f"the chat template could not be rendered ({e}).") from None
+        raise QingError(_("the chat template could not be rendered ({reason}).").format(reason=e)) from None
 
 
 def end_of_turn(tokenizer) -> str:
@@ -77,7 +80,7 @@ def end_of_turn(tokenizer) -> str:
         return specials[0]
     if tokenizer.eos_token and after.startswith(tokenizer.eos_token):
         return tokenizer.eos_token
-    raise QingError("the chat template ends a reply without a special token; pass --template chatml.")
+    raise QingError(_("the chat template ends a reply without a special token; pass --template chatml."))
 
 
 def reply_spans(text: str, messages: list[dict], eot: str) -> list[tuple[int, int]]:
@@ -91,7 +94,7 @@ def reply_spans(text: str, messages: list[dict], eot: str) -> list[tuple[int, in
         needle = message["content"] + eot
         at = text.find(needle, cursor)
         if at < 0:
-            raise QingError("the chat template does not render message texts verbatim; pass --template chatml.")
+            raise QingError(_("the chat template does not render message texts verbatim; pass --template chatml."))
         cursor = at + len(needle)
         if message["role"] == "assistant":
             spans.append((at, cursor))
@@ -119,13 +122,13 @@ def encode_many(tokenizer, samples: list[list[dict]], eot: str) -> list[tuple[li
     the ids of a reply are what the model generates; all stretches go to the tokenizer in one batch.
     """
     cut = [segments(tokenizer, messages, eot) for messages in samples]
-    flat = [text for parts in cut for text, _ in parts]
+    flat = [text for parts in cut for text, _is_reply in parts]
     ids_of = iter(tokenizer(flat, add_special_tokens=False)["input_ids"]) if flat else iter(())
     out = []
     for parts in cut:
         ids: list[int] = []
         labels: list[int] = []
-        for _, is_reply in parts:
+        for _text, is_reply in parts:
             piece = next(ids_of)
             ids += piece
             labels += piece if is_reply else [IGNORE] * len(piece)
