@@ -432,6 +432,23 @@ def test_output_model_and_resume_mistakes_are_one_sentence(tmp_path, memo, tiny_
     assert (tmp_path / "taken" / "notes.txt").read_text() == "mine"
 
 
+def test_finetune_speaks_chinese_with_lang_zh(tmp_path, memo, tiny_model, qing):
+    """--lang zh: finetune's errors and the lines it prints while it works (data, model, checkpoints) are Chinese."""
+    result = qing("--lang", "zh", "finetune", tmp_path / "missing", "-o", tmp_path / "out", "--model", tiny_model,
+                  *FAST)
+    assert result.exit_code == 1 and "不是数据集目录" in "".join(result.output.split())
+    result = qing("--lang", "zh", "finetune", memo, "-o", tmp_path / "out", "--model", tiny_model, "--max-steps", "0",
+                  *FAST)
+    assert result.exit_code == 1 and "--max-steps0超出范围：必须为-1（按轮数训练）或至少为1。" in "".join(
+        result.output.split())
+    result = qing("--lang", "zh", "finetune", memo, "-o", tmp_path / "out", "--model", tiny_model, "--max-steps", "2",
+                  *FAST)
+    said = "".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "数据：16个样本装成" in said and "未量化" in said and "每次更新1个micro-step" in said
+    assert "注意：总共只有2个优化步，少于--save-steps10" in said and "data:" not in said
+
+
 @pytest.mark.slow
 def test_an_unreachable_hub_is_one_sentence_and_leaves_nothing(tmp_path, memo):
     env = dict(os.environ, HF_ENDPOINT="http://127.0.0.1:9", HF_HUB_ETAG_TIMEOUT="2", HF_HUB_DOWNLOAD_TIMEOUT="2")

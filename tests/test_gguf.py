@@ -282,6 +282,19 @@ def test_errors_leave_nothing(models, converted, tmp_path):
     assert _leftovers(tmp_path) == ["empty", "exists.gguf", "notok", "other", "run", "x.gguf"]
 
 
+def test_gguf_and_quantize_speak_chinese_with_lang_zh(tmp_path, qing):
+    """--lang zh: quantize's guide to the types and the errors of both commands are Chinese; English stays the
+    default."""
+    listed = qing("--lang", "zh", "quantize", "--list").output
+    assert "Q4_K_M   7B 约 4.4 GB；推荐的默认类型" in listed and "recommended" not in listed
+    assert "Q4_K_M   ~4.4 GB for 7B; recommended default" in qing("quantize", "--list").output
+    result = qing("--lang", "zh", "quantize", tmp_path / "model-f16.gguf", "-t", "IQ2_XXS")
+    assert result.exit_code == 1 and "IQ2_XXS需要重要性矩阵" in "".join(result.output.split())
+    (tmp_path / "empty").mkdir()
+    result = qing("--lang", "zh", "gguf", tmp_path / "empty")
+    assert result.exit_code == 1 and "里没有config.json；请给出HuggingFace模型目录" in "".join(result.output.split())
+
+
 def test_truncated_weights(models, tmp_path):
     cut = tmp_path / "cut"
     shutil.copytree(models["qwen2"], cut)
