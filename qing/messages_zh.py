@@ -59,5 +59,9 @@ ZH = {
 
     # --- the model: qing/model/ (run folder, finetune, infer, gguf, quantize, eval, serve) ---
 
-    # --- the commands: qing/cli/ (options, doctor, demo, the commands' own lines) ---
+    # --- the commands: qing/cli/ (options, doctor, demo, the commands' own lines), qing/config.py, qing/parallel.py ---
+    "unknown time zone {name!r}; use an IANA name such as Asia/Shanghai.":
+        "未知时区 {name!r}；请使用 IANA 时区名，例如 Asia/Shanghai。",
+    "a worker process died (out of memory, or killed); run again with --workers 1.":
+        "有一个工作进程意外退出（内存不足，或被终止）；请加 --workers 1 重新运行。",
 }
