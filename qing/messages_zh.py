@@ -179,4 +179,96 @@ ZH = {
     "(other path)": "（其他路径）",
     "(client went away)": "（客户端已断开）",
     "stopped.": "已停止。",
+    "qing demo in {workdir}": "qing demo（在 {workdir}）",
+    "output": "输出",
+    "size": "大小",
+    "time": "用时",
+    "{seconds:.1f} s": "{seconds:.1f} 秒",
+    "done in {seconds:.0f} s. Next: chat with it (qing infer {workdir}/runs/demo), or run it in Ollama (cd "
+    "{workdir}/runs/demo && ollama create demo -f Modelfile); then the same with your own nt_msg.db and a real model "
+    "on a GPU (README).":
+        "完成，用时 {seconds:.0f} 秒。下一步：和它聊天（qing infer {workdir}/runs/demo），或在 Ollama 里运行它（cd "
+        "{workdir}/runs/demo && ollama create demo -f Modelfile）；然后在 GPU 上用你自己的 nt_msg.db "
+        "和真正的模型再做一遍（见 README）。",
+    "ok": "正常",
+    "warn": "警告",
+    "FAIL": "失败",
+    "check": "检查项",
+    "found": "结果",
+    "fix": "怎么修复",
+    "required: {checks} - fix the rows marked FAIL above.": "缺少必需项：{checks}——请修复上面标为“失败”的行。",
+    "ready (with warnings: {checks}).": "可以开始了（有警告：{checks}）。",
+    "ready.": "可以开始了。",
+    "{workdir} was not made by `qing demo`; refusing to replace it. Choose another --workdir.":
+        "{workdir} 不是 `qing demo` 创建的，不会替换它。请用 --workdir 另选目录。",
+    "{workdir} holds a finished demo; pass --force to run the demo again there, or --workdir.":
+        "{workdir} 里已有一次完成的演示；加 --force 在那里重新运行，或用 --workdir 另选目录。",
+    "{workdir} holds a demo that stopped half-way: starting it again.": "{workdir} 里有一次中途停下的演示：重新开始。",
+    "(reply above)": "（回复见上）",
+    "built-in sample: {count} invented messages of 小晴 and 4 friends, encrypted like QQ NT ({seconds:.1f} s) -> "
+    "{folder}":
+        "内置样例：小晴和 4 位朋友之间虚构的 {count} 条消息，按 QQ NT 的方式加密（{seconds:.1f} 秒）-> {folder}",
+    "model: a tiny random Qwen3 built here (on a GPU box, use --model Qwen/Qwen3-8B-Base for the real thing) -> "
+    "tiny-model":
+        "模型：在这里构建的一个随机初始化的微型 Qwen3（在 GPU 机器上，用 --model Qwen/Qwen3-8B-Base 跑真正的模型）-> "
+        "tiny-model",
+    "every step below runs there": "下面每一步都在该目录中运行",
+    "the sample's key; yours comes from your own QQ (see README)": "样例的密钥；你的密钥来自你自己的 QQ（见 README）",
+    "the demo's {step} step failed (exit {code}); its message is above.":
+        "演示的 {step} 步骤失败（退出码 {code}）；它的报错在上面。",
+    "qing needs Python 3.10 or newer.": "qing 需要 Python 3.10 或更新的版本。",
+    "not importable ({error}); needed for {needed_for}": "无法导入（{error}）；{needed_for} 需要它",
+    "torch is not installed, so no GPU check": "没有安装 torch，因此不检查 GPU",
+    "no CUDA GPU: finetune and infer run on the CPU (fine for `qing demo`, far too slow for a real model)":
+        "没有 CUDA GPU：finetune 和 infer 会在 CPU 上运行（跑 `qing demo` 没问题，跑真正的模型就太慢了）",
+    "rent a GPU box (an RTX 4090, 24 GB, fits Qwen3-8B QLoRA) or install a CUDA build of torch":
+        "租一台 GPU 机器（一张 24 GB 的 RTX 4090 就够 Qwen3-8B QLoRA），或安装 CUDA 版的 torch",
+    "needs CUDA; without it --quant 4bit trains unquantized": "需要 CUDA；没有它时 --quant 4bit 会不经量化直接训练",
+    "on a CUDA machine: pip install bitsandbytes": "在有 CUDA 的机器上：pip install bitsandbytes",
+    "less than 20 GB: use --quant 4bit and --max-length 1024, or a smaller model":
+        "不到 20 GB：请用 --quant 4bit 和 --max-length 1024，或换一个更小的模型",
+    "{name}, {total:.1f} GiB ({free:.1f} free), bf16 yes": "{name}，{total:.1f} GiB（空闲 {free:.1f}），支持 bf16",
+    "{name}, {total:.1f} GiB ({free:.1f} free), bf16 no": "{name}，{total:.1f} GiB（空闲 {free:.1f}），不支持 bf16",
+    "not importable ({error}): finetune runs without fused kernels and one row per micro-step, slower":
+        "无法导入（{error}）：finetune 将不用融合内核、每个微步只处理一行，速度较慢",
+    "pip install liger-kernel (in the train extra)": "pip install liger-kernel（包含在 train 扩展里）",
+    "{version} (fused kernels for finetune)": "{version}（finetune 的融合内核）",
+    "NF4 layer runs ({version})": "NF4 层可以运行（{version}）",
+    "4-bit does not work here ({error})": "4-bit 在这台机器上不可用（{error}）",
+    "pip install -U bitsandbytes (matching your CUDA), or train with --quant none / 8bit":
+        "pip install -U bitsandbytes（与你的 CUDA 版本匹配），或用 --quant none / 8bit 训练",
+    "{free:.0f} GB free in {folder}; model {model} is local; a merge and a GGUF need about {need:.1f} GB more":
+        "{folder} 剩余 {free:.0f} GB；模型 {model} 在本地；合并和 GGUF 还需要约 {need:.1f} GB",
+    "{free:.0f} GB free in {folder}; {model}: about {size} GB to download; with a merged copy and GGUF files "
+    "~{need:.0f} GB":
+        "{folder} 剩余 {free:.0f} GB；{model}：需下载约 {size} GB；加上合并后的副本和 GGUF 文件约 {need:.0f} GB",
+    "disk": "磁盘",
+    "free some space, or point --models-dir / -o at a bigger disk": "请腾出空间，或把 --models-dir / -o 指向更大的磁盘",
+    "llama-quantize in {folder}": "llama-quantize 在 {folder}",
+    "{checkout} has no built llama-quantize": "{checkout} 里没有编译好的 llama-quantize",
+    "build it: cmake -B build && cmake --build build --target llama-quantize":
+        "编译它：cmake -B build && cmake --build build --target llama-quantize",
+    "llama-cpp-python {version}: quantize and GGUF chat work": "llama-cpp-python {version}：量化和 GGUF 对话都可用",
+    "llama-cpp-python is not installed: `qing quantize` cannot run":
+        "没有安装 llama-cpp-python：`qing quantize` 无法运行",
+    "pip install 'qing[gguf]' (compiles llama.cpp, ~5 min), or pass --llama-cpp DIR":
+        "pip install 'qing[gguf]'（会编译 llama.cpp，约 5 分钟），或传入 --llama-cpp DIR",
+    "llm server": "LLM 服务器",
+    "none configured (only `qing clean-llm` needs one; QING_LLM_BASE_URL)":
+        "未配置（只有 `qing clean-llm` 需要；QING_LLM_BASE_URL）",
+    "{url} answers; models: {models}": "{url} 有响应；模型：{models}",
+    "{url} answers (asks for an API key: QING_LLM_API_KEY)": "{url} 有响应（需要 API 密钥：QING_LLM_API_KEY）",
+    "{url} answered HTTP {code}": "{url} 返回了 HTTP {code}",
+    "check --base-url ends with /v1": "检查 --base-url 是否以 /v1 结尾",
+    "{url} is not reachable ({error})": "{url} 无法连接（{error}）",
+    "start LM Studio's server / `ollama serve` / vLLM, or fix QING_LLM_BASE_URL":
+        "启动 LM Studio 的服务器 / `ollama serve` / vLLM，或修正 QING_LLM_BASE_URL",
+    "no .env here (settings come from flags and the environment)": "这里没有 .env（设置来自命令行参数和环境变量）",
+    ".env permissions": ".env 权限",
+    "{path} is readable by other users and may hold your database key":
+        "{path} 其他用户可读，而它可能存有你的数据库密钥",
+    "{count} keys, all recognised": "{count} 个键，全部可识别",
+    "{key} (did you mean {close}?)": "{key}（是想写 {close} 吗？）",
+    "unknown keys, most likely typos: {keys}": "未知的键，多半是拼写错误：{keys}",
+    "fix the names; .env.example lists every key": "请改正名字；.env.example 列出了所有键",
 }
