@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from dotenv import load_dotenv
 
 from qing.errors import QingError
+from qing.i18n import _
 
 
 def load_env_file(directory: Path | None = None) -> Path | None:
@@ -30,4 +31,5 @@ def time_zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise QingError(f"unknown time zone {name!r}; use an IANA name such as Asia/Shanghai.") from None
+        raise QingError(_("unknown time zone {name!r}; use an IANA name such as Asia/Shanghai.").format(
+            name=name)) from None

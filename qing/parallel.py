@@ -15,6 +15,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Callable
 
 from qing.errors import QingError
+from qing.i18n import _
 
 SLOTS = 64  # jobs per pool that can report progress
 _NEXT = SLOTS  # the shared array's item after the slots: the next job nobody has taken (share())
@@ -89,7 +90,7 @@ def start_pool(workers: int):
     with _signals_held() as held:
         shared = context.Array("q", SLOTS + 1)  # progress of each job, then _NEXT; its lock guards _NEXT
         pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_init, initargs=(shared, os.getpid()))
-        for _ in range(workers):
+        for _count in range(workers):
             pool.submit(int)
     try:
         if held:
@@ -133,7 +134,7 @@ def share(pool, shared, job: Callable, jobs: list[tuple], progress: Callable[[in
     """
     global _progress, _show
     count, given = len(jobs), 0
-    pending = {pool.submit(_take_and_run, job, jobs) for _ in jobs}
+    pending = {pool.submit(_take_and_run, job, jobs) for _job in jobs}
     results: dict[int, object] = {}
 
     def gather(timeout: float) -> None:
@@ -161,7 +162,8 @@ def share(pool, shared, job: Callable, jobs: list[tuple], progress: Callable[[in
         with shared.get_lock():
             shared[_NEXT] = count  # the workers take no more
         if isinstance(e, BrokenProcessPool):
-            raise QingError("a worker process died (out of memory, or killed); run again with --workers 1.") from None
+            raise QingError(_("a worker process died (out of memory, or killed); run again with --workers "
+                              "1.")) from None
         raise
     finally:
         _progress = _show = None

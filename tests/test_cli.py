@@ -139,3 +139,17 @@ def test_the_extras_table_says_what_pyproject_declares():
     # the table may name what a declared package brings along (so an ImportError of it names the extra too)
     brought_along = {"safetensors"}  # with transformers
     assert set(table) - set(declared) == brought_along
+
+
+def test_the_summaries_of_export_and_clean_in_chinese(workdir, qing):
+    from conftest import KEY
+
+    result = qing("--lang", "zh", "export", "nt_msg.db", "--key", KEY, "-o", "messages.jsonl", env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "你的账号：10001（自动识别）" in result.output and "条消息，用时" in result.output
+    assert "按类型：text " in result.output
+    result = qing("--lang", "zh", "clean", "messages.jsonl", "-o", "dataset", env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    for words in ("步骤", "数量", "原因", "读入的消息", "写出的样本", "完成，用时", "报告："):
+        assert words in result.output, words
+    assert "messages read" not in result.output

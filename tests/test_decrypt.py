@@ -116,6 +116,14 @@ def test_missing_key_without_terminal(workdir, qing):
     assert result.exit_code == 1 and "is encrypted and no key was given" in result.output
 
 
+def test_no_key_then_the_key_in_chinese(workdir, qing):
+    result = qing("--lang", "zh", "decrypt", "nt_msg.db")
+    assert result.exit_code == 1 and "nt_msg.db 已加密，但没有给出密钥：请用 --key 传入" in result.output
+    result = qing("--lang", "zh", "decrypt", "nt_msg.db", "--key", KEY)
+    assert result.exit_code == 0, result.output
+    assert "已用 HMAC_SHA1 打开（已去掉 QQ NT 文件头；包含 " in result.output and "已写入 " in result.output
+
+
 @pytest.mark.parametrize("content, message", [
     (b"hello, not a database" * 10, "not a QQ NT or SQLCipher database"),
     (b"", "is empty"),
@@ -172,16 +180,17 @@ def test_interrupted_run_leaves_nothing(workdir, monkeypatch, qing):
     assert sorted(p.name for p in workdir.iterdir()) == ["nt_msg.db", "nt_msg.db-wal", "profile_info.db"]
 
 
-def test_key_prompt_on_a_terminal_does_not_echo(workdir):
+@pytest.mark.parametrize(("language", "prompt"), [("en", "not shown"), ("zh", "输入时不显示")])
+def test_key_prompt_on_a_terminal_does_not_echo(workdir, language, prompt):
     import pty
     import sys
 
     pid, fd = pty.fork()
     if pid == 0:  # the child: qing decrypt on a terminal, no key anywhere
         os.execvpe(sys.executable, [sys.executable, "-m", "qing", "decrypt", "nt_msg.db"],
-                   {k: v for k, v in os.environ.items() if not k.startswith("QING_")})
+                   {**{k: v for k, v in os.environ.items() if not k.startswith("QING_")}, "QING_LANG": language})
     seen = b""
-    while b"not shown" not in seen:
+    while prompt.encode() not in seen:
         seen += os.read(fd, 1024)
     os.write(fd, KEY.encode() + b"\n")
     while True:

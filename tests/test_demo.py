@@ -92,6 +92,26 @@ def test_demo_refuses_a_directory_it_did_not_make(tmp_path, qing):
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
 
 
+def test_the_demo_speaks_chinese(tmp_path, qing, monkeypatch):
+    from qing.cli import demo
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    result = qing("--lang", "zh", "demo", "--workdir", tmp_path / "mine")
+    assert result.exit_code == 1 and "不是 `qing demo` 创建的" in result.output
+
+    def run(workdir, model, llm_base_url, llm_model, force, say):  # the table and the next steps, not the chain
+        infer = next(step for step in demo.steps(model, False, None, None) if step.name == "infer")
+        infer.seconds = 1.5
+        return [infer]
+
+    monkeypatch.setattr(demo, "run", run)
+    result = qing("--lang", "zh", "demo", "--workdir", tmp_path / "demo", "--model", "m", env={"COLUMNS": "300"})
+    assert result.exit_code == 0, result.output
+    for words in ("qing demo（在 ", "步骤", "输出", "（回复见上）", "1.5 秒", "下一步：和它聊天（qing infer "):
+        assert words in result.output, words
+
+
 def test_a_demo_that_stopped_half_way_is_redone_a_finished_one_needs_force(tmp_path):
     from qing.cli import demo
     from qing.errors import QingError
@@ -138,3 +158,21 @@ def test_doctor_fails_when_something_required_is_missing(qing, monkeypatch):
     monkeypatch.setattr(doctor, "PACKAGES", [Package("qing_no_such_module", "qing-no-such-dist", None, "testing")])
     result = qing("doctor", env={"COLUMNS": "200"})
     assert result.exit_code == 1 and "FAIL" in result.output and "required: qing-no-such-dist" in result.output
+
+
+def test_doctor_in_chinese(tmp_path, qing, monkeypatch):
+    from qing.cli import doctor
+    from qing.extras import Package
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("QING_MODLE=Qwen/Qwen3-4B\n")
+    result = qing("--lang", "zh", "doctor", env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    for words in ("检查项", "结果", "怎么修复", "正常", "警告", "磁盘", "未知的键，多半是拼写错误：QING_MODLE（是想写 "
+                  "QING_MODEL 吗？）", "可以开始了（有警告："):
+        assert words in result.output, words
+    assert "found" not in result.output and "ready" not in result.output
+    monkeypatch.setattr(doctor, "PACKAGES", [Package("qing_no_such_module", "qing-no-such-dist", None, "testing")])
+    result = qing("--lang", "zh", "doctor", env={"COLUMNS": "250"})
+    assert result.exit_code == 1 and "失败" in result.output and "无法导入（ModuleNotFoundError）" in result.output
+    assert "缺少必需项：qing-no-such-dist——请修复上面标为“失败”的行。" in result.output

@@ -17,6 +17,7 @@ from qing.cli.app import (
 from qing.cli.params import takes
 from qing.dataset.options import DEFAULT_SYSTEM_PROMPT, CleanOptions, LlmOptions
 from qing.errors import QingError
+from qing.i18n import _
 
 # --- clean ---------------------------------------------------------------------
 
@@ -47,7 +48,7 @@ def clean_cmd(
     opts.blocked_words = read_word_list(blocked_words)
     opts.replacements = read_replacements(replace) if replace else {}
     opts.system_prompt = None if no_system else system_prompt
-    with progress_bar("reading", "MB", scale=1e6) as progress:
+    with progress_bar(_("reading"), "MB", scale=1e6) as progress:
         result = clean(messages, output, opts, force, workers=workers or None, progress=progress)
     if plot:
         from qing.dataset.clean import plot_lengths
@@ -59,32 +60,38 @@ def clean_cmd(
 def _print_clean_summary(result) -> None:
     from rich.table import Table
 
+    from qing.cli.sources import processes  # here: imported at the top, it would reorder the commands of --help
+
     r = result.report
     table = Table(title=f"qing clean -> {result.output}", show_header=True, header_style="bold")
-    table.add_column("step")
-    table.add_column("count", justify="right")
-    table.add_column("why")
-    table.add_row("messages read", f"{r['input']['messages']:,}", f"{r['input']['owner_messages']:,} yours")
-    for title, key in (("messages dropped", "dropped_messages"), ("turns dropped", "dropped_turns"),
-                       ("turns changed", "turn_changes"), ("samples dropped", "dropped_samples"),
-                       ("personal data redacted", "pii_redacted")):
+    table.add_column(_("step"))
+    table.add_column(_("count"), justify="right")
+    table.add_column(_("why"))
+    table.add_row(_("messages read"), f"{r['input']['messages']:,}",
+                  _("{count:,} yours").format(count=r["input"]["owner_messages"]))
+    for title, key in ((_("messages dropped"), "dropped_messages"), (_("turns dropped"), "dropped_turns"),
+                       (_("turns changed"), "turn_changes"), (_("samples dropped"), "dropped_samples"),
+                       (_("personal data redacted"), "pii_redacted")):
         for why, n in sorted(r[key].items(), key=lambda kv: -kv[1]):
             table.add_row(title, f"{n:,}", why)
     out = r["output"]
-    table.add_row("samples written", f"{out['train'] + out['eval']:,}",
-                  f"train {out['train']:,}, eval {out['eval']:,}, {r['tokens']['total']:,} tokens "
-                  f"({r['tokens']['method']})")
+    table.add_row(_("samples written"), f"{out['train'] + out['eval']:,}",
+                  _("train {train:,}, eval {eval:,}, {tokens:,} tokens ({method})").format(
+                      train=out["train"], eval=out["eval"], tokens=r["tokens"]["total"], method=r["tokens"]["method"]))
     console.print(table)
     lengths = r["lengths"]
     if lengths["turn_chars"] and lengths["sample_tokens"]:  # both empty when no sample was made
         t, s = lengths["turn_chars"], lengths["sample_tokens"]
-        console.print(f"turn length (characters): median {t['p50']}, p90 {t['p90']}, max {t['max']}; "
-                      f"sample tokens: median {s['p50']}, p90 {s['p90']}, max {s['max']}")
+        console.print(_("turn length (characters): median {turn_median}, p90 {turn_p90}, max {turn_max}; sample "
+                        "tokens: median {sample_median}, p90 {sample_p90}, max {sample_max}").format(
+            turn_median=t["p50"], turn_p90=t["p90"], turn_max=t["max"],
+            sample_median=s["p50"], sample_p90=s["p90"], sample_max=s["max"]))
     rate = r["input"]["messages"] / max(result.seconds, 1e-9)
-    console.print(f"done in {result.seconds:.1f} s ({rate:,.0f} messages/s, {result.workers} "
-                  f"process{'es' if result.workers > 1 else ''}); report: {result.output / 'report.json'}")
+    console.print(_("done in {seconds:.1f} s ({rate:,.0f} messages/s, {processes}); report: {report}").format(
+        seconds=result.seconds, rate=rate, processes=processes(result.workers), report=result.output / "report.json"))
     if not out["train"]:
-        console.print("[yellow]warning[/yellow]: no training sample was made; see the dropped counts above.")
+        console.print(f"[yellow]{_('warning')}[/yellow]: " + _("no training sample was made; see the dropped counts "
+                                                                "above."))
 
 
 # --- clean-llm -------------------------------------------------------------------
@@ -105,20 +112,23 @@ def clean_llm_cmd(
         logging.getLogger(name).setLevel(logging.WARNING)
     if check_only:
         models = check(opts)
-        console.print(f"{escape(opts.base_url)} is reachable; models: {escape(', '.join(models)) or 'none'}")
+        console.print(_("{url} is reachable; models: {models}").format(
+            url=escape(opts.base_url), models=escape(", ".join(models)) or _("none")))
         return
     if dataset is None:
-        raise QingError("give the dataset directory that `qing clean` wrote, e.g. qing clean-llm dataset.")
+        raise QingError(_("give the dataset directory that `qing clean` wrote, e.g. qing clean-llm dataset."))
     output = output or dataset.with_name(dataset.name + "-llm")
-    with progress_bar("scoring", "samples") as update:
-        result = clean_llm(dataset, output, opts, force,
-                           lambda done, total, failed: update(done, total, f"{failed} failed" if failed else ""))
+    with progress_bar(_("scoring"), _("samples")) as update:
+        result = clean_llm(dataset, output, opts, force, lambda done, total, failed: update(
+            done, total, _("{count} failed").format(count=failed) if failed else ""))
     r = result.report
     histogram = "  ".join(f"{k}: {n}" for k, n in r["scores"].items())
-    console.print(f"scores  {histogram}")
-    dropped = ", ".join(f"{why} {n}" for why, n in r["dropped"].items() if n) or "none"
-    kept = f"kept train {r['kept']['train']:,}, eval {r['kept']['eval']:,}"
-    console.print(f"{kept}; dropped {dropped} -> {result.output}")
+    console.print(_("scores  {histogram}").format(histogram=histogram))
+    dropped = ", ".join(f"{why} {n}" for why, n in r["dropped"].items() if n) or _("none")
+    console.print(_("kept train {train:,}, eval {eval:,}; dropped {dropped} -> {output}").format(
+        train=r["kept"]["train"], eval=r["kept"]["eval"], dropped=dropped, output=result.output))
     q = r["requests"]
-    console.print(f"{q['sent']} requests ({q['retries']} retries, {q['splits']} splits), {q['prompt_tokens']:,} "
-                  f"prompt tokens, {r['input']['reused_from_cache']} from the cache, in {result.seconds:.1f} s")
+    console.print(_("{sent} requests ({retries} retries, {splits} splits), {prompt_tokens:,} prompt tokens, {cached} "
+                    "from the cache, in {seconds:.1f} s").format(
+        sent=q["sent"], retries=q["retries"], splits=q["splits"], prompt_tokens=q["prompt_tokens"],
+        cached=r["input"]["reused_from_cache"], seconds=result.seconds))

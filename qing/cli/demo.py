@@ -20,6 +20,7 @@ from typing import Callable
 
 from qing.errors import QingError
 from qing.fixtures import demo_db as sample
+from qing.i18n import _, language
 
 MARKER = ".qing-demo"  # --force replaces only a directory the demo made
 FINISHED = "finished\n"  # the marker's text once every step ran: a demo that stopped half-way is simply redone
@@ -41,12 +42,13 @@ def prepare(workdir: Path, force: bool, say: Callable[[str], None]) -> None:
     if workdir.exists() and any(workdir.iterdir()):
         marker = workdir / MARKER
         if not marker.is_file():
-            raise QingError(f"{workdir} was not made by `qing demo`; refusing to replace it. Choose another --workdir.")
+            raise QingError(_("{workdir} was not made by `qing demo`; refusing to replace it. Choose another "
+                              "--workdir.").format(workdir=workdir))
         if marker.read_text() == FINISHED and not force:
-            raise QingError(f"{workdir} holds a finished demo; pass --force to run the demo again there, or "
-                            "--workdir.")
+            raise QingError(_("{workdir} holds a finished demo; pass --force to run the demo again there, or "
+                              "--workdir.").format(workdir=workdir))
         if marker.read_text() != FINISHED:
-            say(f"{workdir} holds a demo that stopped half-way: starting it again.")
+            say(_("{workdir} holds a demo that stopped half-way: starting it again.").format(workdir=workdir))
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, mode=0o700, exist_ok=True)
     (workdir / MARKER).write_text("made by qing demo\n")
@@ -70,7 +72,7 @@ def steps(model: str, tiny: bool, llm_base_url: str | None, llm_model: str | Non
         Step("finetune", ["finetune", data, "-o", "runs/demo", "--model", model] + (TINY_TRAINING if tiny else []),
              "runs/demo/adapter"),
         Step("infer", ["infer", "runs/demo", "--prompt", "周末去爬山吗？", "--temperature", "0",
-                       "--max-new-tokens", "40"], "(reply above)"),
+                       "--max-new-tokens", "40"], _("(reply above)")),
         Step("gguf", ["gguf", "runs/demo"], "runs/demo/demo-f16.gguf"),
         Step("quantize", ["quantize", "runs/demo/demo-f16.gguf"] + (["--type", "Q8_0"] if tiny else []),
              "runs/demo/demo-Q8_0.gguf" if tiny else "runs/demo/demo-Q4_K_M.gguf"),
@@ -84,19 +86,19 @@ def run(workdir: Path, model: str | None = None, llm_base_url: str | None = None
     prepare(workdir, force, say)
     started = time.perf_counter()
     built = sample.build(workdir / "sample")
-    say(f"built-in sample: {built.messages} invented messages of 小晴 and 4 friends, encrypted like QQ NT "
-        f"({time.perf_counter() - started:.1f} s) -> {workdir / 'sample'}")
+    say(_("built-in sample: {count} invented messages of 小晴 and 4 friends, encrypted like QQ NT ({seconds:.1f} s) "
+          "-> {folder}").format(count=built.messages, seconds=time.perf_counter() - started, folder=workdir / "sample"))
     tiny = model is None
     if tiny:
         from qing.fixtures import tiny_model as tinymodel
 
-        say("model: a tiny random Qwen3 built here (on a GPU box, use --model Qwen/Qwen3-8B-Base for the real "
-            "thing) -> tiny-model")
+        say(_("model: a tiny random Qwen3 built here (on a GPU box, use --model Qwen/Qwen3-8B-Base for the real "
+              "thing) -> tiny-model"))
         tinymodel.build(workdir / "tiny-model")
         model = "tiny-model"
-    env = {**os.environ, "QING_KEY": built.key}
-    say(f"$ cd {shlex.quote(str(workdir))}   # every step below runs there")
-    say(f"$ export QING_KEY='{built.key}'   # the sample's key; yours comes from your own QQ (see README)")
+    env = {**os.environ, "QING_KEY": built.key, "QING_LANG": language()}  # each step speaks as the demo does
+    say(f"$ cd {shlex.quote(str(workdir))}   # " + _("every step below runs there"))
+    say(f"$ export QING_KEY='{built.key}'   # " + _("the sample's key; yours comes from your own QQ (see README)"))
     done = []
     for step in steps(model, tiny, llm_base_url, llm_model):
         say(f"$ qing {shlex.join(step.args)}")
@@ -104,8 +106,8 @@ def run(workdir: Path, model: str | None = None, llm_base_url: str | None = None
         result = subprocess.run([sys.executable, "-m", "qing", *step.args], cwd=workdir, env=env)
         step.seconds = time.perf_counter() - began
         if result.returncode != 0:
-            raise QingError(f"the demo's {step.name} step failed (exit {result.returncode}); its message is above.",
-                            exit_code=result.returncode)
+            raise QingError(_("the demo's {step} step failed (exit {code}); its message is above.").format(
+                step=step.name, code=result.returncode), exit_code=result.returncode)
         step.size = _size(workdir / step.output)
         done.append(step)
     (workdir / MARKER).write_text(FINISHED)

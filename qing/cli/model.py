@@ -20,6 +20,7 @@ from qing.cli.app import (
 from qing.cli.params import choice, plain, takes
 from qing.errors import QingError
 from qing.files import human_size
+from qing.i18n import _
 from qing.model.options import (
     ENGINES,
     GPU_LAYERS_HELP,
@@ -35,13 +36,19 @@ GpuLayers = Annotated[int, typer.Option(
 
 def _train_progress(entry: dict) -> None:
     if "eval_loss" in entry:
-        when = f"step {entry['step']}/{entry['max_steps']}" if entry["max_steps"] else "before training"
-        console.print(f"{when}  eval loss {entry['eval_loss']:.4f}")
+        line = (_("step {step}/{max_steps}  eval loss {loss:.4f}") if entry["max_steps"] else
+                _("before training  eval loss {loss:.4f}"))
+        console.print(line.format(step=entry["step"], max_steps=entry["max_steps"], loss=entry["eval_loss"]))
     elif "loss" in entry:
         eta = entry.get("eta_seconds")
-        eta_text = f"  ETA {int(eta) // 60}:{int(eta) % 60:02d}" if eta is not None else ""
-        console.print(f"step {entry['step']}/{entry['max_steps']}  epoch {entry['epoch']:.2f}  loss {entry['loss']:.4f}"
-                      f"  lr {entry.get('learning_rate', 0):.2e}  {entry['tokens_per_second']:,.0f} tokens/s{eta_text}")
+        line = (_("step {step}/{max_steps}  epoch {epoch:.2f}  loss {loss:.4f}  lr {lr:.2e}  {speed:,.0f} tokens/s")
+                if eta is None else
+                _("step {step}/{max_steps}  epoch {epoch:.2f}  loss {loss:.4f}  lr {lr:.2e}  {speed:,.0f} tokens/s  "
+                  "ETA {minutes}:{seconds:02d}"))
+        console.print(line.format(step=entry["step"], max_steps=entry["max_steps"], epoch=entry["epoch"],
+                                  loss=entry["loss"], lr=entry.get("learning_rate", 0),
+                                  speed=entry["tokens_per_second"], minutes=int(eta or 0) // 60,
+                                  seconds=int(eta or 0) % 60))
 
 
 @command("finetune")
@@ -66,8 +73,8 @@ def finetune_cmd(
     except KeyboardInterrupt:
         if main_process and Run(output).checkpoints():
             again = escape(f"qing finetune {dataset} -o {output} --resume")
-            console.print(f"[yellow]interrupted[/yellow]: no adapter was written; `{again}` continues from the last "
-                          "checkpoint.")
+            console.print(f"[yellow]{_('interrupted')}[/yellow]: " + _(
+                "no adapter was written; `{command}` continues from the last checkpoint.").format(command=again))
             raise typer.Exit(130) from None
         raise
     if not main_process:
@@ -75,13 +82,16 @@ def finetune_cmd(
     if result.dry_run_modules is not None:
         for name in result.dry_run_modules:
             print(name)
-        console.print(f"{len(result.dry_run_modules)} modules would get a LoRA (dry run: nothing trained).")
+        console.print(_("{count} modules would get a LoRA (dry run: nothing trained).").format(
+            count=len(result.dry_run_modules)))
         return
-    evals = (f"; eval loss {result.first_eval_loss:.4f} -> {result.eval_loss:.4f}"
+    evals = (_("; eval loss {before:.4f} -> {after:.4f}").format(before=result.first_eval_loss,
+                                                                 after=result.eval_loss)
              if result.first_eval_loss is not None else
-             f"; eval loss {result.eval_loss:.4f}" if result.eval_loss is not None else "")
-    console.print(f"trained {result.steps} steps in {result.seconds:.0f} s ({result.tokens_per_second:,.0f} tokens/s)"
-                  f"{evals} -> {output / 'adapter'}" + (f", {result.merged}" if result.merged else ""))
+             _("; eval loss {loss:.4f}").format(loss=result.eval_loss) if result.eval_loss is not None else "")
+    outputs = f"{output / 'adapter'}" + (f", {result.merged}" if result.merged else "")
+    console.print(_("trained {steps} steps in {seconds:.0f} s ({speed:,.0f} tokens/s){evals} -> {outputs}").format(
+        steps=result.steps, seconds=result.seconds, speed=result.tokens_per_second, evals=evals, outputs=outputs))
 
 # --- infer -------------------------------------------------------------------------
 
@@ -103,8 +113,8 @@ def infer_cmd(
 
     quiet_libraries()
     if run is None and merged is None and model is None and gguf is None:
-        raise QingError("give a run directory (qing infer runs/qing), --merged DIR, --gguf FILE, or --model with "
-                        "--adapter.")
+        raise QingError(_("give a run directory (qing infer runs/qing), --merged DIR, --gguf FILE, or --model with "
+                          "--adapter."))
     cm = infer.load(run, model, adapter, merged, opts, gguf=gguf, gpu_layers=gpu_layers)
     if prompt is not None:
         text = infer.reply(cm, infer.Conversation(cm.system_prompt), prompt, opts)
@@ -135,12 +145,13 @@ def gguf_cmd(
 
     outtype = plain(outtype)
     started = time.perf_counter()
-    with progress_bar("converting", "MB", scale=1e6) as update:
+    with progress_bar(_("converting"), "MB", scale=1e6) as update:
         out, modelfile, name = gguf.to_gguf(model_dir, output, outtype, llama_cpp=llama_cpp, force=force,
                                             progress=update, note=lambda text: console.print(escape(text)),
                                             before_merge=quiet_libraries)
-    console.print(f"wrote {out} ({human_size(out.stat().st_size)}, {outtype}) in {time.perf_counter() - started:.1f} s")
-    console.print(f"wrote {modelfile}: ollama create {name} -f {modelfile}")
+    console.print(_("wrote {output} ({size}, {outtype}) in {seconds:.1f} s").format(
+        output=out, size=human_size(out.stat().st_size), outtype=outtype, seconds=time.perf_counter() - started))
+    console.print(_("wrote {modelfile}: ollama create {name} -f {modelfile}").format(modelfile=modelfile, name=name))
 
 
 @command("quantize")
@@ -163,15 +174,17 @@ def quantize_cmd(
             print(f"{name:8s} {guide}")
         return
     if gguf_file is None:
-        raise QingError("give the GGUF file to quantize, e.g. qing quantize model-f16.gguf (--list shows types).")
+        raise QingError(_("give the GGUF file to quantize, e.g. qing quantize model-f16.gguf (--list shows types)."))
     started = time.perf_counter()
     out = quantize.quantize(gguf_file, output, qtype, llama_cpp=llama_cpp, force=force, verbose=state["verbose"],
                             note=lambda text: console.print(escape(text)))
     size, before = out.stat().st_size, gguf_file.stat().st_size
-    console.print(f"wrote {out} ({human_size(size)}, {qtype.upper()}; {size / before:.0%} of the input) in "
-                  f"{time.perf_counter() - started:.1f} s")
+    console.print(_("wrote {output} ({size}, {qtype}; {ratio:.0%} of the input) in {seconds:.1f} s").format(
+        output=out, size=human_size(size), qtype=qtype.upper(), ratio=size / before,
+        seconds=time.perf_counter() - started))
     if modelfile := quantize.repoint_modelfile(gguf_file, out):
-        console.print(f"{modelfile} now points at {out.name}: ollama create NAME -f {modelfile}")
+        console.print(_("{modelfile} now points at {name}: ollama create NAME -f {modelfile}").format(
+            modelfile=modelfile, name=out.name))
 
 # --- eval ---------------------------------------------------------------------------------
 
@@ -200,10 +213,10 @@ def eval_cmd(
     quiet_libraries()
     started = time.perf_counter()
     out = output or run / "eval"
-    with progress_bar("evaluating", "steps") as update:
+    with progress_bar(_("evaluating"), _("steps")) as update:
         report, written = evaluation.eval_run(run, out, dataset, opts, tuple(gguf or ()), force, update)
     header, rows = evaluation.summary_rows(report)
-    table = Table(title=f"qing eval: {report['contexts']} contexts", header_style="bold")
+    table = Table(title=_("qing eval: {count} contexts").format(count=report["contexts"]), header_style="bold")
     for i, name in enumerate(header):
         table.add_column(escape(name), justify="left" if i == 0 else "right")
     for row in rows:
@@ -212,8 +225,10 @@ def eval_cmd(
     if warning := evaluation.too_few_contexts(report):
         console.print(f"[yellow]{escape(warning)}[/yellow]")
     if report["skipped_too_long"]:
-        console.print(f"{report['skipped_too_long']} eval samples longer than the run's max length were skipped.")
-    console.print(f"wrote {', '.join(str(p) for p in written)} in {time.perf_counter() - started:.0f} s")
+        console.print(_("{count} eval samples longer than the run's max length were skipped.").format(
+            count=report["skipped_too_long"]))
+    console.print(_("wrote {files} in {seconds:.0f} s").format(files=", ".join(str(p) for p in written),
+                                                               seconds=time.perf_counter() - started))
 
 
 # --- serve --------------------------------------------------------------------------------
@@ -239,12 +254,13 @@ def serve_cmd(
     from qing.model import serve
 
     def on_request(method: str, path: str, status: int, seconds: float, tokens) -> None:
-        route = f"/v1{path}" if path in ("/models", "/chat/completions") else "(other path)"  # no client text
-        used = f", {tokens[0]}+{tokens[1]} tokens" if tokens else " (client went away)" if status == 499 else ""
+        route = f"/v1{path}" if path in ("/models", "/chat/completions") else _("(other path)")  # no client text
+        used = (f", {tokens[0]}+{tokens[1]} tokens" if tokens else
+                " " + _("(client went away)") if status == 499 else "")
         console.print(f"[dim]{method} {route} {status} {seconds:.2f} s{used}[/dim]")
 
     src = serve.Source(run_dir=run, gguf=gguf, merged=merged, adapter=adapter, model=model)
     serve.serve(src, plain(engine), opts, defaults, note=lambda text: console.print(escape(text)),
-                warn=lambda text: console.print(f"[yellow]warning[/yellow]: {escape(text)}"),
+                warn=lambda text: console.print(f"[yellow]{_('warning')}[/yellow]: {escape(text)}"),
                 on_request=on_request, before_transformers=quiet_libraries)
-    console.print("stopped.")
+    console.print(_("stopped."))

@@ -37,11 +37,14 @@ def _read_key(key: Optional[str], db: Path, uid: Optional[str] = None) -> str:
 
         return key_from_uid(db, uid)
     if sys.stdin.isatty():
-        return getpass.getpass(f"Key for {db.name} (not shown): ").strip("\r\n")
+        return getpass.getpass(_("Key for {name} (not shown): ").format(name=db.name)).strip("\r\n")
     typo = difflib.get_close_matches("QING_KEY", [k for k in os.environ if k.startswith("QING_")], n=1, cutoff=0.8)
-    hint = f" ({typo[0]} is set: did you mean QING_KEY?)" if typo else ""
-    raise QingError(f"{db} is encrypted and no key was given{hint}: pass --key, set QING_KEY in the environment "
-                    "or .env, or run in a terminal to be asked for it.")
+    if typo:
+        raise QingError(_("{path} is encrypted and no key was given ({variable} is set: did you mean QING_KEY?): pass "
+                          "--key, set QING_KEY in the environment or .env, or run in a terminal to be asked for "
+                          "it.").format(path=db, variable=typo[0]))
+    raise QingError(_("{path} is encrypted and no key was given: pass --key, set QING_KEY in the environment or .env, "
+                      "or run in a terminal to be asked for it.").format(path=db))
 
 # --- decrypt -------------------------------------------------------------------
 
@@ -61,18 +64,25 @@ def decrypt_cmd(
     from qing.sources.qqnt.decrypt import decrypt
 
     key = _read_key(key, require_input(input, _("database")), uid)  # the file first: no key asked for a missing one
-    with console.status("decrypting ..."):
+    with console.status(_("decrypting ...")):
         result = decrypt(input, key, output, plain(hmac), force)
-    rows = ", ".join(f"{name} {count:,}" for name, count in result.tables.items() if count) or "no rows"
-    console.print(f"opened with [bold]{result.hmac}[/bold] "
-                  f"({'QQ NT header stripped' if result.qq_header else 'no QQ NT header'}; "
-                  f"{_wal_note(result.wal_frames)})")
-    console.print(f"wrote {result.output} ({result.output.stat().st_size / 1e6:.1f} MB, {rows}) "
-                  f"in {result.seconds:.1f} s")
+    rows = ", ".join(f"{name} {count:,}" for name, count in result.tables.items() if count) or _("no rows")
+    header = _("QQ NT header stripped") if result.qq_header else _("no QQ NT header")
+    console.print(_("opened with {hmac} ({header}; {wal})").format(
+        hmac=f"[bold]{result.hmac}[/bold]", header=header, wal=_wal_note(result.wal_frames)))
+    console.print(_("wrote {output} ({size:.1f} MB, {rows}) in {seconds:.1f} s").format(
+        output=result.output, size=result.output.stat().st_size / 1e6, rows=rows, seconds=result.seconds))
 
 
 def _wal_note(frames: int) -> str:
-    return f"{frames} WAL frame{'' if frames == 1 else 's'} included" if frames else "no WAL"
+    if not frames:
+        return _("no WAL")
+    return (_("{count} WAL frame included") if frames == 1 else _("{count} WAL frames included")).format(count=frames)
+
+
+def processes(count: int) -> str:
+    """'1 process', '3 processes': how many processes a data step used, for its summary line."""
+    return (_("{count} process") if count == 1 else _("{count} processes")).format(count=count)
 
 
 # --- export --------------------------------------------------------------------
@@ -106,35 +116,48 @@ def export_cmd(
     source = export.resolve(db, plain(source))
     options = dict(key=lambda path: _read_key(key, path, uid), hmac=plain(hmac), profile=profile, me=me,
                    groups=groups, fmt=plain(fmt), tz=tz, force=force, workers=workers or None,
-                   on_owner=lambda uin, how: console.print(f"owner: [bold]{uin}[/bold] ({how})"),
-                   on_chat=_print_chat,
-                   on_found=lambda path, kind: console.print(f"found {escape(str(path))} ({kind})"))
+                   on_owner=_print_owner, on_chat=_print_chat,
+                   on_found=lambda path, kind: console.print(_("found {path} ({kind})").format(
+                       path=escape(str(path)), kind=kind)))
     if source != "qq-nt":
-        with console.status(f"reading {source} ...") as status:
-            s = export.export(db, output, source, **options,
-                              counted=lambda n: status.update(f"reading {source}: {n:,} messages"))
+        with console.status(_("reading {source} ...").format(source=source)) as status:
+            s = export.export(db, output, source, **options, counted=lambda n: status.update(
+                _("reading {source}: {count:,} messages").format(source=source, count=n)))
         kinds = ", ".join(f"{k} {n:,}" for k, n in s.kinds.most_common())
-        console.print(f"wrote {s.output}: {s.messages:,} messages in {len(s.owners):,} chats from {source} in "
-                      f"{s.seconds:.1f} s ({s.messages / max(s.seconds, 1e-9):,.0f} messages/s, {s.workers} "
-                      f"process{'es' if s.workers > 1 else ''})")
-        console.print(f"by kind: {kinds}")
+        console.print(_("wrote {output}: {messages:,} messages in {chats:,} chats from {source} in {seconds:.1f} s "
+                        "({rate:,.0f} messages/s, {processes})").format(
+            output=s.output, messages=s.messages, chats=len(s.owners), source=source, seconds=s.seconds,
+            rate=s.messages / max(s.seconds, 1e-9), processes=processes(s.workers)))
+        console.print(_("by kind: {kinds}").format(kinds=kinds))
         return
-    with progress_bar("exporting", "msg") as progress:
+    with progress_bar(_("exporting"), _("msg")) as progress:
         s = export.export(db, output, source, **options, progress=progress)
     t = s.tally
     kinds = ", ".join(f"{k} {n:,}" for k, n in t.kinds.most_common())
-    console.print(f"wrote {s.output}: {t.messages:,} messages in {t.chats:,} chats in {s.seconds:.1f} s "
-                  f"({t.rows / max(s.seconds, 1e-9):,.0f} rows/s, {s.workers} process{'es' if s.workers > 1 else ''}); "
-                  f"{t.owner_messages:,} sent by {s.owner}")
-    console.print(f"by kind: {kinds or 'none'}")
+    console.print(_("wrote {output}: {messages:,} messages in {chats:,} chats in {seconds:.1f} s ({rate:,.0f} rows/s, "
+                    "{processes}); {mine:,} sent by {owner}").format(
+        output=s.output, messages=t.messages, chats=t.chats, seconds=s.seconds, rate=t.rows / max(s.seconds, 1e-9),
+        processes=processes(s.workers), mine=t.owner_messages, owner=s.owner))
+    console.print(_("by kind: {kinds}").format(kinds=kinds or _("none")))
     if t.skipped:
-        console.print("skipped: " + ", ".join(f"{c} {n:,}" for c, n in t.skipped.most_common()))
+        console.print(_("skipped: {counts}").format(counts=", ".join(f"{c} {n:,}" for c, n in t.skipped.most_common())))
     if t.problems:
-        console.print("kept with parts left out: " + ", ".join(f"{c} {n:,}" for c, n in t.problems.most_common()))
+        console.print(_("kept with parts left out: {counts}").format(
+            counts=", ".join(f"{c} {n:,}" for c, n in t.problems.most_common())))
     if not t.owner_messages:
-        console.print(f"[yellow]warning[/yellow]: none of the messages was sent by {s.owner}; check --me.")
+        console.print(f"[yellow]{_('warning')}[/yellow]: " + _("none of the messages was sent by {owner}; check "
+                                                                "--me.").format(owner=s.owner))
+
+
+def _print_owner(uin: int, how: str) -> None:
+    owner = f"[bold]{uin}[/bold]"
+    console.print((_("owner: {owner} (--me)") if how == "--me" else _("owner: {owner} (detected)")).format(owner=owner))
 
 
 def _print_chat(chat: str, count: int, mine: int) -> None:
-    note = f"{mine:,} yours" if mine else "[yellow]none yours[/yellow]: is this your export?"
-    console.print(f"chat {escape(chat)}: {count:,} messages, {note}")
+    if mine:
+        console.print(_("chat {chat}: {count:,} messages, {mine:,} yours").format(chat=escape(chat), count=count,
+                                                                                  mine=mine))
+    else:
+        console.print("[yellow]" + _("chat {chat}: {count:,} messages, none yours: is this your export?").format(
+            chat=escape(chat), count=count) + "[/yellow]")

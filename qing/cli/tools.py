@@ -17,6 +17,7 @@ from qing.cli.app import (
 )
 from qing.errors import QingError
 from qing.files import human_size
+from qing.i18n import _
 
 # --- demo / doctor ---------------------------------------------------------------------
 
@@ -42,16 +43,17 @@ def demo_cmd(
     started = time.perf_counter()
     done = demo.run(workdir, model, llm_base_url, llm_model, force,
                     say=lambda text: console.print(f"[bold cyan]{escape(text)}[/bold cyan]"))
-    table = Table(title=f"qing demo in {workdir}", header_style="bold")
-    for column, justify in (("step", "left"), ("output", "left"), ("size", "right"), ("time", "right")):
+    table = Table(title=_("qing demo in {workdir}").format(workdir=workdir), header_style="bold")
+    for column, justify in ((_("step"), "left"), (_("output"), "left"), (_("size"), "right"), (_("time"), "right")):
         table.add_column(column, justify=justify)
     for step in done:
         size = human_size(step.size) if step.size else ""
-        table.add_row(step.name, step.output, size, f"{step.seconds:.1f} s")
+        table.add_row(step.name, step.output, size, _("{seconds:.1f} s").format(seconds=step.seconds))
     console.print(table)
-    console.print(f"done in {time.perf_counter() - started:.0f} s. Next: chat with it (qing infer "
-                  f"{workdir}/runs/demo), or run it in Ollama (cd {workdir}/runs/demo && ollama create demo -f "
-                  "Modelfile); then the same with your own nt_msg.db and a real model on a GPU (README).")
+    console.print(_("done in {seconds:.0f} s. Next: chat with it (qing infer {workdir}/runs/demo), or run it in Ollama "
+                    "(cd {workdir}/runs/demo && ollama create demo -f Modelfile); then the same with your own "
+                    "nt_msg.db and a real model on a GPU (README).").format(
+        seconds=time.perf_counter() - started, workdir=workdir))
 
 
 def _known_envvars() -> set[str]:
@@ -80,15 +82,19 @@ def doctor_cmd(
 
     quiet_libraries()
     checks = run_checks(_known_envvars(), model, models_dir, llm_base_url, llama_cpp)
-    marks = {"ok": "[green]ok[/green]", "warn": "[yellow]warn[/yellow]", "fail": "[red]FAIL[/red]"}
+    marks = {"ok": f"[green]{_('ok')}[/green]", "warn": f"[yellow]{_('warn')}[/yellow]",
+             "fail": f"[red]{_('FAIL')}[/red]"}
     table = Table(title="qing doctor", header_style="bold")
-    for column in ("check", "", "found", "fix"):
+    for column in (_("check"), "", _("found"), _("fix")):
         table.add_column(column)
     for c in checks:
-        table.add_row(c.name, marks[c.status], escape(c.detail), escape(c.fix))
+        table.add_row(escape(c.name), marks[c.status], escape(c.detail), escape(c.fix))
     console.print(table)
     failed = [c.name for c in checks if c.status == "fail"]
     warned = [c.name for c in checks if c.status == "warn"]
     if failed:
-        raise QingError(f"required: {', '.join(failed)} - fix the rows marked FAIL above.")
-    console.print(f"ready{' (with warnings: ' + ', '.join(warned) + ')' if warned else ''}.")
+        raise QingError(_("required: {checks} - fix the rows marked FAIL above.").format(checks=", ".join(failed)))
+    if warned:
+        console.print(_("ready (with warnings: {checks}).").format(checks=escape(", ".join(warned))))
+    else:
+        console.print(_("ready."))
