@@ -15,6 +15,7 @@ from qing.cli.app import (
     progress_bar,
 )
 from qing.cli.params import takes
+from qing.cli.sources import processes
 from qing.dataset.options import DEFAULT_SYSTEM_PROMPT, CleanOptions, LlmOptions
 from qing.errors import QingError
 from qing.i18n import _
@@ -60,7 +61,7 @@ def clean_cmd(
 def _print_clean_summary(result) -> None:
     from rich.table import Table
 
-    from qing.cli.sources import processes  # here: imported at the top, it would reorder the commands of --help
+    from qing.dataset.clean.report import reason, token_method
 
     r = result.report
     table = Table(title=f"qing clean -> {result.output}", show_header=True, header_style="bold")
@@ -73,11 +74,12 @@ def _print_clean_summary(result) -> None:
                        (_("turns changed"), "turn_changes"), (_("samples dropped"), "dropped_samples"),
                        (_("personal data redacted"), "pii_redacted")):
         for why, n in sorted(r[key].items(), key=lambda kv: -kv[1]):
-            table.add_row(title, f"{n:,}", why)
+            table.add_row(title, f"{n:,}", reason(why))
     out = r["output"]
     table.add_row(_("samples written"), f"{out['train'] + out['eval']:,}",
                   _("train {train:,}, eval {eval:,}, {tokens:,} tokens ({method})").format(
-                      train=out["train"], eval=out["eval"], tokens=r["tokens"]["total"], method=r["tokens"]["method"]))
+                      train=out["train"], eval=out["eval"], tokens=r["tokens"]["total"],
+                      method=token_method(r["tokens"]["method"])))
     console.print(table)
     lengths = r["lengths"]
     if lengths["turn_chars"] and lengths["sample_tokens"]:  # both empty when no sample was made
@@ -106,7 +108,7 @@ def clean_llm_cmd(
     opts: LlmOptions = None,
 ) -> None:
     """Score samples with an OpenAI-compatible server (LM Studio, Ollama, vLLM) and keep the good ones."""
-    from qing.dataset.clean_llm import check, clean_llm
+    from qing.dataset.clean_llm import check, clean_llm, dropped_reason
 
     for name in ("openai", "httpx", "httpcore"):  # request logs stay out of our output, --verbose included
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -124,7 +126,7 @@ def clean_llm_cmd(
     r = result.report
     histogram = "  ".join(f"{k}: {n}" for k, n in r["scores"].items())
     console.print(_("scores  {histogram}").format(histogram=histogram))
-    dropped = ", ".join(f"{why} {n}" for why, n in r["dropped"].items() if n) or _("none")
+    dropped = ", ".join(f"{dropped_reason(why)} {n}" for why, n in r["dropped"].items() if n) or _("none")
     console.print(_("kept train {train:,}, eval {eval:,}; dropped {dropped} -> {output}").format(
         train=r["kept"]["train"], eval=r["kept"]["eval"], dropped=dropped, output=result.output))
     q = r["requests"]
