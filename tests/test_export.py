@@ -28,6 +28,13 @@ def test_captured_text_element_decodes_by_field_number():
     assert render(blob, Counter())[1] == bytes.fromhex("e59189e59189e59189").decode()
 
 
+def test_a_picture_gives_its_file_name():
+    picture = nb.body(nb.text("看"), nb.picture(), nb.picture())
+    assert render(picture, Counter()) == ("text", "看[图片][图片]", None, None, "a1b2c3.jpg")  # the first picture's
+    assert render(nb.body(nb.picture(animated=True)), Counter())[::4] == ("sticker", "a1b2c3.jpg")
+    assert render(nb.body(nb.text("在吗")), Counter())[4] is None and render(nb.body(nb.file()), Counter())[4] is None
+
+
 def test_every_element_renders_as_the_format_doc_says(exported):
     _, m = exported
     expected = {

@@ -87,6 +87,7 @@ class _Job:
     owner: int
     names: dict
     uids: dict
+    pictures: bool = False  # records carry `src`, their picture's file name (for WeClone's CSV, not contract 1)
 
 
 def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto", profile: Path | None = None,
@@ -130,7 +131,7 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
                 on_owner(owner, source)
             names = read_profile_names(plain_profile) if plain_profile else {}
             uids = uid_to_uin(conn)
-            jobs = [_Job(str(plain_db), t, where, params, owner, names, uids)
+            jobs = [_Job(str(plain_db), t, where, params, owner, names, uids, fmt == "csv")
                     for t in tables for where, params in _slices(conn, t, workers)]
             with atomic_output(output, force) as tmp:
                 if pool:
@@ -315,7 +316,7 @@ def _write_slice(conn: sqlite3.Connection, job: _Job, write, tally: Tally, repor
     """Read one slice in (peer, time, id) order, render each row, write contract-1 records in batches."""
     sql = _select(job.table, _columns(conn, job.table)).format(where=job.where)
     rows = conn.execute(sql, {**job.params, "owner": job.owner})
-    prefix, owner, names, uids = TABLES[job.table], job.owner, job.names, job.uids
+    prefix, owner, names, uids, pictures = TABLES[job.table], job.owner, job.names, job.uids, job.pictures
     kinds, skipped, problems = tally.kinds, tally.skipped, tally.problems
     last_peer = chat = None
     seqs: dict[int, int] = {}  # msgSeq -> msgId in this chat, the latest REPLY_MEMORY of them
@@ -327,7 +328,7 @@ def _write_slice(conn: sqlite3.Connection, job: _Job, write, tally: Tally, repor
                 skipped["bad time"] += 1
                 continue
             try:
-                kind, text, reply_to, reply_seq = render(blob, problems)
+                kind, text, reply_to, reply_seq, picture = render(blob, problems)
             except BadBody as e:
                 skipped[e.cause] += 1
                 continue
@@ -354,6 +355,8 @@ def _write_slice(conn: sqlite3.Connection, job: _Job, write, tally: Tally, repor
             rows_out.append({"id": msg_id, "chat": chat, "peer": peer, "sender": sender,
                             "sender_name": names.get(sender) or stored_name, "is_me": is_me, "time": when,
                             "kind": kind, "text": text, "reply_to": reply_to})
+            if picture and pictures:
+                rows_out[-1]["src"] = picture
         write(rows_out)
         tally.rows += len(batch)
         report(tally.rows)
