@@ -15,7 +15,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from qing.errors import QingError
 
@@ -66,13 +66,15 @@ def refuse_input_as_output(output: Path, *inputs: Path | None) -> None:
                             f"with -o.")
 
 
-def refuse_foreign_files(directory: Path, ours: tuple[str, ...], what: str) -> None:
-    """--force replaces only what qing wrote: one sentence when DIRECTORY holds a name no pattern of OURS matches
-    (hidden .part leftovers of an interrupted run are ours too)."""
+def refuse_foreign_files(directory: Path, ours: tuple[str, ...], what: str,
+                         written: Callable[[Path], bool] | None = None) -> None:
+    """--force replaces only what qing wrote: one sentence when DIRECTORY holds an entry that no pattern of OURS
+    matches and `written(entry)` does not own (hidden .part leftovers of an interrupted run are ours too)."""
     if not directory.is_dir():
         return
     ours += (".*.part", ".*.old")
-    foreign = sorted(p.name for p in directory.iterdir() if not any(fnmatch.fnmatchcase(p.name, o) for o in ours))
+    foreign = sorted(p.name for p in directory.iterdir()
+                     if not any(fnmatch.fnmatchcase(p.name, o) for o in ours) and not (written and written(p)))
     if foreign:
         shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more" if len(foreign) > 3 else "")
         raise QingError(f"{directory} holds files that {what} did not write ({shown}); --force replaces only its own "

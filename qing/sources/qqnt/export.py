@@ -24,8 +24,6 @@ from qing import parallel
 from qing.config import time_zone
 from qing.errors import QingError
 from qing.files import (
-    atomic_output,
-    check_output,
     copy_into,
     refuse_input_as_output,
     removed_after,
@@ -107,7 +105,7 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
     if profile:
         require_input(profile, "profile database")
     refuse_input_as_output(output, db, profile)
-    check_output(output, force)
+    records.check_output(output, fmt, force)
     report = progress or (lambda done, total: None)
     # the decrypted copies live in a private directory beside the output, removed on any exit, and by the next run
     # if this process is killed outright
@@ -133,7 +131,7 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
             uids = uid_to_uin(conn)
             jobs = [_Job(str(plain_db), t, where, params, owner, names, uids, fmt == "csv")
                     for t in tables for where, params in _slices(conn, t, workers)]
-            with atomic_output(output, force) as tmp:
+            with records.output(output, fmt, force) as tmp:
                 if pool:
                     tally = _run_parallel(pool, shared, jobs, Path(work), tmp, total, report)
                 else:
