@@ -10,12 +10,15 @@ the chat id (`c2c%3A20001_0_398.csv`), so that `qing export` reads the folder ba
 from __future__ import annotations
 
 import contextlib
+import functools
+import io
 import itertools
 import operator
 import os
 import re
 import shutil
 import unicodedata
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -109,7 +112,13 @@ def _voice_type(text: str) -> str:
 
 
 class FolderWriter:
-    """Writes contract-1 records, in chat order, into FOLDER (empty, private) in WeClone's layout."""
+    """Writes contract-1 records, in chat order, into FOLDER (empty, private) in WeClone's layout.
+
+    Rows are formatted here into a chat's buffer; one thread of its own makes the folders and files and writes the
+    buffers (making a folder and a file mostly waits on the disk: the wait overlaps the work on the next rows).
+    """
+
+    FLUSH = 1 << 22  # characters of a chat's rows held before they are handed to the disk thread
 
     def __init__(self, folder: Path, zone: ZoneInfo):
         self.folder, self.zone = folder, zone
@@ -117,9 +126,12 @@ class FolderWriter:
         self.rows = 0  # rows written before the open chat: `id` runs on over the whole export, as PyWxDump's does
         self.chat: str | None = None
         self.pending: list[dict] = []  # the open chat's records while its name is awaited
-        self.file = self.csv = self.path = self.room = None
+        self.buffer = self.csv = self.path = self.room = None
         self.written = 0  # rows of the open chat written
+        self.created = False  # its file made (by the disk thread)
         self.local_time = _LocalTime(zone)
+        self.disk = ThreadPoolExecutor(1)
+        self.done: list[Future] = []
 
     def write(self, records: list[dict]) -> None:
         for chat, run in itertools.groupby(records, _CHAT):
@@ -130,7 +142,7 @@ class FolderWriter:
                 name = fixed_name(chat)
                 if name is not None:
                     self._open(name)
-            if self.file is None:
+            if self.buffer is None:
                 self.pending += run
                 name = friend_name(run)
                 if name is None and len(self.pending) < NAME_WAIT:
@@ -138,22 +150,26 @@ class FolderWriter:
                 self._open(name or id_name(chat))
                 run, self.pending = self.pending, []
             self._write_rows(run)
+            if self.buffer.tell() >= self.FLUSH:
+                self._hand_over()
 
     def close(self) -> None:
-        """End the last chat (after the last write)."""
+        """End the last chat (after the last write) and wait for the disk thread."""
         self._end_chat()
+        self.disk.shutdown()
+        self._check(wait=True)
 
     def abandon(self) -> None:
-        if self.file:
-            self.file.close()
+        """Stop the disk thread, so that nothing is written into the folder after this."""
+        self.disk.shutdown(cancel_futures=True)
 
     def _open(self, name: str) -> None:
         self.room = self.names.give(name, self.chat)
-        folder = private_dir(self.folder / self.room)
-        self.path = folder / f"{weclone.chat_file_stem(self.chat)}.csv.part"
-        self.file = open_private(self.path, "w", encoding="utf-8", newline="")
-        self.csv = weclone.csv_writer(self.file)
+        self.path = self.folder / self.room / f"{weclone.chat_file_stem(self.chat)}.csv.part"
+        self.buffer = io.StringIO(newline="")
+        self.csv = weclone.csv_writer(self.buffer)
         self.written = 0
+        self.created = False
 
     def _write_rows(self, records: list[dict]) -> None:
         types, room, times = weclone.KIND_TO_TYPE, self.room, self.local_time.many(map(_TIME, records))
@@ -164,17 +180,40 @@ class FolderWriter:
         self.csv.writerows(rows)
         self.written += len(records)
 
+    def _hand_over(self, rename: Path | None = None) -> None:
+        """Give the chat's buffered rows to the disk thread (the first time: with its folder to make)."""
+        self._check()
+        self.done.append(self.disk.submit(_append, self.path, self.buffer.getvalue(), not self.created, rename))
+        self.created = True
+        self.buffer.seek(0)
+        self.buffer.truncate()
+
+    def _check(self, wait: bool = False) -> None:
+        """Raise what went wrong in the disk thread (a full disk) here."""
+        for future in [f for f in self.done if wait or f.done()]:
+            self.done.remove(future)
+            future.result()
+
     def _end_chat(self) -> None:
         if self.chat is None:
             return
-        if self.file is None:  # the chat ended before its friend's name showed
+        if self.buffer is None:  # the chat ended before its friend's name showed
             run, self.pending = self.pending, []
             self._open(friend_name(run) or id_name(self.chat))
             self._write_rows(run)
-        self.file.close()
         end = self.rows + self.written
-        self.path.rename(self.path.with_name(f"{weclone.chat_file_stem(self.chat)}_{self.rows}_{end}.csv"))
-        self.rows, self.chat, self.file = end, None, None
+        self._hand_over(self.path.with_name(f"{weclone.chat_file_stem(self.chat)}_{self.rows}_{end}.csv"))
+        self.rows, self.chat, self.buffer = end, None, None
+
+
+def _append(path: Path, text: str, create: bool, rename: Path | None) -> None:
+    """In the disk thread: write TEXT to PATH (made, in a folder made, when CREATE), then rename it to RENAME."""
+    if create:
+        private_dir(path.parent)
+    with open_private(path, "wb" if create else "ab") as f:
+        f.write(text.encode("utf-8"))
+    if rename:
+        path.rename(rename)
 
 
 _MINUTES_SECONDS = [f"{m:02d}:{sec:02d}" for m in range(60) for sec in range(60)]  # seconds into an hour -> "MM:SS"
@@ -262,12 +301,24 @@ def atomic_folder(path: Path, force: bool = False) -> Iterator[Path]:
         yield work
         if path.exists():
             old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
+            _remove(old)
             os.replace(path, old)
             os.replace(work, path)
-            shutil.rmtree(old)
+            _remove(old)
         else:
             os.replace(work, path)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
+
+
+def _remove(folder: Path) -> None:
+    """Remove FOLDER and all in it, its folders by several threads: removing a file mostly waits on the disk (a
+    disk mounted with online discard waits milliseconds), and the waits of threads overlap - 8 to 10 times faster
+    for an export's chat folders."""
+    if not folder.exists():
+        return
+    with ThreadPoolExecutor(8) as pool:
+        pool.map(functools.partial(shutil.rmtree, ignore_errors=True),
+                 [e.path for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)])
+    shutil.rmtree(folder)
