@@ -113,13 +113,13 @@ def import_time(tree: Path) -> float:
 
 
 def write_bench(messages: int, rounds: int) -> None:
-    """qing's Writer (csv.writer, a row per record) against DataFrame.to_csv of the same rows, 4,096 at a time
-    as the export streams them."""
+    """qing's FolderWriter (csv.writer, a list of rows per batch) against DataFrame.to_csv of the same rows, 4,096
+    at a time as the export streams them, into one chat's file."""
     from zoneinfo import ZoneInfo
 
     import pandas as pd
 
-    from qing.sources import weclone
+    from qing.sources import weclone, weclone_out
 
     zone = ZoneInfo("Asia/Shanghai")
     batch = [{"id": 7_000_000_000_000_000_000 + i, "chat": "wechat:room", "peer": "room", "sender": 20002,
@@ -128,9 +128,13 @@ def write_bench(messages: int, rounds: int) -> None:
     batches = messages // len(batch)
 
     def by_writer(out):
-        writer = weclone.Writer(out, zone)
-        for _ in range(batches):
-            writer.write(batch)
+        with tempfile.TemporaryDirectory() as folder:
+            writer = weclone_out.FolderWriter(Path(folder), zone)
+            for _ in range(batches):
+                writer.write(batch)
+            writer.close()
+            [written] = Path(folder).rglob("*.csv")
+            out.write(written.read_bytes().decode("utf-8"))
 
     def by_pandas(out):
         pd.DataFrame(columns=weclone.HEADER).to_csv(out, index=False, lineterminator="\r\n")
@@ -141,7 +145,7 @@ def write_bench(messages: int, rounds: int) -> None:
                 "type_name": [weclone.KIND_TO_TYPE[r["kind"]] for r in batch],
                 "is_sender": [int(r["is_me"]) for r in batch],
                 "talker": [r["sender_name"] or str(r["sender"] or "") for r in batch],
-                "room_name": [r["chat"] for r in batch], "msg": [r["text"] for r in batch], "src": "",
+                "room_name": "room", "msg": [r["text"] for r in batch], "src": "",
                 "CreateTime": pd.to_datetime([r["time"] for r in batch], unit="s", utc=True).tz_convert(zone)
                 .strftime("%Y-%m-%d %H:%M:%S")})
             row += len(batch)

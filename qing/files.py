@@ -15,7 +15,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from qing.errors import QingError
 from qing.i18n import _
@@ -70,13 +70,15 @@ def refuse_input_as_output(output: Path, *inputs: Path | None) -> None:
             raise QingError(message.format(output=output, input=given))
 
 
-def refuse_foreign_files(directory: Path, ours: tuple[str, ...], what: str) -> None:
-    """--force replaces only what qing wrote: one sentence when DIRECTORY holds a name no pattern of OURS matches
-    (hidden .part leftovers of an interrupted run are ours too)."""
+def refuse_foreign_files(directory: Path, ours: tuple[str, ...], what: str,
+                         written: Callable[[Path], bool] | None = None) -> None:
+    """--force replaces only what qing wrote: one sentence when DIRECTORY holds an entry that no pattern of OURS
+    matches and `written(entry)` does not own (hidden .part leftovers of an interrupted run are ours too)."""
     if not directory.is_dir():
         return
     ours += (".*.part", ".*.old")
-    foreign = sorted(p.name for p in directory.iterdir() if not any(fnmatch.fnmatchcase(p.name, o) for o in ours))
+    foreign = sorted(p.name for p in directory.iterdir()
+                     if not any(fnmatch.fnmatchcase(p.name, o) for o in ours) and not (written and written(p)))
     if foreign:
         shown = ", ".join(foreign[:3]) + (_(" and {count} more").format(count=len(foreign) - 3)
                                           if len(foreign) > 3 else "")

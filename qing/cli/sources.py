@@ -94,7 +94,10 @@ def export_cmd(
     source: choice("InputFormat", INPUT_FORMATS, "--from", envvar="QING_FROM",
                    help="Input format: auto (by content), qq-nt, qce (QQ Chat Exporter), weclone-csv, telegram "
                         "(Telegram Desktop result.json).") = "auto",
-    output: Path = typer.Option(Path("messages.jsonl"), "--output", "-o", help="Output file."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", show_default=False,
+                                          help="Output: for jsonl a file [default: messages.jsonl]; for csv a folder "
+                                               "with one folder per chat, e.g. WeClone's dataset/csv [default: "
+                                               "csv]."),
     profile: Optional[Path] = typer.Option(None, "--profile", envvar="QING_PROFILE",
                                            help="profile_info.db (plain or encrypted with --key) for friends' names."),
     me: Optional[int] = typer.Option(None, "--me", envvar="QING_ME", min=1,
@@ -104,7 +107,7 @@ def export_cmd(
     hmac: Hmac = "auto",
     uid: Optional[str] = typer.Option(None, "--uid", envvar="QING_UID", help=UID_HELP),
     fmt: choice("Format", OUTPUT_FORMATS, "--format", envvar="QING_EXPORT_FORMAT",
-                help="jsonl (messages.jsonl, for qing clean) or csv (WeClone's CSV layout).") = "jsonl",
+                help="jsonl (messages.jsonl, for qing clean) or csv (a folder per chat, for WeClone).") = "jsonl",
     tz: str = typer.Option("Asia/Shanghai", "--tz", envvar="QING_TZ", help="Time zone for CSV times."),
     workers: int = typer.Option(0, "--workers", envvar="QING_WORKERS", min=0,
                                 help="Processes for large databases; 0 = one per core (at most 4)."),
@@ -114,6 +117,7 @@ def export_cmd(
     from qing.sources import export
 
     source = export.resolve(db, plain(source))
+    output = output or Path("csv" if plain(fmt) == "csv" else "messages.jsonl")
     options = dict(key=lambda path: _read_key(key, path, uid), hmac=plain(hmac), profile=profile, me=me,
                    groups=groups, fmt=plain(fmt), tz=tz, force=force, workers=workers or None,
                    on_owner=_print_owner, on_chat=_print_chat,

@@ -16,6 +16,8 @@ def resolve(path: Path, source: str = "auto") -> str:
     """The format of PATH: SOURCE when given, else recognised by its content (see export_other.detect)."""
     if not path.exists():
         raise QingError(f"input {path} does not exist.")
+    if source == "weclone-csv" and path.is_dir():  # WeClone's dataset/csv, or one chat's folder of it
+        return "folder"
     return export_other.detect(path) if source == "auto" else source
 
 

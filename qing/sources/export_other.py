@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import operator
 import os
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 from qing import parallel
 from qing.config import time_zone
 from qing.errors import QingError
-from qing.files import atomic_output, check_output, copy_into, refuse_input_as_output
+from qing.files import copy_into, refuse_input_as_output
 from qing.sources import messages_writer as records
 from qing.sources import qce, telegram, weclone
 from qing.sources.batches import in_lists
@@ -86,14 +87,14 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
     records.check_format(fmt)
     zone = time_zone(tz)
     refuse_input_as_output(output, path)
-    check_output(output, force)
+    records.check_output(output, fmt, force)
     if source == "folder":
         parts = folder_exports(path)
         read = lambda: itertools.chain.from_iterable(_reader(p, s, me, zone)() for p, s in parts)  # noqa: E731
     else:
         read = _reader(path, source, me, zone)
     summary = OtherSummary(output, source)
-    with atomic_output(output, force) as tmp:
+    with records.output(output, fmt, force) as tmp:
         try:
             processes, cut = _jobs(path, source, workers) if fmt == "jsonl" else (0, list)
             if processes:
@@ -104,6 +105,7 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
             else:
                 _write_in_order(read(), tmp, fmt, zone, summary, True, progress)
         except _OutOfOrder:
+            records.restart(tmp)
             summary, ranks = OtherSummary(output, source), {}
             every = itertools.chain.from_iterable(read())
             ordered = sorted(enumerate(every), key=lambda ir: (ranks.setdefault(ir[1]["chat"], len(ranks)),
@@ -228,8 +230,10 @@ def _reader(path: Path, source: str, me: str | None, zone: ZoneInfo) -> Callable
 
 
 def folder_exports(folder: Path) -> list[tuple[Path, str]]:
-    """The exports in a folder (files, and QCE chunked folders), each with its format; QQ NT needs its own run."""
-    found = []
+    """The exports in a folder (files, and QCE chunked folders), each with its format; QQ NT needs its own run.
+    Its other folders are WeClone's chat folders (its dataset/csv, as `qing export --format csv` writes it): their
+    CSV files come after the rest, in the order WeClone reads them."""
+    found, chats = [], []
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith("."):
             continue
@@ -239,12 +243,28 @@ def folder_exports(folder: Path) -> list[tuple[Path, str]]:
             continue
         if source in ("qce", "weclone-csv", "telegram"):
             found.append((entry, source))
+        elif source == "folder":
+            chats += [(csv, "weclone-csv") for csv in sorted(entry.glob("*.csv")) if _is_weclone_csv(csv)]
         elif source == "qq-nt":
             raise QingError(f"{entry} in {folder} is a QQ NT database; export it on its own (it needs --key "
                             f"or qing decrypt), then the folder without it.")
+    found += sorted(chats, key=lambda found: _first_row(found[0].name))
     if not found:
         raise QingError(f"{folder} holds no export qing can read; it reads {SUPPORTED}.")
     return found
+
+
+def _is_weclone_csv(path: Path) -> bool:
+    try:
+        return path.is_file() and detect(path) == "weclone-csv"
+    except QingError:
+        return False
+
+
+def _first_row(name: str) -> int:
+    """The start of a `<id>_<start>_<end>.csv` name (0 for other names): WeClone reads the files in its order."""
+    m = re.search(r"_(\d+)_\d+\.csv$", name)
+    return int(m[1]) if m else 0
 
 
 class _OutOfOrder(Exception):

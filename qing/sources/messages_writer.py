@@ -1,16 +1,18 @@
-"""Writing contract-1 records (messages.jsonl, or WeClone's CSV layout): one writer for every source."""
+"""Writing contract-1 records (messages.jsonl, or WeClone's dataset/csv folder): one writer for every source."""
 
 from __future__ import annotations
 
 import contextlib
+import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import orjson
 
 from qing.errors import QingError
-from qing.files import open_private
-from qing.sources import weclone
+from qing.files import atomic_output, open_private
+from qing.files import check_output as check_file_output
+from qing.sources import weclone_out
 from qing.sources.options import OUTPUT_FORMATS as FORMATS
 
 
@@ -19,13 +21,44 @@ def check_format(fmt: str) -> None:
         raise QingError(f"unknown --format {fmt!r}; use {' or '.join(FORMATS)}.")
 
 
-@contextlib.contextmanager
-def writer(path: Path, fmt: str, zone: ZoneInfo | None):
-    """A function writing a list of records to `path` (created private) in `fmt`."""
+def check_output(path: Path, fmt: str, force: bool) -> None:
+    """Refuse an output that `fmt` must not write to (a file for jsonl, a folder for csv), before any work."""
     check_format(fmt)
     if fmt == "csv":
-        with open_private(path, "w", encoding="utf-8", newline="") as out:
-            yield weclone.Writer(out, zone).write
+        weclone_out.check_output(path, force)
+    else:
+        check_file_output(path, force)
+
+
+@contextlib.contextmanager
+def output(path: Path, fmt: str, force: bool = False):
+    """A private temporary file (jsonl) or folder (csv) beside `path` to write into: it replaces `path` when the
+    block ends well, and is removed when the block raises, leaving `path` as it was."""
+    check_format(fmt)
+    with (weclone_out.atomic_folder if fmt == "csv" else atomic_output)(path, force) as tmp:
+        yield tmp
+
+
+def restart(tmp: Path) -> None:
+    """Empty the temporary output of `output` (its folder's chat folders), to write it again."""
+    if tmp.is_dir():
+        for entry in tmp.iterdir():
+            shutil.rmtree(entry)
+
+
+@contextlib.contextmanager
+def writer(path: Path, fmt: str, zone: ZoneInfo | None):
+    """A function writing lists of records to `path` (created private) in `fmt`: for csv, `path` is an empty
+    folder, and the records come in chat order."""
+    check_format(fmt)
+    if fmt == "csv":
+        folder = weclone_out.FolderWriter(path, zone)
+        try:
+            yield folder.write
+        except BaseException:
+            folder.abandon()
+            raise
+        folder.close()
         return
     with open_private(path, "wb") as out:
         yield lambda records: _write_jsonl(out, records)

@@ -7,12 +7,14 @@ signal; CreateTime is the exporting PC's local time, parsed leniently in --tz.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from datetime import datetime
 from itertools import accumulate
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from qing.errors import QingError
@@ -47,21 +49,44 @@ def looks_like(head: str) -> bool:
     return REQUIRED <= {c.strip() for c in first.split(",")}
 
 
-class Writer:
-    """Writes contract-1 records in WeClone's layout, so WeClone users can use our export."""
+def csv_writer(out):
+    """A csv writer of WeClone's CSV (Python's excel dialect, as PyWxDump's) that has written the header."""
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    return writer
 
-    def __init__(self, out, zone: ZoneInfo):
-        self.csv = csv.writer(out)
-        self.csv.writerow(HEADER)
-        self.zone, self.row = zone, 0
 
-    def write(self, records: list[dict]) -> None:
-        for r in records:
-            self.row += 1
-            talker = r["sender_name"] or str(r["sender"] or "")
-            local = datetime.fromtimestamp(r["time"], self.zone).strftime("%Y-%m-%d %H:%M:%S")
-            self.csv.writerow([self.row, r["id"], KIND_TO_TYPE[r["kind"]], int(r["is_me"]), talker, r["chat"],
-                               r["text"], "", local])
+# a chat id in a file name: `%XX` for each character some file system refuses (and for % and ~)
+_NOT_IN_NAMES = re.compile(r'[\x00-\x1f\x7f%/\\:*?"<>|~]')
+_NAME_BYTES = 150  # a longer id is cut, and marked with ~ so that it is not read back as an id
+_OUR_FILE = re.compile(r"(.+)_\d+_\d+\.csv")
+
+
+def chat_file_stem(chat: str) -> str:
+    """CHAT as the start of a file name, `c2c%3A20001` for c2c:20001: unquote() gives it back."""
+    stem = _NOT_IN_NAMES.sub(lambda m: "".join(f"%{b:02X}" for b in m[0].encode()), chat)
+    if len(stem.encode("utf-8")) > _NAME_BYTES:
+        digest = hashlib.sha1(chat.encode("utf-8")).hexdigest()[:12]
+        cut = stem.encode("utf-8")[:_NAME_BYTES].decode("utf-8", "ignore")
+        escape = cut.find("%", len(cut) - 2)  # a %XX cut in two goes whole
+        stem = (cut[:escape] if escape >= 0 else cut) + f"~{digest}"
+    return stem
+
+
+def chat_of_file(name: str) -> str | None:
+    """The chat id a file name of ours (chat_file_stem, then _<first row>_<end row>.csv) holds; None for others'
+    files (PyWxDump's wxid_..._0_5000.csv) and for an id cut short."""
+    m = _OUR_FILE.fullmatch(name)
+    if not m or "~" in m[1] or "%" not in m[1]:
+        return None
+    chat = unquote(m[1])
+    return chat if chat.startswith(OUR_PREFIXES) else None
+
+
+def written_by_qing(name: str) -> bool:
+    """A CSV file name that FolderWriter writes (an id cut short included)."""
+    m = _OUR_FILE.fullmatch(name)
+    return bool(m) and unquote(m[1].split("~", 1)[0]).startswith(OUR_PREFIXES)
 
 
 def read(path: Path, zone: ZoneInfo, span: tuple[int, int, int] | None = None) -> Iterator[list[dict]]:
@@ -84,7 +109,7 @@ def _read(path: Path, zone: ZoneInfo, span: tuple[int, int, int] | None) -> Iter
                             f"the header must be {','.join(HEADER)} (room_name may be absent).")
         width = len(header)  # a column the file lacks reads from one empty cell past the end
         column = {name: header.index(name) if name in header else width for name in HEADER}
-        chats = _Chats(f"wechat:{path.stem}")
+        chats = _Chats(f"wechat:{path.stem}", chat_of_file(path.name))
         if span is None:
             lines, offset = f, 1
         else:
@@ -148,15 +173,19 @@ def spans(path: Path, parts: int | list[float]) -> list[tuple[int, int, int]]:
 
 
 class _Chats(dict):
-    """room_name -> (chat id, peer), computed once per room."""
+    """room_name -> (chat id, peer), computed once per room. In a file of ours (`fixed`: the chat id its name
+    holds) room_name is the chat's folder, and every row is of that chat."""
 
-    def __init__(self, default: str):
+    def __init__(self, default: str, fixed: str | None = None):
         super().__init__()
-        self.default = default
+        self.default, self.fixed = default, fixed
 
     def __missing__(self, room: str):
         room_id = room.strip()
-        chat = room_id if room_id.startswith(OUR_PREFIXES) else (f"wechat:{room_id}" if room_id else self.default)
+        if self.fixed:
+            chat = self.fixed
+        else:
+            chat = room_id if room_id.startswith(OUR_PREFIXES) else (f"wechat:{room_id}" if room_id else self.default)
         self[room] = value = (chat, _number_or_text(chat.split(":", 1)[1]))
         return value
 

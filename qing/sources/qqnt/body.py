@@ -41,6 +41,7 @@ _ELEMENT_FIELDS = {  # field number -> protobuf type; see qq-nt-format.md sectio
     45002: "uint32",  # element type
     45003: "uint32",  # sub-type
     45101: "bytes",   # text content
+    45402: "bytes",   # picture / file / voice / video: file name
     45815: "bytes",   # picture summary, e.g. [动画表情]
     45923: "bytes",   # voice transcript
     47402: "uint64",  # reply: original msgSeq
@@ -80,8 +81,9 @@ class BadBody(Exception):
         self.cause = cause
 
 
-# render() returns (kind, text, reply_id, reply_seq): a plain tuple, as it runs once per message.
-# reply_id is the msgId of the quoted message when the reply element names it; reply_seq its msgSeq.
+# render() returns (kind, text, reply_id, reply_seq, picture): a plain tuple, as it runs once per message.
+# reply_id is the msgId of the quoted message when the reply element names it; reply_seq its msgSeq; picture the
+# file name of the message's first picture (None when it has none), for WeClone's CSV.
 Rendered = tuple
 
 
@@ -118,7 +120,7 @@ def _salvage(blob: bytes | str | None) -> list:
 
 
 def render(blob: bytes | None, problems: Counter) -> Rendered:
-    """Render a body to (kind, text, reply_id, reply_seq) as qq-nt-format.md's "Rendering" says.
+    """Render a body to (kind, text, reply_id, reply_seq, picture) as qq-nt-format.md's "Rendering" says.
 
     Unknown element types are counted in `problems` and skipped; a body with
     nothing usable raises BadBody.
@@ -133,10 +135,10 @@ def render(blob: bytes | None, problems: Counter) -> Rendered:
         el = elements[0]
         if el.f45002 == TEXT:
             content = el.f45101.decode("utf-8", "replace")
-            return ("text" if content.strip() else "unknown"), content, None, None
+            return ("text" if content.strip() else "unknown"), content, None, None, None
     parts: list[str] = []
     words = False
-    media_kind = event = None
+    media_kind = event = picture = None
     reply_id = reply_seq = None
     for el in elements:
         etype = el.f45002
@@ -160,11 +162,20 @@ def render(blob: bytes | None, problems: Counter) -> Rendered:
             kind, shown = _media(etype, el)
             parts.append(shown)
             media_kind = media_kind or kind
+            if etype == PICTURE and picture is None and el.f45402:
+                picture = _file_name(el.f45402)
         else:
             problems[f"unknown element type {etype}"] += 1
     if event:
-        return event, "[撤回了一条消息]" if event == "recall" else "[系统消息]", None, None
-    return ("text" if words else media_kind or "unknown"), "".join(parts), reply_id, reply_seq
+        return event, "[撤回了一条消息]" if event == "recall" else "[系统消息]", None, None, None
+    return ("text" if words else media_kind or "unknown"), "".join(parts), reply_id, reply_seq, picture
+
+
+def _file_name(raw: bytes) -> str | None:
+    """The last part of a stored file name (a path's folders, control characters left out), None when empty."""
+    name = raw.decode("utf-8", "replace").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c >= " " and c != "\x7f").strip()
+    return name or None
 
 
 def _media(etype: int, el) -> tuple[str, str]:

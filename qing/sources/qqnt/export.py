@@ -24,8 +24,6 @@ from qing import parallel
 from qing.config import time_zone
 from qing.errors import QingError
 from qing.files import (
-    atomic_output,
-    check_output,
     copy_into,
     refuse_input_as_output,
     removed_after,
@@ -88,6 +86,7 @@ class _Job:
     owner: int
     names: dict
     uids: dict
+    pictures: bool = False  # records carry `src`, their picture's file name (for WeClone's CSV, not contract 1)
 
 
 def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto", profile: Path | None = None,
@@ -107,7 +106,7 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
     if profile:
         require_input(profile, _("profile database"))
     refuse_input_as_output(output, db, profile)
-    check_output(output, force)
+    records.check_output(output, fmt, force)
     report = progress or (lambda done, total: None)
     # the decrypted copies live in a private directory beside the output, removed on any exit, and by the next run
     # if this process is killed outright
@@ -131,9 +130,9 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
                 on_owner(owner, source)
             names = read_profile_names(plain_profile) if plain_profile else {}
             uids = uid_to_uin(conn)
-            jobs = [_Job(str(plain_db), t, where, params, owner, names, uids)
+            jobs = [_Job(str(plain_db), t, where, params, owner, names, uids, fmt == "csv")
                     for t in tables for where, params in _slices(conn, t, workers)]
-            with atomic_output(output, force) as tmp:
+            with records.output(output, fmt, force) as tmp:
                 if pool:
                     tally = _run_parallel(pool, shared, jobs, Path(work), tmp, total, report)
                 else:
@@ -316,7 +315,7 @@ def _write_slice(conn: sqlite3.Connection, job: _Job, write, tally: Tally, repor
     """Read one slice in (peer, time, id) order, render each row, write contract-1 records in batches."""
     sql = _select(job.table, _columns(conn, job.table)).format(where=job.where)
     rows = conn.execute(sql, {**job.params, "owner": job.owner})
-    prefix, owner, names, uids = TABLES[job.table], job.owner, job.names, job.uids
+    prefix, owner, names, uids, pictures = TABLES[job.table], job.owner, job.names, job.uids, job.pictures
     kinds, skipped, problems = tally.kinds, tally.skipped, tally.problems
     last_peer = chat = None
     seqs: dict[int, int] = {}  # msgSeq -> msgId in this chat, the latest REPLY_MEMORY of them
@@ -328,7 +327,7 @@ def _write_slice(conn: sqlite3.Connection, job: _Job, write, tally: Tally, repor
                 skipped["bad time"] += 1
                 continue
             try:
-                kind, text, reply_to, reply_seq = render(blob, problems)
+                kind, text, reply_to, reply_seq, picture = render(blob, problems)
             except BadBody as e:
                 skipped[e.cause] += 1
                 continue
@@ -355,6 +354,8 @@ def _write_slice(conn: sqlite3.Connection, job: _Job, write, tally: Tally, repor
             rows_out.append({"id": msg_id, "chat": chat, "peer": peer, "sender": sender,
                             "sender_name": names.get(sender) or stored_name, "is_me": is_me, "time": when,
                             "kind": kind, "text": text, "reply_to": reply_to})
+            if picture and pictures:
+                rows_out[-1]["src"] = picture
         write(rows_out)
         tally.rows += len(batch)
         report(tally.rows)
