@@ -8,7 +8,7 @@ code is here and nothing else is). One section per part of the package, in pipel
 
 ZH = {
     # --- the frame every command shares: qing/cli/app.py, qing/extras.py, qing/files.py, qing/config.py ---
-    "error:": "错误：",
+    "error": "错误",
     "interrupted": "已中断",
     "stopped by {signal}": "被 {signal} 终止",
     "nothing half-written was left behind.": "没有留下写了一半的文件。",
@@ -390,6 +390,9 @@ ZH = {
     "the chat template does not render message texts verbatim; pass --template chatml.":
         "对话模板没有原样渲染消息文本；请加 --template chatml。",
 
+    "stopping after this step, with a checkpoint to --resume from ({signal} again stops at once).":
+        "本步结束后停止，并保存检查点供 --resume 继续（再来一次 {signal} 则立即停止）。",
+
     # eval, infer, serve
     "length, median (characters)": "长度中位数（字符）",
     "length, p90 (characters)": "长度 p90（字符）",
@@ -616,8 +619,8 @@ ZH = {
     "{minutes}:{seconds:02d}":
         "第 {step}/{max_steps} 步  轮次 {epoch:.2f}  损失 {loss:.4f}  学习率 {lr:.2e}  每秒 {speed:,.0f} token  "
         "预计剩余 {minutes}:{seconds:02d}",
-    "no adapter was written; `{command}` continues from the last checkpoint.":
-        "没有写出适配器；`{command}` 可以从最后一个检查点继续。",
+    "{checkpoint} kept, no adapter written yet; `{command}` continues from it.":
+        "已保留 {checkpoint}，尚未写出适配器；`{command}` 可从它继续。",
     "{count} modules would get a LoRA (dry run: nothing trained).": "{count} 个模块会加上 LoRA（试运行：没有训练）。",
     "; eval loss {before:.4f} -> {after:.4f}": "；验证损失 {before:.4f} -> {after:.4f}",
     "; eval loss {loss:.4f}": "；验证损失 {loss:.4f}",

@@ -343,6 +343,77 @@ def test_resume_continues_from_the_checkpoint_step(tmp_path, memo, tiny_model):
     assert (out / "adapter" / "adapter_config.json").is_file()
 
 
+class _NotIntercepted(Exception):
+    """What the test's own SIGTERM handler raises: a signal that reached it, not finetune's."""
+
+
+def _raise_not_intercepted(signum, frame):
+    raise _NotIntercepted(signum)
+
+
+@pytest.mark.parametrize("signals", [1, 2])
+def test_a_stop_signal_ends_the_step_with_a_checkpoint_and_a_second_stops_at_once(tmp_path, memo, tiny_model,
+                                                                                  monkeypatch, signals):
+    """SIGTERM (a rented instance shutting down) or Ctrl+C: the step in progress ends, checkpoint-N is saved and
+    --resume goes on from N+1; a second signal goes to the handler that was there before (here the test's own, which
+    also catches a signal finetune failed to intercept instead of killing pytest)."""
+    import signal
+
+    from qing.model.graceful_stop import TrainingStopped
+    from qing.model.run import Run
+
+    previous = signal.signal(signal.SIGTERM, _raise_not_intercepted)
+    opts = FinetuneOptions(model=str(tiny_model), quant="none", max_steps=8, gradient_accumulation_steps=1,
+                           learning_rate=1e-2, lora_r=8, max_length=256, logging_steps=1, eval_steps=100,
+                           save_steps=100)
+
+    def stop_at_3(entry):
+        if entry.get("step") == 3 and "loss" in entry:
+            for _i in range(signals):
+                os.kill(os.getpid(), signal.SIGTERM)
+
+    out = tmp_path / "run"
+    try:
+        if signals == 1:
+            with pytest.raises(TrainingStopped) as stopped:
+                finetune(memo, out, opts, progress=stop_at_3)
+            assert (stopped.value.signum, stopped.value.step) == (signal.SIGTERM, 4)
+            assert [p.name for p in Run(out).checkpoints()] == ["checkpoint-4"] and not (out / "adapter").exists()
+        else:
+            with pytest.raises(_NotIntercepted):
+                finetune(memo, out, opts, progress=stop_at_3)
+            assert not out.exists()  # stopped at once before any checkpoint: nothing left to block a re-run
+        assert signal.getsignal(signal.SIGTERM) is _raise_not_intercepted  # finetune's handlers are gone
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if signals == 1:
+        steps = []
+        result = finetune(memo, out, FinetuneOptions(), resume=True, progress=lambda e: steps.append(e["step"]))
+        assert result.steps == 8 and steps[0] == 5
+
+
+def test_the_cli_says_which_checkpoint_a_stopped_run_kept(tmp_path, memo, qing, monkeypatch):
+    import signal
+
+    from qing.model import finetune as finetune_module
+    from qing.model.graceful_stop import TrainingStopped
+
+    out = tmp_path / "run"
+
+    def stopped(dataset, output, opts, **kwargs):
+        (output / "checkpoint-4").mkdir(parents=True, exist_ok=True)
+        (output / "checkpoint-4" / "trainer_state.json").write_text("{}")
+        raise TrainingStopped(signal.SIGTERM, 4)
+
+    monkeypatch.setattr(finetune_module, "finetune", stopped)
+    result = qing("finetune", memo, "-o", out, env={"COLUMNS": "300"})
+    assert result.exit_code == 128 + signal.SIGTERM
+    assert f"stopped by SIGTERM: checkpoint-4 kept, no adapter written yet; `qing finetune {memo} -o {out} --resume` " \
+           "continues from it." in result.output
+    result = qing("--lang", "zh", "finetune", memo, "-o", out, env={"COLUMNS": "300"})
+    assert "被 SIGTERM 终止：已保留 checkpoint-4" in result.output
+
+
 @pytest.mark.slow
 def test_two_process_ddp_on_cpu(tmp_path, memo, tiny_model):
     out = tmp_path / "ddp"

@@ -21,7 +21,7 @@ from qing import __version__
 from qing.config import load_env_file
 from qing.errors import QingError
 from qing.extras import extra_of, install_hint
-from qing.i18n import _, choose_language, set_language
+from qing.i18n import _, choose_language, language, set_language
 
 app = typer.Typer(
     help="qing: turn your own QQ chat history into a chat model that talks like you.\n\n"
@@ -68,6 +68,11 @@ def _choose_language(flag: str) -> None:
         console.print(f"[red]error:[/red] --lang / QING_LANG is {escape(repr(environ['QING_LANG']))}; "
                       "use zh (中文) or en (English).")
         raise typer.Exit(2) from None
+
+
+def lead(label: str, color: str) -> str:
+    """LABEL (translated) in COLOR, then the separator of the language: "error: ..." / "错误：..." ."""
+    return f"[{color}]{label}[/{color}]" + ("：" if language() == "zh" else ": ")
 
 
 def system_error(e: OSError) -> str:
@@ -119,33 +124,33 @@ def command(name: str, **settings):
             except QingError as e:
                 if state["verbose"]:
                     console.print_exception()
-                console.print(f"[red]{_('error:')}[/red] {escape(str(e))}")
+                console.print(f"{lead(_('error'), 'red')}{escape(str(e))}")
                 raise typer.Exit(e.exit_code) from None
             except KeyboardInterrupt as e:
                 signum = getattr(e, "signum", signal.SIGINT)
                 with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
                     what = _("interrupted") if signum == signal.SIGINT else _("stopped by {signal}").format(
                         signal=signal.Signals(signum).name)
-                    console.print(f"[yellow]{what}[/yellow]: {_('nothing half-written was left behind.')}")
+                    console.print(lead(what, "yellow") + _("nothing half-written was left behind."))
                 raise typer.Exit(128 + signum) from None
             except (typer.Exit, typer.Abort):
                 raise
             except OSError as e:  # the machine, not qing: a full disk, a read-only folder, a failing drive
                 if state["verbose"]:
                     raise
-                console.print(f"[red]{_('error:')}[/red] {escape(system_error(e))}")
+                console.print(f"{lead(_('error'), 'red')}{escape(system_error(e))}")
                 raise typer.Exit(1) from None
             except Exception as e:  # a bug, not a user error: say so, trace only on request
                 if type(e).__name__ == "DatabaseError" and type(e).__module__ in ("sqlite3", "sqlcipher3.dbapi2"):
                     damaged = _("a database is damaged ({reason}); copy it again from the source, or decrypt it "
                                 "again.").format(reason=escape(str(e)))
-                    console.print(f"[red]{_('error:')}[/red] {damaged}")
+                    console.print(f"{lead(_('error'), 'red')}{damaged}")
                     raise typer.Exit(1) from None
                 extra = extra_of(e.name or "") if isinstance(e, ModuleNotFoundError) else None
                 if extra and not state["verbose"]:
                     advice = _("`qing {command}` needs {module}, from the {extra} extra: {install}.").format(
                         command=name, module=e.name, extra=extra, install=install_hint(extra))
-                    console.print(f"[red]{_('error:')}[/red] {escape(advice)}")
+                    console.print(f"{lead(_('error'), 'red')}{escape(advice)}")
                     raise typer.Exit(1) from None
                 if state["verbose"]:
                     raise

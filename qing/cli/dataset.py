@@ -12,6 +12,7 @@ from rich.markup import escape
 from qing.cli.app import (
     command,
     console,
+    lead,
     progress_bar,
 )
 from qing.cli.params import takes
@@ -92,7 +93,7 @@ def _print_clean_summary(result) -> None:
     console.print(_("done in {seconds:.1f} s ({rate:,.0f} messages/s, {processes}); report: {report}").format(
         seconds=result.seconds, rate=rate, processes=processes(result.workers), report=result.output / "report.json"))
     if not out["train"]:
-        console.print(f"[yellow]{_('warning')}[/yellow]: " + _("no training sample was made; see the dropped counts "
+        console.print(lead(_("warning"), "yellow") + _("no training sample was made; see the dropped counts "
                                                                 "above."))
 
 

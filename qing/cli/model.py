@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -13,6 +15,7 @@ from qing.cli.app import (
     LLAMA_CPP_HELP,
     command,
     console,
+    lead,
     progress_bar,
     quiet_libraries,
     state,
@@ -70,13 +73,19 @@ def finetune_cmd(
         result = finetune(dataset, output, opts, force=force, resume=resume,
                           progress=_train_progress if main_process else None,
                           note=(lambda text: console.print(escape(text))) if main_process else (lambda text: None))
-    except KeyboardInterrupt:
-        if main_process and Run(output).checkpoints():
-            again = escape(f"qing finetune {dataset} -o {output} --resume")
-            console.print(f"[yellow]{_('interrupted')}[/yellow]: " + _(
-                "no adapter was written; `{command}` continues from the last checkpoint.").format(command=again))
-            raise typer.Exit(130) from None
-        raise
+    except KeyboardInterrupt as e:
+        checkpoints = Run(output).checkpoints() if main_process else []
+        if not checkpoints:
+            raise  # the frame says it: nothing of the run was kept
+        signum = getattr(e, "signum", signal.SIGINT)
+        what = _("interrupted") if signum == signal.SIGINT else _("stopped by {signal}").format(
+            signal=signal.Signals(signum).name)
+        again = escape(f"qing finetune {dataset} -o {output} --resume")
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
+            console.print(lead(what, "yellow") + _(
+                "{checkpoint} kept, no adapter written yet; `{command}` continues from it.").format(
+                checkpoint=checkpoints[-1].name, command=again))
+        raise typer.Exit(128 + signum) from None
     if not main_process:
         return
     if result.dry_run_modules is not None:
@@ -261,6 +270,6 @@ def serve_cmd(
 
     src = serve.Source(run_dir=run, gguf=gguf, merged=merged, adapter=adapter, model=model)
     serve.serve(src, plain(engine), opts, defaults, note=lambda text: console.print(escape(text)),
-                warn=lambda text: console.print(f"[yellow]{_('warning')}[/yellow]: {escape(text)}"),
+                warn=lambda text: console.print(lead(_("warning"), "yellow") + escape(text)),
                 on_request=on_request, before_transformers=quiet_libraries)
     console.print(_("stopped."))

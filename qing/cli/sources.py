@@ -15,6 +15,7 @@ from rich.markup import escape
 from qing.cli.app import (
     command,
     console,
+    lead,
     progress_bar,
 )
 from qing.cli.params import choice, plain
@@ -149,7 +150,7 @@ def export_cmd(
         console.print(_("kept with parts left out: {counts}").format(
             counts=", ".join(f"{c} {n:,}" for c, n in t.problems.most_common())))
     if not t.owner_messages:
-        console.print(f"[yellow]{_('warning')}[/yellow]: " + _("none of the messages was sent by {owner}; check "
+        console.print(lead(_("warning"), "yellow") + _("none of the messages was sent by {owner}; check "
                                                                 "--me.").format(owner=s.owner))
 
 

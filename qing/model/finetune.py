@@ -36,6 +36,7 @@ from qing.files import open_private, private_dir, private_files, refuse_input_as
 from qing.i18n import _
 from qing.model import base_model, packed_attention
 from qing.model import chat_format as chat
+from qing.model.graceful_stop import TrainingStopped, stop_at_step_end, stop_callback
 from qing.model.options import (  # noqa: F401 (read as finetune.X)
     DEFAULT_EXPERT_PATTERNS,
     DEFAULT_ROUTER_PATTERNS,
@@ -336,7 +337,11 @@ def _train(dataset: Path, out: Path, opts: FinetuneOptions, resume: bool, progre
     trainer, recorder = _trainer(model, tokenizer, data, eval_data, out, opts, progress)
     try:
         first_eval = trainer.evaluate()["eval_loss"] if eval_data and not resume else None
-        output = trainer.train(resume_from_checkpoint=_last_checkpoint(run) if resume else None)
+        with stop_at_step_end(note, enabled=int(os.environ.get("WORLD_SIZE", "1")) == 1) as stop:
+            trainer.add_callback(stop_callback(stop))
+            output = trainer.train(resume_from_checkpoint=_last_checkpoint(run) if resume else None)
+        if stop.signum is not None and trainer.state.global_step < trainer.state.max_steps:
+            raise TrainingStopped(stop.signum, trainer.state.global_step)
         last_eval = recorder.eval_loss_at(trainer.state.global_step)
         if eval_data and last_eval is None:
             last_eval = trainer.evaluate()["eval_loss"]
