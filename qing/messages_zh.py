@@ -528,6 +528,11 @@ ZH = {
     "starting vLLM: {command}": "正在启动 vLLM：{command}",
 
     # --- the commands: qing/cli/ (options, doctor, demo, the commands' own lines), qing/config.py, qing/parallel.py ---
+    "{version}: older than 2.6, which transformers 5 and accelerate need":
+        "{version}：低于 2.6，而 transformers 5 和 accelerate 需要 2.6 以上",
+    "on a GPU box choose an image with torch 2.6 or newer; else pip replaces this torch (a CUDA build) with a "
+    "download of its own":
+        "在 GPU 机器上请选 torch 2.6 或更新的镜像；否则 pip 会另外下载一个 torch 替换掉镜像里的 CUDA 版",
     "unknown time zone {name!r}; use an IANA name such as Asia/Shanghai.":
         "未知时区 {name!r}；请使用 IANA 时区名，例如 Asia/Shanghai。",
     "a worker process died (out of memory, or killed); run again with --workers 1.":

@@ -160,6 +160,24 @@ def test_doctor_fails_when_something_required_is_missing(qing, monkeypatch):
     assert result.exit_code == 1 and "FAIL" in result.output and "required: qing-no-such-dist" in result.output
 
 
+def test_doctor_warns_of_a_torch_the_train_extra_would_replace(monkeypatch):
+    """A GPU image with torch 2.5: installing qing[train] would pull another torch over its CUDA build."""
+    import importlib.metadata
+
+    from qing.cli import doctor
+    from qing.extras import PACKAGES
+
+    torch_package = next(p for p in PACKAGES if p.distribution == "torch")
+    real_version = importlib.metadata.version
+    monkeypatch.setattr(doctor.importlib, "import_module", lambda name: None)
+    for version, status in (("2.5.1+cu124", "warn"), ("2.6.0", "ok"), ("2.13.0+cpu", "ok")):
+        monkeypatch.setattr(doctor.importlib.metadata, "version",
+                            lambda dist, v=version: v if dist == "torch" else real_version(dist))
+        check = doctor._package(torch_package)
+        assert check.status == status, version
+        assert ("older than 2.6" in check.detail) == (status == "warn")
+
+
 def test_doctor_in_chinese(tmp_path, qing, monkeypatch):
     from qing.cli import doctor
     from qing.extras import Package

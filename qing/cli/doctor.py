@@ -61,7 +61,20 @@ def _package(package: Package) -> Check:
         version = importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
         version = "?"
+    if dist == "torch" and _major_minor(version) < MIN_TORCH:
+        return Check(dist, "warn", _("{version}: older than 2.6, which transformers 5 and accelerate need").format(
+            version=version), _("on a GPU box choose an image with torch 2.6 or newer; else pip replaces this torch "
+                                "(a CUDA build) with a download of its own"))
     return Check(dist, "ok", f"{version} ({needed_for})")
+
+
+MIN_TORCH = (2, 6)
+"""The oldest torch the train extra works with (pyproject.toml); an older one is replaced when the extra installs."""
+
+
+def _major_minor(version: str) -> tuple[int, int]:
+    parts = [int(p) if p.isdigit() else 0 for p in version.split("+")[0].split(".")[:2]]
+    return tuple(parts + [0] * (2 - len(parts)))
 
 
 def _gpu() -> list[Check]:
