@@ -54,6 +54,50 @@ ZH = {
     "replacements file": "替换规则文件",
 
     # --- where messages come from: qing/sources/ (decrypt, export, QQ NT, QCE, WeClone, Telegram) ---
+    "{path} is already a plain SQLite database; give it to `qing export` directly.":
+        "{path} 已经是未加密的 SQLite 数据库；请直接交给 `qing export`。",
+    "{path} is truncated ({size} bytes is not a 1024-byte header plus whole 4096-byte pages); copy it again while QQ "
+    "is closed.":
+        "{path} 不完整（{size} 字节不是 1024 字节的文件头加上整数个 4096 字节的页）；请在 QQ 关闭时重新复制。",
+    "{path} is empty; copy the database again while QQ is closed.": "{path} 是空的；请在 QQ 关闭时重新复制数据库。",
+    "{path} is not a QQ NT or SQLCipher database: it has no QQ_NT DB header and its size ({size} bytes) is not a "
+    "whole number of 4096-byte pages.":
+        "{path} 不是 QQ NT 或 SQLCipher 数据库：它没有 QQ_NT DB 文件头，大小（{size} 字节）也不是 4096 字节的整数倍。",
+    "{path} has no QQ NT header with a rand field, so --uid cannot derive its key (it works for Android databases); "
+    "pass --key instead.":
+        "{path} 没有带 rand 字段的 QQ NT 文件头，--uid 无法推导出它的密钥（--uid 只适用于 Android 的数据库）；请改用 "
+        "--key。",
+    "cannot read the WAL file {wal} ({reason}); it holds the newest messages, so fix its permissions and try again.":
+        "无法读取 WAL 文件 {wal}（{reason}）；最新的消息在它里面，请修改它的权限后重试。",
+    "{wal} beside the database is not a SQLite WAL file, so the newest messages in it cannot be read; copy it again "
+    "with the database while QQ is closed, or move it away to decrypt without it.":
+        "数据库旁边的 {wal} 不是 SQLite WAL 文件，其中最新的消息无法读取；请在 QQ 关闭时把它和数据库一起重新复制，"
+        "或把它移走，不带它解密。",
+    "the database is damaged or cut short ({size:,} bytes after its header: not whole {page}-byte pages of a "
+    "database); copy it again while QQ is closed.":
+        "数据库已损坏或不完整（文件头之后有 {size:,} 字节，不是整数个 {page} 字节的数据库页）；请在 QQ 关闭时"
+        "重新复制。",
+    "the key is right, but the database's first page is damaged, so it cannot be opened; copy it again while QQ is "
+    "closed.":
+        "密钥正确，但数据库的第一页已损坏，无法打开；请在 QQ 关闭时重新复制。",
+    "the key does not open this database with {tried} (PBKDF2_HMAC_SHA512, 4000 iterations, 4096-byte pages): check "
+    "the key (16 characters on desktop, 32 hex characters on Android), or the file is not a QQ NT database.":
+        "这个密钥用 {tried}（PBKDF2_HMAC_SHA512，4000 次迭代，4096 字节的页）打不开数据库：请检查密钥（电脑版 16 个"
+        "字符，Android 版 32 个十六进制字符），或者这个文件不是 QQ NT 数据库。",
+    "not enough disk space in {directory}: decrypting needs about {needed} free, there is {free}; free some space or "
+    "choose another -o.":
+        "{directory} 的磁盘空间不足：解密需要约 {needed} 的可用空间，现在只有 {free}；请腾出空间，或用 -o 另选位置。",
+    "the database key is empty; pass --key, set QING_KEY, or type it at the prompt.":
+        "数据库密钥为空；请加 --key、设置 QING_KEY，或在提示时输入。",
+    "unknown --hmac {hmac!r}; use auto, sha1, sha256 or sha512.":
+        "未知的 --hmac {hmac!r}；请用 auto、sha1、sha256 或 sha512。",
+    "the output path is the input; choose another with -o.": "输出路径就是输入；请用 -o 另选。",
+    "the disk is full": "磁盘已满",
+    "SQLCipher said: {error}": "SQLCipher 报告：{error}",
+    "decrypting failed while writing the plain database ({reason}); the database may be damaged or the disk full.":
+        "写入解密后的数据库时失败（{reason}）；数据库可能已损坏，或磁盘已满。",
+    "the decrypted database does not open as plain SQLite ({reason}); the input may be damaged.":
+        "解密后的数据库无法作为普通 SQLite 打开（{reason}）；输入可能已损坏。",
 
     # --- the dataset: qing/dataset/ (clean, personal data, clean-llm) ---
     "unknown --media {media!r}; use drop or keep.": "未知的 --media {media!r}；请用 drop 或 keep。",
