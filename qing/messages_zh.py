@@ -98,6 +98,28 @@ ZH = {
         "写入解密后的数据库时失败（{reason}）；数据库可能已损坏，或磁盘已满。",
     "the decrypted database does not open as plain SQLite ({reason}); the input may be damaged.":
         "解密后的数据库无法作为普通 SQLite 打开（{reason}）；输入可能已损坏。",
+    "unknown element type {number}": "未知的元素类型 {number}",
+    "bad time": "时间无效",
+    "null body": "消息体为空值（NULL）",
+    "number body": "消息体是数字",
+    "bad protobuf": "protobuf 损坏",
+    "varint body": "消息体只有整数字段",
+    "empty body": "消息体为空",
+    "no elements": "没有消息元素",
+    "reply target not found": "找不到引用的消息",
+    "detected": "自动识别",
+    "{path} is encrypted; pass --key (or set QING_KEY) to read it, or run `qing decrypt` on it first.":
+        "{path} 是加密的；请加 --key（或设置 QING_KEY）来读取它，或先对它运行 `qing decrypt`。",
+    "{path} does not open as a SQLite database ({reason}); is it the right file?":
+        "{path} 无法作为 SQLite 数据库打开（{reason}）；是不是选错了文件？",
+    "{db} has no c2c_msg_table, so it is not a QQ NT message database; give the nt_msg.db file.":
+        "{db} 里没有 c2c_msg_table，所以它不是 QQ NT 的消息数据库；请给出 nt_msg.db 文件。",
+    "could not tell which QQ number is yours from the messages; pass --me YOUR_QQ_NUMBER.":
+        "无法从消息中判断哪个 QQ 号是你的；请加 --me 你的QQ号。",
+    "{path} has no profile_info_v6 table with uins, so it is not a QQ NT profile_info.db.":
+        "{path} 里没有带 uin 的 profile_info_v6 表，所以它不是 QQ NT 的 profile_info.db。",
+    "{table} has no msgId column (40001); this client version is not supported yet.":
+        "{table} 里没有 msgId 列（40001）；暂不支持这个版本的客户端。",
 
     # --- the dataset: qing/dataset/ (clean, personal data, clean-llm) ---
     "unknown --media {media!r}; use drop or keep.": "未知的 --media {media!r}；请用 drop 或 keep。",
