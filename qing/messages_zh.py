@@ -120,6 +120,29 @@ ZH = {
         "{path} 里没有带 uin 的 profile_info_v6 表，所以它不是 QQ NT 的 profile_info.db。",
     "{table} has no msgId column (40001); this client version is not supported yet.":
         "{table} 里没有 msgId 列（40001）；暂不支持这个版本的客户端。",
+    "{path} has no messages list, so it is not a QQ Chat Exporter JSON export.":
+        "{path} 里没有 messages 列表，所以它不是 QQ Chat Exporter 导出的 JSON 文件。",
+    "chunk {file} named in {manifest} is missing; copy the whole export folder.":
+        "{manifest} 里列出的分块 {file} 不存在；请复制整个导出文件夹。",
+    "{file} line {number} is not JSON ({reason}).": "{file} 第 {number} 行不是 JSON（{reason}）。",
+    "QQ Chat Exporter export": "QQ Chat Exporter 导出文件",
+    "{path}: message {number} is not in QQ Chat Exporter's shape ({reason}); export the chat again, or pass --from to "
+    "read it as another format.":
+        "{path}：第 {number} 条消息不是 QQ Chat Exporter 的格式（{reason}）；请重新导出这个会话，或用 --from 按另一种"
+        "格式读取。",
+    "cannot tell which sender is you in {path} (its chatInfo has no self fields); senders: {senders}. Pass --me "
+    "YOUR_QQ_NUMBER.":
+        "无法判断 {path} 里哪个发送者是你（它的 chatInfo 里没有本人的字段）；发送者有：{senders}。请加 --me 你的QQ号。",
+    "{path}: message {number} has no numeric timestamp.": "{path}：第 {number} 条消息没有数字形式的时间戳。",
+    "{path}: message {number} has no ISO timestamp.": "{path}：第 {number} 条消息没有 ISO 格式的时间戳。",
+    "Telegram Desktop export": "Telegram Desktop 导出文件",
+    "{path} has neither messages nor chats, so it is not a Telegram Desktop export.":
+        "{path} 里既没有 messages 也没有 chats，所以它不是 Telegram Desktop 的导出文件。",
+    "cannot tell which sender is you in chat {chat!r} of {path}; senders: {senders}. Pass --me with your id (e.g. --me "
+    "123 for user123).":
+        "无法判断 {path} 的会话 {chat!r} 里哪个发送者是你；发送者有：{senders}。请用 --me 给出你的 id（例如 user123 "
+        "就用 --me 123）。",
+    "{path}: message {id} has no date.": "{path}：id 为 {id} 的消息没有日期。",
 
     # --- the dataset: qing/dataset/ (clean, personal data, clean-llm) ---
     "unknown --media {media!r}; use drop or keep.": "未知的 --media {media!r}；请用 drop 或 keep。",
