@@ -107,7 +107,6 @@ ZH = {
     "empty body": "消息体为空",
     "no elements": "没有消息元素",
     "reply target not found": "找不到引用的消息",
-    "detected": "自动识别",
     "{path} is encrypted; pass --key (or set QING_KEY) to read it, or run `qing decrypt` on it first.":
         "{path} 是加密的；请加 --key（或设置 QING_KEY）来读取它，或先对它运行 `qing decrypt`。",
     "{path} does not open as a SQLite database ({reason}); is it the right file?":

@@ -142,7 +142,7 @@ def export(db: Path, output: Path, *, key: str | None = None, hmac: str = "auto"
                 workers = 1  # its row numbers run across the whole file
             # this process takes jobs too; the workers start while we plan
             pool, shared = parallel.start_pool(workers - 1) if workers > 1 else (None, None)
-            owner, source = (me, "--me") if me else (detect_owner(conn, tables), _("detected"))
+            owner, source = (me, "--me") if me else (detect_owner(conn, tables), "detected")
             if on_owner:
                 on_owner(owner, source)
             names = read_profile_names(plain_profile) if plain_profile else {}
