@@ -142,6 +142,36 @@ ZH = {
         "无法判断 {path} 的会话 {chat!r} 里哪个发送者是你；发送者有：{senders}。请用 --me 给出你的 id（例如 user123 "
         "就用 --me 123）。",
     "{path}: message {id} has no date.": "{path}：id 为 {id} 的消息没有日期。",
+    "input {path} does not exist.": "输入 {path} 不存在。",
+    "QQ NT databases (nt_msg.db, plain or with --key), QQ Chat Exporter JSON or chunked JSONL folders, WeClone CSV "
+    "(WeClone, WeFlow, PyWxDump) and Telegram Desktop result.json":
+        "QQ NT 数据库（nt_msg.db，未加密的，或加密的加 --key）、QQ Chat Exporter 的 JSON 文件或分块 JSONL 文件夹、"
+        "WeClone CSV（WeClone、WeFlow、PyWxDump）和 Telegram Desktop 的 result.json",
+    "{path} is not an export qing can read; it reads {supported}.":
+        "{path} 不是 qing 能读取的导出文件；qing 能读取的有：{supported}。",
+    "{path} holds no messages.": "{path} 里没有消息。",
+    "{entry} in {folder} is a QQ NT database; export it on its own (it needs --key or qing decrypt), then the folder "
+    "without it.":
+        "{folder} 里的 {entry} 是 QQ NT 数据库；请单独导出它（需要 --key 或先 qing decrypt），再导出不含它的文件夹。",
+    "{folder} holds no export qing can read; it reads {supported}.":
+        "{folder} 里没有 qing 能读取的导出文件；qing 能读取的有：{supported}。",
+    "unknown --format {format!r}; use one of: {choices}.": "未知的 --format {format!r}；请用其中之一：{choices}。",
+    "{path} is not UTF-8 text (byte {byte} of a read block is not), so not a WeClone CSV; save it again as UTF-8 CSV.":
+        "{path} 不是 UTF-8 文本（读取的一块中第 {byte} 个字节不是），所以不是 WeClone CSV；请重新保存为 UTF-8 编码的 "
+        "CSV。",
+    "{path} lacks the WeClone CSV column(s) {columns}; the header must be {header} (room_name may be absent).":
+        "{path} 缺少 WeClone CSV 的列 {columns}；表头必须是 {header}（room_name 可以没有）。",
+    "{path} line {number} is not valid CSV ({reason}).": "{path} 第 {number} 行不是有效的 CSV（{reason}）。",
+    "{path} line {number}: CreateTime {time!r} is not a date and time; expected e.g. 2024-10-04 11:42:05.":
+        "{path} 第 {number} 行：CreateTime {time!r} 不是日期时间；应该形如 2024-10-04 11:42:05。",
+    "--format csv writes a folder with one folder per chat (WeClone's dataset/csv), not one file; give a folder with "
+    "-o, e.g. -o {folder} or -o dataset/csv.":
+        "--format csv 写出的是一个文件夹，每个会话一个子文件夹（WeClone 的 dataset/csv），而不是一个文件；请用 -o "
+        "给出文件夹，例如 -o {folder} 或 -o dataset/csv。",
+    "output {path} is a file; --format csv writes a folder: give one with -o.":
+        "输出 {path} 是一个文件；--format csv 写出的是文件夹：请用 -o 给出一个文件夹。",
+    "output folder {path} is not empty; pass --force to replace what qing wrote there, or -o for another folder.":
+        "输出文件夹 {path} 不是空的；加 --force 替换 qing 在那里写过的内容，或用 -o 另选文件夹。",
 
     # --- the dataset: qing/dataset/ (clean, personal data, clean-llm) ---
     "unknown --media {media!r}; use drop or keep.": "未知的 --media {media!r}；请用 drop 或 keep。",
