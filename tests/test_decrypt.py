@@ -244,3 +244,13 @@ def test_a_missing_database_is_named_before_any_key_is_asked(tmp_path, qing):
 def test_a_misspelt_key_variable_is_pointed_out(workdir, qing):
     result = qing("decrypt", "nt_msg.db", env={"QING_KYE": "x"})
     assert result.exit_code == 1 and "QING_KYE is set: did you mean QING_KEY?" in result.output
+
+
+def test_decrypt_says_its_errors_in_chinese(workdir, qing):
+    result = qing("--lang", "zh", "decrypt", "nt_msg.db", "--key", "not-the-key-1234")
+    assert result.exit_code == 1 and "这个密钥用 HMAC_SHA1, HMAC_SHA512, HMAC_SHA256" in result.output
+    assert "错误：" in result.output and "does not open" not in result.output
+    assert "not-the-key-1234" not in result.output
+    (workdir / "empty.db").write_bytes(b"")
+    result = qing("decrypt", "empty.db", "--key", KEY, env={"QING_LANG": "zh"})
+    assert result.exit_code == 1 and "empty.db 是空的；请在 QQ 关闭时重新复制数据库。" in result.output

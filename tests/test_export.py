@@ -183,3 +183,33 @@ def test_slices_cut_whole_chats_into_balanced_parts(workdir, qing):
     conn.close()
     assert len(slices) == 2 and all(counts) and sum(counts) == 33
     assert not peers[0] & peers[1]
+
+
+# --- in Chinese ------------------------------------------------------------------
+
+def test_export_says_its_errors_in_chinese(workdir, qing):
+    result = qing("--lang", "zh", "export", "nt_msg.db", "--key", "not-the-key-1234", "-o", "m.jsonl")
+    assert result.exit_code == 1 and "这个密钥用 HMAC_SHA1, HMAC_SHA512, HMAC_SHA256" in result.output
+    assert qing("decrypt", "nt_msg.db", "--key", KEY).exit_code == 0
+    conn = sqlite3.connect(workdir / "nt_msg.plain.db")
+    conn.execute("DROP TABLE c2c_msg_table")
+    conn.commit()
+    conn.close()
+    result = qing("export", "nt_msg.plain.db", "-o", "m.jsonl", env={"QING_LANG": "zh"})
+    assert result.exit_code == 1 and "里没有 c2c_msg_table，所以它不是 QQ NT 的消息数据库" in result.output
+    assert not (workdir / "m.jsonl").exists()
+
+
+def test_every_cause_export_counts_has_its_words_in_chinese(exported):
+    """Tally keeps its English keys; the summary shows each of them in the user's language."""
+    from qing import i18n
+    from qing.messages_zh import ZH
+    from qing.sources.qqnt.export import cause, export
+
+    tally = export(Path("nt_msg.db"), Path("again.jsonl"), key=KEY, groups=True).tally
+    causes = set(tally.skipped) | set(tally.problems) | {"number body", "empty body", "no elements"}
+    i18n.set_language("zh")
+    shown = {key: cause(key) for key in causes}
+    assert shown["unknown element type 99"] == "未知的元素类型 99"
+    assert all(text in ZH.values() or text.startswith("未知的元素类型") for text in shown.values()), shown
+    assert cause("a cause not known") == "a cause not known"

@@ -456,3 +456,26 @@ def test_records_in_lists_hand_over_the_good_ones_before_an_error():
     assert len(next(got)) == batches.BATCH and [r["id"] for r in next(got)] == [batches.BATCH + i for i in range(3)]
     with pytest.raises(ValueError):
         next(got)
+
+
+# --- in Chinese ------------------------------------------------------------------
+
+def test_other_exports_say_their_errors_in_chinese(tmp_path, qing):
+    refused = qing("--lang", "zh", "export", exports.qce_v5_group(tmp_path), "-o", tmp_path / "m.jsonl")
+    assert refused.exit_code == 1 and "里哪个发送者是你（它的 chatInfo 里没有本人的字段）；发送者有：Mei (40404) 3" \
+        in refused.output and "请加 --me 你的QQ号。" in refused.output
+    refused = qing("export", exports.telegram_chat(tmp_path), "-o", tmp_path / "m.jsonl", env={"QING_LANG": "zh"})
+    assert refused.exit_code == 1 and "请用 --me 给出你的 id（例如 user123 就用 --me 123）。" in refused.output
+    assert "错误：" in refused.output and "Pass --me" not in refused.output
+
+
+@pytest.mark.parametrize("content, args, message", [
+    ("id,msg\n1,hi\n", ["--from", "weclone-csv"], "缺少 WeClone CSV 的列 CreateTime, MsgSvrID, is_sender, type_name；"),
+    ("just some notes\n", [], "不是 qing 能读取的导出文件；qing 能读取的有：QQ NT 数据库（nt_msg.db，"),
+    (HEADER + "\n1,1,文本,0,a,r,hi,,yesterday\n", [], "第 2 行：CreateTime 'yesterday' 不是日期时间"),
+])
+def test_bad_other_input_in_chinese(tmp_path, qing, content, args, message):
+    (tmp_path / "in.csv").write_text(content, encoding="utf-8")
+    result = qing("--lang", "zh", "export", tmp_path / "in.csv", "-o", tmp_path / "m.jsonl", *args)
+    assert result.exit_code == 1 and message in result.output, result.output
+    assert not (tmp_path / "m.jsonl").exists()

@@ -194,6 +194,15 @@ def test_output_rules(workdir, qing):
     assert inside.exit_code == 1 and "is the input" in inside.output
 
 
+def test_output_rules_in_chinese(workdir, qing):
+    export = ("--lang", "zh", "export", "nt_msg.db", "--key", KEY, "--format", "csv")
+    refused = qing(*export, "-o", "messages.csv")
+    assert refused.exit_code == 1 and "--format csv 写出的是一个文件夹，每个会话一个子文件夹" in refused.output
+    assert "例如 -o messages 或 -o dataset/csv。" in refused.output
+    assert qing(*export, "-o", "dataset/csv").exit_code == 0
+    again = qing(*export, "-o", "dataset/csv")
+    assert again.exit_code == 1 and "不是空的；加 --force 替换 qing 在那里写过的内容" in again.output
+
 def test_interrupted_export_leaves_the_old_output(workdir, qing, monkeypatch):
     from qing.sources import weclone_out
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from qing.errors import QingError
+from qing.i18n import _
 from qing.sources import export_other
 from qing.sources.export_other import OtherSummary
 from qing.sources.qqnt.export import ExportSummary
@@ -15,7 +16,7 @@ from qing.sources.qqnt.export import ExportSummary
 def resolve(path: Path, source: str = "auto") -> str:
     """The format of PATH: SOURCE when given, else recognised by its content (see export_other.detect)."""
     if not path.exists():
-        raise QingError(f"input {path} does not exist.")
+        raise QingError(_("input {path} does not exist.").format(path=path))
     if source == "weclone-csv" and path.is_dir():  # WeClone's dataset/csv, or one chat's folder of it
         return "folder"
     return export_other.detect(path) if source == "auto" else source

@@ -22,12 +22,16 @@ from qing import parallel
 from qing.config import time_zone
 from qing.errors import QingError
 from qing.files import copy_into, refuse_input_as_output
+from qing.i18n import _
 from qing.sources import messages_writer as records
 from qing.sources import qce, telegram, weclone
 from qing.sources.batches import in_lists
 from qing.sources.qqnt.decrypt import HEADER_SIZE, PAGE_SIZE, PLAIN_SQLITE, QQ_SIGNATURE
 
-SUPPORTED = ("QQ NT databases (nt_msg.db, plain or with --key), QQ Chat Exporter JSON or chunked JSONL folders, "
+
+def _supported() -> str:
+    """What qing reads, for the sentences that say so."""
+    return _("QQ NT databases (nt_msg.db, plain or with --key), QQ Chat Exporter JSON or chunked JSONL folders, "
              "WeClone CSV (WeClone, WeFlow, PyWxDump) and Telegram Desktop result.json")
 
 
@@ -70,7 +74,8 @@ def detect(path: Path) -> str:
         return "telegram"
     if b"\x00" in head and path.stat().st_size % PAGE_SIZE == 0:
         return "qq-nt"  # a SQLCipher file without the QQ header: random-looking bytes in whole pages
-    raise QingError(f"{path} is not an export qing can read; it reads {SUPPORTED}.")
+    raise QingError(_("{path} is not an export qing can read; it reads {supported}.").format(
+        path=path, supported=_supported()))
 
 
 def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | None = None, fmt: str = "jsonl",
@@ -110,9 +115,9 @@ def export_other(path: Path, output: Path, source: str, *, tz: str, me: str | No
             every = itertools.chain.from_iterable(read())
             ordered = sorted(enumerate(every), key=lambda ir: (ranks.setdefault(ir[1]["chat"], len(ranks)),
                                                                  ir[1]["time"], ir[0]))
-            _write_in_order(in_lists(r for _, r in ordered), tmp, fmt, zone, summary, False, progress)
+            _write_in_order(in_lists(r for _index, r in ordered), tmp, fmt, zone, summary, False, progress)
         if not summary.messages:
-            raise QingError(f"{path} holds no messages.")
+            raise QingError(_("{path} holds no messages.").format(path=path))
     for chat, (count, mine) in summary.owners.items():
         if on_chat:
             on_chat(chat, count, mine)
@@ -185,7 +190,7 @@ def _parallel(work: Callable, processes: int, cut: Callable[[], list[tuple]], tm
         jobs = cut()  # while the workers start
         parts = [tmp.with_name(f"{tmp.name}.{i}") for i in range(len(jobs))]
 
-        def join(i: int, _) -> None:  # while later jobs run; if the parts turn out not in order, tmp is rewritten
+        def join(i: int, _result) -> None:  # while later jobs run; if the parts turn out not in order, tmp is rewritten
             if i == 0:
                 os.replace(parts[0], tmp)  # the first part becomes the output (no copy); the others are appended
                 return
@@ -246,11 +251,12 @@ def folder_exports(folder: Path) -> list[tuple[Path, str]]:
         elif source == "folder":
             chats += [(csv, "weclone-csv") for csv in sorted(entry.glob("*.csv")) if _is_weclone_csv(csv)]
         elif source == "qq-nt":
-            raise QingError(f"{entry} in {folder} is a QQ NT database; export it on its own (it needs --key "
-                            f"or qing decrypt), then the folder without it.")
+            raise QingError(_("{entry} in {folder} is a QQ NT database; export it on its own (it needs --key or "
+                              "qing decrypt), then the folder without it.").format(entry=entry, folder=folder))
     found += sorted(chats, key=lambda found: _first_row(found[0].name))
     if not found:
-        raise QingError(f"{folder} holds no export qing can read; it reads {SUPPORTED}.")
+        raise QingError(_("{folder} holds no export qing can read; it reads {supported}.").format(
+            folder=folder, supported=_supported()))
     return found
 
 

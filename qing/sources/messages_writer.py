@@ -12,13 +12,15 @@ import orjson
 from qing.errors import QingError
 from qing.files import atomic_output, open_private
 from qing.files import check_output as check_file_output
+from qing.i18n import _
 from qing.sources import weclone_out
 from qing.sources.options import OUTPUT_FORMATS as FORMATS
 
 
 def check_format(fmt: str) -> None:
     if fmt not in FORMATS:
-        raise QingError(f"unknown --format {fmt!r}; use {' or '.join(FORMATS)}.")
+        raise QingError(_("unknown --format {format!r}; use one of: {choices}.").format(format=fmt,
+                                                                                         choices=", ".join(FORMATS)))
 
 
 def check_output(path: Path, fmt: str, force: bool) -> None:

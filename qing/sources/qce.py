@@ -20,6 +20,7 @@ from orjson import loads
 
 from qing.errors import QingError
 from qing.files import load_json_object
+from qing.i18n import _
 from qing.sources.batches import in_lists
 
 SYSTEM_NAMES = {"系统消息"}
@@ -58,7 +59,8 @@ class Chat:
             self.info = _load_json(path)
             self.messages, self.counts = self.info.get("messages"), []
             if not isinstance(self.messages, list):
-                raise QingError(f"{path} has no messages list, so it is not a QQ Chat Exporter JSON export.")
+                raise QingError(_("{path} has no messages list, so it is not a QQ Chat Exporter JSON export.").format(
+                    path=path))
         chat_info = self.info.get("chatInfo") or {}
         self.group = chat_info.get("type") == "group"
         self.self_uid, self.self_uin = chat_info.get("selfUid"), _str(chat_info.get("selfUin"))
@@ -76,8 +78,8 @@ class Chat:
             return
         for file in self.files:
             if not file.is_file():
-                raise QingError(f"chunk {file} named in {self.path / 'manifest.json'} is missing; copy the whole "
-                                f"export folder.")
+                raise QingError(_("chunk {file} named in {manifest} is missing; copy the whole export folder.").format(
+                    file=file, manifest=self.path / "manifest.json"))
             with open(file, "rb") as f:
                 for number, line in enumerate(f, 1):
                     try:
@@ -85,12 +87,13 @@ class Chat:
                     except orjson.JSONDecodeError as e:
                         if not line.strip():
                             continue  # a blank line
-                        raise QingError(f"{file} line {number} is not JSON ({e}).") from None
+                        raise QingError(_("{file} line {number} is not JSON ({reason}).").format(
+                            file=file, number=number, reason=e)) from None
                     yield message
 
 
 def _load_json(path: Path) -> dict:
-    return load_json_object(path, "QQ Chat Exporter export")
+    return load_json_object(path, _("QQ Chat Exporter export"))
 
 
 def _str(value) -> str | None:
@@ -116,9 +119,9 @@ def _checked_record(m: dict, chat: Chat, index: int) -> dict:
     try:
         return _record(m, chat, index)
     except (AttributeError, TypeError, KeyError) as e:
-        raise QingError(f"{chat.path}: message {index + 1} is not in QQ Chat Exporter's shape ({type(e).__name__}: "
-                        f"{str(e)[:80]}); export the chat again, or pass --from to read it as another format.") \
-            from None
+        raise QingError(_("{path}: message {number} is not in QQ Chat Exporter's shape ({reason}); export the chat "
+                          "again, or pass --from to read it as another format.").format(
+            path=chat.path, number=index + 1, reason=f"{type(e).__name__}: {str(e)[:80]}")) from None
 
 
 def prepare(path: Path, me: str | None) -> Chat:
@@ -136,8 +139,8 @@ def prepare(path: Path, me: str | None) -> Chat:
             if record["kind"] != "system":
                 senders[(record["sender"], record["sender_name"])] += 1
         listing = ", ".join(f"{name or '?'} ({uin}) {n}" for (uin, name), n in senders.most_common(8))
-        raise QingError(f"cannot tell which sender is you in {path} (its chatInfo has no self fields); senders: "
-                        f"{listing}. Pass --me YOUR_QQ_NUMBER.")
+        raise QingError(_("cannot tell which sender is you in {path} (its chatInfo has no self fields); senders: "
+                          "{senders}. Pass --me YOUR_QQ_NUMBER.").format(path=path, senders=listing))
     return chat
 
 
@@ -183,7 +186,8 @@ def _record(m: dict, chat: Chat, index: int) -> dict:
     elif isinstance(when, float):
         when = int(when) // 1000
     else:
-        raise QingError(f"{chat.path}: message {index + 1} has no numeric timestamp.")
+        raise QingError(_("{path}: message {number} has no numeric timestamp.").format(path=chat.path,
+                                                                                          number=index + 1))
     return {"id": _id(m.get("id") or m.get("seq") or index + 1), "chat": chat.chat, "peer": chat.peer,
             "sender": sender_id, "sender_name": name, "is_me": mine and kind != "system", "time": when,
             "kind": kind, "text": text, "reply_to": reply_to}
@@ -194,7 +198,7 @@ def _record_p(m: dict, chat: Chat, index: int) -> dict:
     content = m.get("content") or {}
     reply = content.get("reply") or {}
     resources = [{"type": r.get("type")} for r in content.get("resources") or []]
-    kind, text, _ = _from_text(content.get("text") or "", resources)
+    kind, text, _reply = _from_text(content.get("text") or "", resources)
     if m.get("isRecalled"):
         kind, text = "recall", "[撤回了一条消息]"
     elif m.get("isSystemMessage"):
@@ -202,7 +206,8 @@ def _record_p(m: dict, chat: Chat, index: int) -> dict:
     try:
         when = int(datetime.fromisoformat(str(m["timestamp"]).replace("Z", "+00:00")).timestamp())
     except (KeyError, ValueError):
-        raise QingError(f"{chat.path}: message {index + 1} has no ISO timestamp.") from None
+        raise QingError(_("{path}: message {number} has no ISO timestamp.").format(path=chat.path,
+                                                                                      number=index + 1)) from None
     reply_to = reply.get("referencedMessageId") or reply.get("messageId")
     sender_id, uid = _id(_str(sender.get("uin")) or sender.get("uid")), sender.get("uid")
     return {"id": _id(m.get("messageId")), "chat": chat.chat, "peer": chat.peer,

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from qing.errors import QingError
 from qing.files import load_json_object
+from qing.i18n import _
 
 GROUP_TYPES = {"private_group", "private_supergroup", "public_supergroup", "private_channel", "public_channel"}
 MEDIA = {"sticker": ("sticker", "[动画表情]"), "animation": ("sticker", "[动画表情]"),
@@ -31,7 +32,7 @@ def looks_like(text: str) -> bool:
 
 def read(path: Path, me: str | None, zone: ZoneInfo) -> Iterator[dict]:
     """Contract-1 records of every chat in the export."""
-    data = load_json_object(path, "Telegram Desktop export")
+    data = load_json_object(path, _("Telegram Desktop export"))
     account = (data.get("personal_information") or {}).get("user_id")
     if "chats" in data:
         chats = list((data.get("chats") or {}).get("list") or []) + list((data.get("left_chats") or {}).get("list")
@@ -39,7 +40,8 @@ def read(path: Path, me: str | None, zone: ZoneInfo) -> Iterator[dict]:
     elif isinstance(data.get("messages"), list):
         chats = [data]
     else:
-        raise QingError(f"{path} has neither messages nor chats, so it is not a Telegram Desktop export.")
+        raise QingError(_("{path} has neither messages nor chats, so it is not a Telegram Desktop export.").format(
+            path=path))
     for chat in chats:
         yield from _chat_records(path, chat, _user(account) if account else None, me, zone)
 
@@ -62,8 +64,9 @@ def _chat_records(path: Path, chat: dict, account: str | None, me: str | None, z
         for m in messages:
             names.setdefault(_user(m.get("from_id")), m.get("from"))
         listing = ", ".join(f"{names.get(s) or '?'} ({s}) {n}" for s, n in senders.most_common(8))
-        raise QingError(f"cannot tell which sender is you in chat {chat.get('name')!r} of {path}; senders: "
-                        f"{listing}. Pass --me with your id (e.g. --me 123 for user123).")
+        raise QingError(_("cannot tell which sender is you in chat {chat!r} of {path}; senders: {senders}. Pass --me "
+                          "with your id (e.g. --me 123 for user123).").format(chat=chat.get("name"), path=path,
+                                                                              senders=listing))
     for m in messages:
         sender = _user(m["from_id"]) if m.get("from_id") is not None else None
         kind_, text = _content(m)
@@ -127,4 +130,4 @@ def _time(m: dict, zone: ZoneInfo, path: Path) -> int:
     try:
         return int(datetime.fromisoformat(m["date"]).replace(tzinfo=zone).timestamp())
     except (KeyError, ValueError, TypeError):
-        raise QingError(f"{path}: message {m.get('id')} has no date.") from None
+        raise QingError(_("{path}: message {id} has no date.").format(path=path, id=m.get("id"))) from None

@@ -18,6 +18,7 @@ from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 from qing.errors import QingError
+from qing.i18n import _
 from qing.sources.batches import in_lists
 
 HEADER = ["id", "MsgSvrID", "type_name", "is_sender", "talker", "room_name", "msg", "src", "CreateTime"]
@@ -95,8 +96,8 @@ def read(path: Path, zone: ZoneInfo, span: tuple[int, int, int] | None = None) -
     try:
         yield from _read(path, zone, span)
     except UnicodeDecodeError as e:
-        raise QingError(f"{path} is not UTF-8 text (byte {e.start} of a read block is not), so not a WeClone CSV; "
-                        f"save it again as UTF-8 CSV.") from None
+        raise QingError(_("{path} is not UTF-8 text (byte {byte} of a read block is not), so not a WeClone CSV; "
+                          "save it again as UTF-8 CSV.").format(path=path, byte=e.start)) from None
 
 
 def _read(path: Path, zone: ZoneInfo, span: tuple[int, int, int] | None) -> Iterator[list[dict]]:
@@ -105,8 +106,9 @@ def _read(path: Path, zone: ZoneInfo, span: tuple[int, int, int] | None) -> Iter
         header = [c.strip() for c in next(csv.reader([f.readline()]), [])]
         missing = REQUIRED - set(header)
         if missing:
-            raise QingError(f"{path} lacks the WeClone CSV column(s) {', '.join(sorted(missing))}; "
-                            f"the header must be {','.join(HEADER)} (room_name may be absent).")
+            raise QingError(_("{path} lacks the WeClone CSV column(s) {columns}; the header must be {header} "
+                              "(room_name may be absent).").format(path=path, columns=", ".join(sorted(missing)),
+                                                                   header=",".join(HEADER)))
         width = len(header)  # a column the file lacks reads from one empty cell past the end
         column = {name: header.index(name) if name in header else width for name in HEADER}
         chats = _Chats(f"wechat:{path.stem}", chat_of_file(path.name))
@@ -120,7 +122,8 @@ def _read(path: Path, zone: ZoneInfo, span: tuple[int, int, int] | None) -> Iter
         try:
             yield from in_lists(map(record, filter(None, reader)))  # blank lines read as [], and are skipped
         except csv.Error as e:
-            raise QingError(f"{path} line {reader.line_num + offset} is not valid CSV ({e}).") from None
+            raise QingError(_("{path} line {number} is not valid CSV ({reason}).").format(
+                path=path, number=reader.line_num + offset, reason=e)) from None
 
 
 def _lines_in(path: Path, start: int, stop: int, size: int = 1 << 20) -> Iterator[str]:
@@ -211,8 +214,8 @@ def _record_maker(column: dict[str, int], width: int, chats: _Chats, parse_time,
         is_me = row[sender_at] == "1" or row[sender_at].strip() == "1"
         when = parse_time(row[time_at].strip())
         if when is None:
-            raise QingError(f"{path} line {line()}: CreateTime {row[time_at]!r} is not a date and time; "
-                            f"expected e.g. 2024-10-04 11:42:05.")
+            raise QingError(_("{path} line {number}: CreateTime {time!r} is not a date and time; expected e.g. "
+                              "2024-10-04 11:42:05.").format(path=path, number=line(), time=row[time_at]))
         return {"id": _number_or_text(row[svr_at] or row[id_at] or str(line())), "chat": chat, "peer": peer,
                 "sender": talker,
                 "sender_name": None if is_me else talker,  # the owner's talker is "我", a wxid or a name: not reliable

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from qing.errors import QingError
 from qing.files import open_private, private_dir, refuse_foreign_files, work_dir_beside
+from qing.i18n import _
 from qing.sources import weclone
 
 VOICE_WITHOUT_TRANSCRIPT = "[语音]"
@@ -77,17 +78,17 @@ def _folded(name: str) -> str:
 def _parts(chat: str) -> tuple[str, str]:
     """(type, id) of a chat id: ('c2c', '20001') of c2c:20001 and qce:c2c:20001, ('group', ...) likewise, ('', id)
     for the rest (wechat:<room>)."""
-    head, _, rest = chat.partition(":")
+    head, _colon, rest = chat.partition(":")
     if head in ("c2c", "group"):
         return head, rest
-    kind, _, ident = rest.partition(":")
+    kind, _colon, ident = rest.partition(":")
     return (kind, ident) if kind in ("c2c", "group") and ident else ("", rest or chat)
 
 
 def fixed_name(chat: str) -> str | None:
     """The shown name of a chat that needs no message to name it (a group's: the records do not carry group names,
     so its number, as 群123456, or the name its id holds), or None for a one-to-one chat (its friend's name)."""
-    kind, _ = _parts(chat)
+    kind, _ident = _parts(chat)
     return None if kind == "c2c" else id_name(chat)
 
 
@@ -270,14 +271,16 @@ def check_output(path: Path, force: bool) -> None:
     """Refuse what --format csv must not write to, before any work: a file, a name ending .csv (a folder is
     written), a folder that holds something (without --force), or anything qing did not write (with it)."""
     if path.suffix.lower() == ".csv":
-        raise QingError(f"--format csv writes a folder with one folder per chat (WeClone's dataset/csv), not one "
-                        f"file; give a folder with -o, e.g. -o {path.with_suffix('')} or -o dataset/csv.")
+        raise QingError(_("--format csv writes a folder with one folder per chat (WeClone's dataset/csv), not one "
+                          "file; give a folder with -o, e.g. -o {folder} or -o dataset/csv.").format(
+            folder=path.with_suffix("")))
     if path.exists() and not path.is_dir():
-        raise QingError(f"output {path} is a file; --format csv writes a folder: give one with -o.")
+        raise QingError(_("output {path} is a file; --format csv writes a folder: give one with -o.").format(
+            path=path))
     if path.is_dir() and any(path.iterdir()):
         if not force:
-            raise QingError(f"output folder {path} is not empty; pass --force to replace what qing wrote there, "
-                            f"or -o for another folder.")
+            raise QingError(_("output folder {path} is not empty; pass --force to replace what qing wrote there, or "
+                              "-o for another folder.").format(path=path))
         refuse_foreign_files(path, (), "qing export", _written_by_qing)
 
 

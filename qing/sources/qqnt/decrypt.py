@@ -74,18 +74,19 @@ def inspect(path: Path) -> NtFile:
     with open(path, "rb") as f:
         head = f.read(HEADER_SIZE)
     if head.startswith(PLAIN_SQLITE):
-        raise QingError(f"{path} is already a plain SQLite database; give it to `qing export` directly.")
+        raise QingError(_("{path} is already a plain SQLite database; give it to `qing export` directly.").format(
+            path=path))
     if head[0x20:0x28] == QQ_SIGNATURE:
         hmac, rand = _header_fields(head)
         if size < HEADER_SIZE + PAGE_SIZE or (size - HEADER_SIZE) % PAGE_SIZE:
-            raise QingError(f"{path} is truncated ({size} bytes is not a 1024-byte header plus whole "
-                            f"4096-byte pages); copy it again while QQ is closed.")
+            raise QingError(_("{path} is truncated ({size} bytes is not a 1024-byte header plus whole 4096-byte "
+                              "pages); copy it again while QQ is closed.").format(path=path, size=size))
         return NtFile(path, HEADER_SIZE, hmac, rand, size)
     if size == 0:
-        raise QingError(f"{path} is empty; copy the database again while QQ is closed.")
+        raise QingError(_("{path} is empty; copy the database again while QQ is closed.").format(path=path))
     if size < PAGE_SIZE or size % PAGE_SIZE:
-        raise QingError(f"{path} is not a QQ NT or SQLCipher database: it has no QQ_NT DB header and its "
-                        f"size ({size} bytes) is not a whole number of 4096-byte pages.")
+        raise QingError(_("{path} is not a QQ NT or SQLCipher database: it has no QQ_NT DB header and its size "
+                          "({size} bytes) is not a whole number of 4096-byte pages.").format(path=path, size=size))
     return NtFile(path, 0, None, None, size)
 
 
@@ -118,8 +119,8 @@ def key_from_uid(path: Path, uid: str) -> str:
     """Derive an Android database's key from the account's uid (u_...) and the file's header."""
     rand = inspect(path).rand
     if not rand:
-        raise QingError(f"{path} has no QQ NT header with a rand field, so --uid cannot derive its key "
-                        f"(it works for Android databases); pass --key instead.")
+        raise QingError(_("{path} has no QQ NT header with a rand field, so --uid cannot derive its key (it works "
+                          "for Android databases); pass --key instead.").format(path=path))
     return android_key(uid.strip(), rand)
 
 
@@ -149,15 +150,15 @@ def _wal_offset(wal: Path) -> int | None:
     except FileNotFoundError:
         return None
     except OSError as e:
-        raise QingError(f"cannot read the WAL file {wal} ({e.strerror}); it holds the newest messages, "
-                        f"so fix its permissions and try again.") from None
+        raise QingError(_("cannot read the WAL file {wal} ({reason}); it holds the newest messages, so fix its "
+                          "permissions and try again.").format(wal=wal, reason=e.strerror)) from None
     if head[:4] in WAL_MAGICS:
         return 0
     if head[HEADER_SIZE:HEADER_SIZE + 4] in WAL_MAGICS:
         return HEADER_SIZE
-    raise QingError(f"{wal} beside the database is not a SQLite WAL file, so the newest messages in it "
-                    f"cannot be read; copy it again with the database while QQ is closed, or move it "
-                    f"away to decrypt without it.")
+    raise QingError(_("{wal} beside the database is not a SQLite WAL file, so the newest messages in it cannot be "
+                      "read; copy it again with the database while QQ is closed, or move it away to decrypt without "
+                      "it.").format(wal=wal))
 
 
 def _copy_from(src: Path, dst: Path, offset: int) -> None:
@@ -181,15 +182,16 @@ def open_encrypted(copy: Path, key: str, algorithms: list[str]):
             conn.close()
     size = copy.stat().st_size
     if size % PAGE_SIZE or size < 2 * PAGE_SIZE:
-        raise QingError(f"the database is damaged or cut short ({size:,} bytes after its header: not whole "
-                        f"{PAGE_SIZE}-byte pages of a database); copy it again while QQ is closed.")
+        raise QingError(_("the database is damaged or cut short ({size:,} bytes after its header: not whole "
+                          "{page}-byte pages of a database); copy it again while QQ is closed.").format(
+            size=size, page=PAGE_SIZE))
     if key_authenticates_a_page(copy, key, algorithms):
-        raise QingError("the key is right, but the database's first page is damaged, so it cannot be opened; copy "
-                        "it again while QQ is closed.")
+        raise QingError(_("the key is right, but the database's first page is damaged, so it cannot be opened; "
+                          "copy it again while QQ is closed."))
     tried = ", ".join(HMACS[a] for a in algorithms)
-    raise QingError(f"the key does not open this database with {tried} (PBKDF2_HMAC_SHA512, 4000 "
-                    f"iterations, 4096-byte pages): check the key (16 characters on desktop, 32 hex "
-                    f"characters on Android), or the file is not a QQ NT database.")
+    raise QingError(_("the key does not open this database with {tried} (PBKDF2_HMAC_SHA512, 4000 iterations, "
+                      "4096-byte pages): check the key (16 characters on desktop, 32 hex characters on Android), or "
+                      "the file is not a QQ NT database.").format(tried=tried))
 
 
 def key_authenticates_a_page(copy: Path, key: str, algorithms: list[str]) -> bool:
@@ -218,8 +220,9 @@ def _check_space(directory: Path, size: int) -> None:
     """Decrypting needs room for a stripped copy of the input and for the output, each about its size."""
     needed, free = 2 * size + (16 << 20), shutil.disk_usage(directory).free
     if free < needed:
-        raise QingError(f"not enough disk space in {directory}: decrypting needs about {human_size(needed)} "
-                        f"free, there is {human_size(free)}; free some space or choose another -o.")
+        raise QingError(_("not enough disk space in {directory}: decrypting needs about {needed} free, there is "
+                          "{free}; free some space or choose another -o.").format(
+            directory=directory, needed=human_size(needed), free=human_size(free)))
 
 
 def default_output(path: Path) -> Path:
@@ -231,13 +234,13 @@ def decrypt(path: Path, key: str, output: Path | None = None, hmac: str = "auto"
     """Decrypt `path` (and the WAL beside it) into a plain SQLite file at `output`."""
     started = time.perf_counter()
     if not key:
-        raise QingError("the database key is empty; pass --key, set QING_KEY, or type it at the prompt.")
+        raise QingError(_("the database key is empty; pass --key, set QING_KEY, or type it at the prompt."))
     if hmac != "auto" and hmac not in HMACS:
-        raise QingError(f"unknown --hmac {hmac!r}; use auto, sha1, sha256 or sha512.")
+        raise QingError(_("unknown --hmac {hmac!r}; use auto, sha1, sha256 or sha512.").format(hmac=hmac))
     nt = inspect(path)
     output = output or default_output(path)
     if output.resolve() in (path.resolve(), wal_of(path).resolve()):
-        raise QingError("the output path is the input; choose another with -o.")
+        raise QingError(_("the output path is the input; choose another with -o."))
     check_output(output, force)
     wal = wal_of(path)
     wal_offset = _wal_offset(wal)
@@ -271,9 +274,9 @@ def _export_plain(conn, target: Path) -> None:
         conn.execute("SELECT sqlcipher_export('plain')").fetchone()
         conn.execute("DETACH DATABASE plain")
     except sqlcipher3.DatabaseError as e:
-        reason = "the disk is full" if "full" in str(e) else f"SQLCipher said: {e}"
-        raise QingError(f"decrypting failed while writing the plain database ({reason}); "
-                        f"the database may be damaged or the disk full.") from None
+        reason = _("the disk is full") if "full" in str(e) else _("SQLCipher said: {error}").format(error=e)
+        raise QingError(_("decrypting failed while writing the plain database ({reason}); the database may be "
+                          "damaged or the disk full.").format(reason=reason)) from None
 
 
 def _verify_plain(target: Path) -> dict[str, int]:
@@ -285,7 +288,7 @@ def _verify_plain(target: Path) -> dict[str, int]:
         names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         return {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
     except sqlite3.DatabaseError as e:
-        raise QingError(f"the decrypted database does not open as plain SQLite ({e}); "
-                        f"the input may be damaged.") from None
+        raise QingError(_("the decrypted database does not open as plain SQLite ({reason}); the input may be "
+                          "damaged.").format(reason=e)) from None
     finally:
         conn.close()

@@ -65,6 +65,23 @@ class Tally:
             getattr(self, name).update(getattr(other, name))
 
 
+def cause(key: str) -> str:
+    """A cause counted in Tally.skipped or Tally.problems (an English key) in the user's language, for the
+    summary."""
+    if key.startswith("unknown element type "):
+        return _("unknown element type {number}").format(number=key.rsplit(" ", 1)[1])
+    return {
+        "bad time": _("bad time"),
+        "null body": _("null body"),
+        "number body": _("number body"),
+        "bad protobuf": _("bad protobuf"),
+        "varint body": _("varint body"),
+        "empty body": _("empty body"),
+        "no elements": _("no elements"),
+        "reply target not found": _("reply target not found"),
+    }.get(key, key)
+
+
 @dataclass
 class ExportSummary:
     output: Path
@@ -223,8 +240,8 @@ def _plain(path: Path, key: str | None, hmac: str, target: Path) -> Path:
     if is_plain_sqlite(path):
         return path
     if not key:
-        raise QingError(f"{path} is encrypted; pass --key (or set QING_KEY) to read it, "
-                        f"or run `qing decrypt` on it first.")
+        raise QingError(_("{path} is encrypted; pass --key (or set QING_KEY) to read it, or run `qing decrypt` on "
+                          "it first.").format(path=path))
     decrypt(path, key, target, hmac)
     return target
 
@@ -235,15 +252,16 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.DatabaseError as e:
         conn.close()
-        raise QingError(f"{path} does not open as a SQLite database ({e}); is it the right file?") from None
+        raise QingError(_("{path} does not open as a SQLite database ({reason}); is it the right file?").format(
+            path=path, reason=e)) from None
     return conn
 
 
 def _message_tables(conn: sqlite3.Connection, db: Path, groups: bool) -> list[str]:
     present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "c2c_msg_table" not in present:
-        raise QingError(f"{db} has no c2c_msg_table, so it is not a QQ NT message database; "
-                        f"give the nt_msg.db file.")
+        raise QingError(_("{db} has no c2c_msg_table, so it is not a QQ NT message database; give the nt_msg.db "
+                          "file.").format(db=db))
     return [t for t in TABLES if t in present and (t == "c2c_msg_table" or groups)]
 
 
@@ -265,7 +283,7 @@ def detect_owner(conn: sqlite3.Connection, tables: list[str]) -> int:
         row = conn.execute(top).fetchone()
         if row:
             return int(row[0])
-    raise QingError("could not tell which QQ number is yours from the messages; pass --me YOUR_QQ_NUMBER.")
+    raise QingError(_("could not tell which QQ number is yours from the messages; pass --me YOUR_QQ_NUMBER."))
 
 
 def read_profile_names(path: Path) -> dict[int, str]:
@@ -274,8 +292,8 @@ def read_profile_names(path: Path) -> dict[int, str]:
     try:
         cols = _columns(conn, "profile_info_v6")
         if "1002" not in cols:
-            raise QingError(f"{path} has no profile_info_v6 table with uins, so it is not a QQ NT "
-                            f"profile_info.db.")
+            raise QingError(_("{path} has no profile_info_v6 table with uins, so it is not a QQ NT "
+                              "profile_info.db.").format(path=path))
         remark = '"20009"' if "20009" in cols else "NULL"
         nick = '"20002"' if "20002" in cols else "NULL"
         rows = conn.execute(f'SELECT "1002", {remark}, {nick} FROM profile_info_v6')
@@ -296,7 +314,8 @@ def uid_to_uin(conn: sqlite3.Connection) -> dict[str, int]:
 def _select(table: str, present: set[str]) -> str:
     """One row per message with what the record needs, computed by SQLite where it can be."""
     if "40001" not in present:
-        raise QingError(f"{table} has no msgId column (40001); this client version is not supported yet.")
+        raise QingError(_("{table} has no msgId column (40001); this client version is not supported yet.").format(
+            table=table))
 
     def col(c: str, default: str = "NULL") -> str:
         return f'"{c}"' if c in present else default
