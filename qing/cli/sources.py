@@ -137,6 +137,8 @@ def export_cmd(
         return
     with progress_bar(_("exporting"), _("msg")) as progress:
         s = export.export(db, output, source, **options, progress=progress)
+    from qing.sources.qqnt.export import cause
+
     t = s.tally
     kinds = ", ".join(f"{k} {n:,}" for k, n in t.kinds.most_common())
     console.print(_("wrote {output}: {messages:,} messages in {chats:,} chats in {seconds:.1f} s ({rate:,.0f} rows/s, "
@@ -145,13 +147,14 @@ def export_cmd(
         processes=processes(s.workers), mine=t.owner_messages, owner=s.owner))
     console.print(_("by kind: {kinds}").format(kinds=kinds or _("none")))
     if t.skipped:
-        console.print(_("skipped: {counts}").format(counts=", ".join(f"{c} {n:,}" for c, n in t.skipped.most_common())))
+        console.print(_("skipped: {counts}").format(
+            counts=", ".join(f"{cause(c)} {n:,}" for c, n in t.skipped.most_common())))
     if t.problems:
         console.print(_("kept with parts left out: {counts}").format(
-            counts=", ".join(f"{c} {n:,}" for c, n in t.problems.most_common())))
+            counts=", ".join(f"{cause(c)} {n:,}" for c, n in t.problems.most_common())))
     if not t.owner_messages:
-        console.print(lead(_("warning"), "yellow") + _("none of the messages was sent by {owner}; check "
-                                                                "--me.").format(owner=s.owner))
+        console.print(lead(_("warning"), "yellow") + _("none of the messages was sent by {owner}; check --me.").format(
+            owner=s.owner))
 
 
 def _print_owner(uin: int, how: str) -> None:
