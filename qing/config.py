@@ -22,7 +22,11 @@ def load_env_file(directory: Path | None = None) -> Path | None:
     path = (directory or Path.cwd()) / ".env"
     if not path.is_file():
         return None
-    load_dotenv(path, override=False)
+    try:
+        load_dotenv(path, override=False, encoding="utf-8-sig")  # -sig: Notepad's BOM is not part of the first key
+    except UnicodeDecodeError:  # PowerShell 5's `>` writes UTF-16
+        raise QingError(_("{path} is not UTF-8 text (PowerShell's > writes UTF-16); save it again as UTF-8, e.g. "
+                          "Set-Content .env -Encoding utf8.").format(path=path)) from None
     return path
 
 

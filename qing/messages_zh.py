@@ -47,6 +47,10 @@ ZH = {
     "output {path} is a directory; give a file path with -o.": "输出 {path} 是一个目录；请用 -o 给出文件路径。",
     "cannot write in {directory} ({reason}); choose another output with -o.":
         "无法写入 {directory}（{reason}）；请用 -o 另选输出。",
+    "{path} is not UTF-8 text (PowerShell's > writes UTF-16); save it again as UTF-8, e.g. Set-Content .env "
+    "-Encoding utf8.":
+        "{path} 不是 UTF-8 文本（PowerShell 的 > 会写成 UTF-16）；请另存为 UTF-8，"
+        "例如 Set-Content .env -Encoding utf8。",
     "database": "数据库",
     "profile database": "资料数据库",
     "dataset file": "数据集文件",

@@ -153,3 +153,15 @@ def test_the_summaries_of_export_and_clean_in_chinese(workdir, qing):
     for words in ("步骤", "数量", "原因", "读入的消息", "写出的样本", "完成，用时", "报告："):
         assert words in result.output, words
     assert "messages read" not in result.output
+
+
+def test_a_dotenv_in_utf16_is_one_sentence_and_a_bom_is_read(tmp_path, monkeypatch, qing):
+    """PowerShell 5's `echo QING_VERBOSE=1 > .env` writes UTF-16; Notepad may write UTF-8 with a BOM."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("QING_LANG=zh\n", encoding="utf-16")
+    result = qing("doctor")
+    assert result.exit_code == 2 and "is not UTF-8 text" in result.output and "Traceback" not in result.output
+    (tmp_path / ".env").write_text("QING_LANG=zh\n", encoding="utf-8-sig")
+    monkeypatch.delenv("QING_LANG")  # the tests set en; here the .env decides
+    result = qing("decrypt", tmp_path / "missing.db", "--key", "k")
+    assert "不存在" in result.output

@@ -50,7 +50,12 @@ def main_options(
                              help="Language of qing's messages and reports: zh or en. Default: zh under a Chinese "
                                   "locale (LANG=zh_CN...), else en. --help stays English."),
 ) -> None:
-    load_env_file()
+    try:
+        load_env_file()
+    except QingError as e:
+        _choose_language(lang)
+        console.print(lead(_("error"), "red") + escape(str(e)))
+        raise typer.Exit(2) from None
     _choose_language(lang)
     _stop_on_signals()
     # the flag and the environment were read before .env was loaded: let a .env value count too
