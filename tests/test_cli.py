@@ -165,3 +165,21 @@ def test_a_dotenv_in_utf16_is_one_sentence_and_a_bom_is_read(tmp_path, monkeypat
     monkeypatch.delenv("QING_LANG")  # the tests set en; here the .env decides
     result = qing("decrypt", tmp_path / "missing.db", "--key", "k")
     assert "不存在" in result.output
+
+
+def test_every_command_shows_examples_that_its_options_accept():
+    """Each command's --help ends with real command lines: each parses (options, choices, counts of arguments)."""
+    import shlex
+
+    root = typer.main.get_command(app)
+    for name, cmd in root.commands.items():
+        lines = re.findall(r"\$ (qing .+)", cmd.epilog or "")
+        assert lines, f"qing {name} --help shows no example"
+        for line in lines:
+            args = shlex.split(line)[1:]
+            with root.make_context("qing", list(args)) as ctx:
+                while args and args[0].startswith("-"):  # global options before the command (--lang zh)
+                    args = args[2:] if args[0] == "--lang" else args[1:]
+                sub, sub_args = args[0], args[1:]
+                assert sub == name, line
+                root.commands[sub].make_context(sub, sub_args, parent=ctx)  # a bad option or value raises

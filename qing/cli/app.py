@@ -118,6 +118,11 @@ def _raise_stopped(signum, frame):
     raise Stopped(signum)
 
 
+def examples(*lines: str) -> str:
+    """A command's --help epilog: a few real command lines (typer joins single newlines, so each is a paragraph)."""
+    return "Examples:\n\n" + "\n\n".join(f"  $ {line}" for line in lines)
+
+
 def command(name: str, **settings):
     """Register a subcommand whose QingError becomes one red sentence and a non-zero exit."""
 

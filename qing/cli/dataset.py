@@ -12,6 +12,7 @@ from rich.markup import escape
 from qing.cli.app import (
     command,
     console,
+    examples,
     lead,
     progress_bar,
 )
@@ -23,7 +24,10 @@ from qing.i18n import _
 
 # --- clean ---------------------------------------------------------------------
 
-@command("clean")
+@command("clean", epilog=examples(
+    "qing clean messages.jsonl",
+    "qing clean messages.jsonl --groups --replace names.txt --blocked-words 密码,暗号",
+))
 @takes(CleanOptions)
 def clean_cmd(
     messages: Path = typer.Argument(..., help="messages.jsonl from `qing export`."),
@@ -99,7 +103,9 @@ def _print_clean_summary(result) -> None:
 
 # --- clean-llm -------------------------------------------------------------------
 
-@command("clean-llm")
+@command("clean-llm", epilog=examples(
+    "qing clean-llm dataset --base-url http://127.0.0.1:1234/v1 --model qwen3-8b",
+))
 @takes(LlmOptions, env_prefix="LLM_")
 def clean_llm_cmd(
     dataset: Optional[Path] = typer.Argument(None, help="Dataset directory from `qing clean`."),

@@ -15,6 +15,7 @@ from qing.cli.app import (
     LLAMA_CPP_HELP,
     command,
     console,
+    examples,
     lead,
     progress_bar,
     quiet_libraries,
@@ -54,8 +55,25 @@ def _train_progress(entry: dict) -> None:
                                   seconds=int(eta or 0) % 60))
 
 
-@command("finetune")
-@takes(FinetuneOptions)
+FINETUNE_PANELS = {
+    "Model": ("model", "source", "models_dir", "quant", "template", "liger"),
+    "LoRA": ("lora_r", "lora_alpha", "lora_dropout", "target_modules"),
+    "Training": ("learning_rate", "num_train_epochs", "max_steps", "warmup_ratio", "lr_scheduler_type", "weight_decay",
+                 "per_device_train_batch_size", "per_device_eval_batch_size", "gradient_accumulation_steps",
+                 "max_length", "packing", "gradient_checkpointing", "optim", "seed"),
+    "Data, checkpoints and logs": ("max_samples", "max_eval_samples", "logging_steps", "eval_steps", "save_steps",
+                                   "save_total_limit", "merge"),
+    "Mixture-of-experts models": ("moe_enable", "moe_lora_scope", "moe_expert_patterns", "moe_router_patterns",
+                                  "moe_max_experts_lora", "moe_dry_run"),
+}
+
+
+@command("finetune", epilog=examples(
+    "qing finetune dataset -o runs/me",
+    "qing finetune dataset -o runs/me --model Qwen/Qwen3-4B-Base --num-train-epochs 2 --save-steps 100",
+    "qing finetune dataset -o runs/me --resume",
+))
+@takes(FinetuneOptions, panels=FINETUNE_PANELS)
 def finetune_cmd(
     dataset: Path = typer.Argument(..., help="Dataset directory from `qing clean` (train.jsonl, eval.jsonl)."),
     output: Path = typer.Option(Path("runs/qing"), "--output", "-o", help="Run directory."),
@@ -104,7 +122,11 @@ def finetune_cmd(
 
 # --- infer -------------------------------------------------------------------------
 
-@command("infer")
+@command("infer", epilog=examples(
+    "qing infer runs/me",
+    "qing infer runs/me --prompt 周末去爬山吗？ --temperature 0",
+    "qing infer --gguf runs/me/me-Q4_K_M.gguf",
+))
 @takes(InferOptions)
 def infer_cmd(
     run: Optional[Path] = typer.Argument(None, help="Run directory from `qing finetune`."),
@@ -137,7 +159,10 @@ def infer_cmd(
 
     infer.repl(cm, opts, input, write)
 
-@command("gguf")
+@command("gguf", epilog=examples(
+    "qing gguf runs/me",
+    "qing gguf runs/me --outtype q8_0",
+))
 def gguf_cmd(
     model_dir: Path = typer.Argument(..., help="Hugging Face model directory, or a `qing finetune` run directory."),
     output: Optional[Path] = typer.Option(None, "--output", "-o",
@@ -163,7 +188,11 @@ def gguf_cmd(
     console.print(_("wrote {modelfile}: ollama create {name} -f {modelfile}").format(modelfile=modelfile, name=name))
 
 
-@command("quantize")
+@command("quantize", epilog=examples(
+    "qing quantize runs/me/me-f16.gguf",
+    "qing quantize runs/me/me-f16.gguf Q5_K_M",
+    "qing quantize --list",
+))
 def quantize_cmd(
     gguf_file: Optional[Path] = typer.Argument(None, help="GGUF file from `qing gguf`."),
     output: Optional[Path] = typer.Argument(None, help="Output file (default: <stem>-<TYPE>.gguf beside the input)."),
@@ -197,7 +226,10 @@ def quantize_cmd(
 
 # --- eval ---------------------------------------------------------------------------------
 
-@command("eval")
+@command("eval", epilog=examples(
+    "qing eval runs/me",
+    "qing eval runs/me --limit 100 --gguf runs/me/me-Q4_K_M.gguf",
+))
 @takes(EvalOptions)
 def eval_cmd(
     run: Path = typer.Argument(..., help="Run directory from `qing finetune`: its adapter, and the base without it."),
@@ -242,7 +274,10 @@ def eval_cmd(
 
 # --- serve --------------------------------------------------------------------------------
 
-@command("serve")
+@command("serve", epilog=examples(
+    "qing serve runs/me",
+    "qing serve --gguf runs/me/me-Q4_K_M.gguf --host 0.0.0.0",
+))
 @takes(ServeOptions, env_prefix="SERVE_")
 @takes(InferOptions, into="defaults", exclude=("template", "seed"), changes={
     "max_new_tokens": {"help": "Longest reply of requests that set no max_tokens."},

@@ -19,14 +19,16 @@ import typer
 from qing.options import Cli, cli_fields
 
 
-def option(name: str, field: dataclasses.Field, cli: Cli, annotation: Any, env_prefix: str) -> inspect.Parameter:
-    """The typer option of one dataclass field, as a keyword-only parameter."""
+def option(name: str, field: dataclasses.Field, cli: Cli, annotation: Any, env_prefix: str,
+           panel: str | None = None) -> inspect.Parameter:
+    """The typer option of one dataclass field, as a keyword-only parameter; PANEL: the heading --help lists it
+    under (None: Options)."""
     default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
     flag = cli.flag or "--" + name.replace("_", "-")
     if annotation is bool and not cli.flag:
         flag = f"{flag}/--no-{flag[2:]}"
     decls = [flag] + ([cli.short] if cli.short else [])
-    settings: dict[str, Any] = {"help": cli.help, "show_default": not cli.secret}
+    settings: dict[str, Any] = {"help": cli.help, "show_default": not cli.secret, "rich_help_panel": panel}
     if cli.env is not None:
         settings["envvar"] = cli.env or f"QING_{env_prefix}{name.upper()}"
     if cli.min is not None:
@@ -45,13 +47,17 @@ def option(name: str, field: dataclasses.Field, cli: Cli, annotation: Any, env_p
 
 
 def takes(cls, *, into: str = "opts", env_prefix: str = "", exclude: tuple[str, ...] = (),
-          changes: dict[str, dict] | None = None) -> Callable:
+          changes: dict[str, dict] | None = None, panels: dict[str, tuple[str, ...]] | None = None) -> Callable:
     """Decorate a command so it takes every option of CLS (but EXCLUDE) and gets them as one CLS instance INTO.
 
     env_prefix: the variables are QING_<env_prefix><FIELD> unless a field names its own. changes: per field, Cli
     attributes this command spells differently (its help, its variable), e.g. {"max_new_tokens": {"env": ...}}.
+    panels: --help headings of a long command -> the fields listed under each (the others stay under Options).
     """
+    panel_of = {name: panel for panel, names in (panels or {}).items() for name in names}
     hints = typing.get_type_hints(cls)
+    unknown = set(panel_of) - set(hints)
+    assert not unknown, f"panels name fields {cls.__name__} does not have: {unknown}"
     fields = [(f, dataclasses.replace(cli, **(changes or {}).get(f.name, {})))
               for f, cli in cli_fields(cls) if f.name not in exclude]
 
@@ -59,7 +65,7 @@ def takes(cls, *, into: str = "opts", env_prefix: str = "", exclude: tuple[str, 
         own_hints = typing.get_type_hints(fn, include_extras=True)
         own = [p.replace(annotation=own_hints.get(p.name, p.annotation))
                for p in inspect.signature(fn).parameters.values() if p.name != into]
-        made = [option(f.name, f, cli, hints[f.name], env_prefix) for f, cli in fields]
+        made = [option(f.name, f, cli, hints[f.name], env_prefix, panel_of.get(f.name)) for f, cli in fields]
 
         @functools.wraps(fn)
         def run(**kwargs):

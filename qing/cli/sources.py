@@ -15,6 +15,7 @@ from rich.markup import escape
 from qing.cli.app import (
     command,
     console,
+    examples,
     lead,
     progress_bar,
 )
@@ -49,7 +50,11 @@ def _read_key(key: Optional[str], db: Path, uid: Optional[str] = None) -> str:
 
 # --- decrypt -------------------------------------------------------------------
 
-@command("decrypt")
+@command("decrypt", epilog=examples(
+    "qing decrypt nt_msg.db",
+    "qing decrypt profile_info.db -o profile.plain.db",
+    "qing decrypt nt_msg.db --uid u_xxxxxxxxxxxxxxxxxxxxxx",
+))
 def decrypt_cmd(
     input: Path = typer.Argument(..., help="Encrypted QQ NT database, e.g. nt_msg.db (a -wal file beside it "
                                            "is read too)."),
@@ -88,7 +93,11 @@ def processes(count: int) -> str:
 
 # --- export --------------------------------------------------------------------
 
-@command("export")
+@command("export", epilog=examples(
+    "qing export nt_msg.plain.db --profile profile_info.plain.db",
+    "qing export nt_msg.plain.db --format csv -o WeClone/dataset/csv",
+    "qing export qce-export/ -o messages.jsonl",
+))
 def export_cmd(
     db: Path = typer.Argument(..., help="nt_msg.db (plain from `qing decrypt`, or encrypted with --key), or "
                                         "another tool's export (WeClone CSV)."),

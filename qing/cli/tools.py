@@ -13,6 +13,7 @@ from qing.cli.app import (
     app,
     command,
     console,
+    examples,
     quiet_libraries,
 )
 from qing.errors import QingError
@@ -21,7 +22,10 @@ from qing.i18n import _
 
 # --- demo / doctor ---------------------------------------------------------------------
 
-@command("demo")
+@command("demo", epilog=examples(
+    "qing demo",
+    "qing --lang zh demo --force",
+))
 def demo_cmd(
     workdir: Path = typer.Option(Path("qing-demo"), "--workdir", help="Directory the demo works in."),
     model: Optional[str] = typer.Option(None, "--model",
@@ -65,7 +69,10 @@ def _known_envvars() -> set[str]:
     return found
 
 
-@command("doctor")
+@command("doctor", epilog=examples(
+    "qing doctor",
+    "qing doctor --llm-base-url http://127.0.0.1:1234/v1",
+))
 def doctor_cmd(
     model: str = typer.Option("Qwen/Qwen3-8B-Base", "--model", envvar="QING_MODEL",
                               help="The model you plan to fine-tune (for the disk check)."),
