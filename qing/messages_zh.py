@@ -512,6 +512,8 @@ ZH = {
     "the chat template does not render message texts verbatim; pass --template chatml.":
         "对话模板没有原样渲染消息文本；请加 --template chatml。",
 
+    "no loss.png: matplotlib is not installed ({install}); metrics.jsonl has the same figures.":
+        "没有生成 loss.png：未安装 matplotlib（{install}）；metrics.jsonl 里有同样的数字。",
     "stopping after this step, with a checkpoint to --resume from ({signal} again stops at once).":
         "本步结束后停止，并保存检查点供 --resume 继续（再来一次 {signal} 则立即停止）。",
 

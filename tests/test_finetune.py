@@ -590,3 +590,13 @@ def test_infer_mistakes_are_one_sentence(tmp_path, qing):
     assert "give a run directory" in qing("infer").output
     result = qing("infer", tmp_path)
     assert result.exit_code == 1 and "not a run directory" in result.output
+
+
+def test_a_run_without_matplotlib_says_why_it_has_no_loss_png(tmp_path, memo, tiny_model, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    said = []
+    opts = FinetuneOptions(model=str(tiny_model), quant="none", max_steps=2, gradient_accumulation_steps=1,
+                           lora_r=8, max_length=256, logging_steps=1, eval_steps=100, save_steps=100)
+    finetune(memo, tmp_path / "run", opts, note=said.append)
+    assert not (tmp_path / "run" / "loss.png").exists() and (tmp_path / "run" / "metrics.jsonl").is_file()
+    assert any("no loss.png: matplotlib is not installed (pip install 'qing[train]'" in s for s in said)

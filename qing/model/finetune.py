@@ -17,9 +17,7 @@ weights stay in the compute dtype (bf16): only the LoRA weights, which the optim
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import json
 import logging
 import math
 import os
@@ -32,7 +30,8 @@ from typing import Callable
 
 from qing.dataset.samples import read_samples
 from qing.errors import QingError
-from qing.files import open_private, private_dir, private_files, refuse_input_as_output
+from qing.extras import install_hint
+from qing.files import private_dir, private_files, refuse_input_as_output
 from qing.i18n import _
 from qing.model import base_model, packed_attention
 from qing.model import chat_format as chat
@@ -45,6 +44,7 @@ from qing.model.options import (  # noqa: F401 (read as finetune.X)
     FinetuneOptions,
 )
 from qing.model.run import Run
+from qing.model.training_log import make_recorder
 
 log = logging.getLogger(__name__)
 
@@ -354,7 +354,9 @@ def _train(dataset: Path, out: Path, opts: FinetuneOptions, resume: bool, progre
                        time.perf_counter() - started, recorder.tokens_per_second(), data, eval_data)
     if trainer.is_world_process_zero():
         _save_adapter(trainer.model, tokenizer, out)
-        recorder.plot(out / "loss.png")
+        if not recorder.plot(out / "loss.png"):
+            note(_("no loss.png: matplotlib is not installed ({install}); metrics.jsonl has the same figures.").format(
+                install=install_hint("train")))
         run_info["result"] = {"steps": result.steps, "train_loss": result.train_loss, "eval_loss": last_eval,
                               "first_eval_loss": first_eval, "seconds": round(result.seconds, 1),
                               "tokens_per_second": round(result.tokens_per_second, 1)}
@@ -591,7 +593,7 @@ def _trainer(model, tokenizer, data: Encoded, eval_data: Encoded | None, out: Pa
         include_num_input_tokens_seen=True if opts.packing else "non_padding",  # packed rows hold no padding
         dataloader_num_workers=0, use_cpu=not cuda,
     )
-    recorder = _make_recorder()(out / "metrics.jsonl", progress)
+    recorder = make_recorder()(out / "metrics.jsonl", progress)
     trainer = Trainer(model=model, args=args, train_dataset=data.rows,
                       eval_dataset=eval_data.rows if eval_data else None,
                       data_collator=Collator(tokenizer.pad_token_id, opts.packing), callbacks=[recorder])
@@ -607,71 +609,3 @@ def _save_adapter(model, tokenizer, out: Path) -> None:
     tokenizer.save_pretrained(tmp)
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
-
-
-def _make_recorder():
-    from transformers import TrainerCallback
-
-    class _Recorder(TrainerCallback):
-        """metrics.jsonl (one line per log), tokens/s, and progress for the CLI; main process only."""
-
-        def __init__(self, path: Path, progress):
-            self.path, self.progress = path, progress
-            self.history: list[dict] = []
-            self.start = None
-            self.start_tokens = 0
-
-        def on_train_begin(self, args, state, control, **kw):
-            self.start, self.start_tokens = time.perf_counter(), state.num_input_tokens_seen
-
-        def eval_loss_at(self, step: int) -> float | None:
-            return next((h["eval_loss"] for h in reversed(self.history) if h["step"] == step and "eval_loss" in h),
-                        None)
-
-        def tokens_per_second(self) -> float:
-            return 0.0 if not self.history else self.history[-1].get("tokens_per_second", 0.0)
-
-        def on_log(self, args, state, control, logs=None, **kw):
-            if not state.is_world_process_zero or not logs:
-                return
-            elapsed = time.perf_counter() - (self.start or time.perf_counter())
-            tokens = state.num_input_tokens_seen - self.start_tokens
-            entry = {"step": state.global_step, "max_steps": state.max_steps, "epoch": round(state.epoch or 0, 3)}
-            entry.update({k: v for k, v in logs.items() if isinstance(v, (int, float))})
-            entry["tokens"] = tokens
-            entry["tokens_per_second"] = round(tokens / elapsed, 1) if elapsed > 0 else 0.0
-            done = state.global_step / max(state.max_steps, 1)
-            entry["eta_seconds"] = round(elapsed / done - elapsed, 1) if done > 0 else None
-            self.history.append(entry)
-            with open_private(self.path, "a", encoding="utf-8") as f:
-                f.write(json.dumps(entry) + "\n")
-            if self.progress:
-                self.progress(entry)
-
-        def plot(self, path: Path) -> None:
-            with contextlib.suppress(ImportError):
-                plot_losses(self.history, path)
-
-    return _Recorder
-
-
-def plot_losses(history: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    train = [(h["step"], h["loss"]) for h in history if "loss" in h]
-    evals = [(h["step"], h["eval_loss"]) for h in history if "eval_loss" in h]
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for points, label in ((train, "train loss"), (evals, "eval loss")):
-        if points:
-            ax.plot(*zip(*points), label=label, marker="o" if label.startswith("eval") else None)
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
-    ax.legend()
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.part.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, path)
