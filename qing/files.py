@@ -41,15 +41,19 @@ def require_input(path: Path, what: str = "") -> Path:
     return path
 
 
-def load_json_object(path: Path, what: str) -> dict:
-    """A whole JSON file that must be an object; one sentence when it is cut short or something else."""
+def load_json_object(path: Path, what: str, missing: str | None = None) -> dict:
+    """A whole JSON file that must be an object; one sentence (MISSING, when given, for an absent file) when it is
+    absent, cut short or something else. WHAT (translated) names the file: "model config", "QQ Chat Exporter
+    export"."""
     import orjson
 
+    if not path.is_file():
+        raise QingError(missing or _("{path} does not exist.").format(path=path))
     try:
         data = orjson.loads(path.read_bytes())
     except orjson.JSONDecodeError as e:
-        raise QingError(_("{path} is not complete JSON ({reason}); the export may be truncated.").format(
-            path=path, reason=e)) from None
+        raise QingError(_("{path} is not complete JSON ({reason}); the {what} may be truncated.").format(
+            path=path, reason=e, what=what)) from None
     if not isinstance(data, dict):
         raise QingError(_("{path} is not a {what} (not a JSON object).").format(path=path, what=what))
     return data

@@ -6,7 +6,8 @@ English in the code, wrapped in `_()` where it is shown, and filled in after tra
 
     raise QingError(_("{path} is not a file; give the database itself.").format(path=path))
 
-The English template is the message's id, as in gettext; its Chinese is in the one catalog, qing/messages_zh.py.
+The English template is the message's id, as in gettext; its Chinese is in the one catalog, qing/messages_zh/ (a
+module per part of the package).
 tests/test_i18n.py holds code and catalog together: each `_()` takes a plain string literal found in the catalog
 with the same {placeholders}, and the catalog holds nothing the code no longer says. A template missing from the
 catalog is shown in English rather than failing. Command-line --help stays English (typer's own words are).

@@ -16,7 +16,7 @@ import pytest
 from qing.errors import QingError
 from qing.fixtures import tiny_model as tinymodel
 from qing.model import gguf as qg
-from qing.model import quantize
+from qing.model import gguf_tokenizer, quantize
 from qing.model.run import Run
 
 SYSTEM = "你是小晴，正在和朋友聊天。用小晴平时说话的语气和习惯回复。"
@@ -146,11 +146,11 @@ def test_pre_tokenizer_by_regex():
     qwen = {"model": {"type": "BPE"}, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
         {"type": "Split", "pattern": {"Regex": tinymodel.QWEN2_SPLIT}, "behavior": "Isolated"},
         {"type": "ByteLevel", "add_prefix_space": False, "use_regex": False}]}}
-    assert qg._pre_tokenizer(qwen) == "qwen2"
+    assert gguf_tokenizer.pre_tokenizer(qwen) == "qwen2"
     llama3 = json.loads(json.dumps(qwen).replace(r"\\p{N}|", r"\\p{N}{1,3}|"))
-    assert qg._pre_tokenizer(llama3) == "llama-bpe"
-    assert qg._pre_tokenizer({"model": {"type": "BPE"}, "pre_tokenizer": {"type": "ByteLevel"}}) == "gpt-2"
-    assert qg._pre_tokenizer({"model": {"type": "Unigram"}, "pre_tokenizer": {"type": "Metaspace"}}) is None
+    assert gguf_tokenizer.pre_tokenizer(llama3) == "llama-bpe"
+    assert gguf_tokenizer.pre_tokenizer({"model": {"type": "BPE"}, "pre_tokenizer": {"type": "ByteLevel"}}) == "gpt-2"
+    assert gguf_tokenizer.pre_tokenizer({"model": {"type": "Unigram"}, "pre_tokenizer": {"type": "Metaspace"}}) is None
 
 
 def test_sharded_and_tied(models, hf_reference, tmp_path):

@@ -39,11 +39,21 @@ def test_every_message_of_the_code_is_in_the_catalog_with_its_placeholders():
             english = call.args[0].value
             used.add(english)
             if english not in ZH:
-                problems.append(f"{where}: not in qing/messages_zh.py: {english!r}")
+                problems.append(f"{where}: not in the catalog qing/messages_zh/: {english!r}")
             elif _fields(ZH[english]) != _fields(english):
                 problems.append(f"{where}: the Chinese has other placeholders than {english!r}")
     assert not problems, "\n".join(problems)
     assert not set(ZH) - used, f"in the catalog but said nowhere: {sorted(set(ZH) - used)}"
+
+
+def test_no_template_is_in_two_modules_of_the_catalog():
+    from qing.messages_zh import PARTS
+
+    seen: dict[str, str] = {}
+    for part in PARTS:
+        for english in part.ZH:
+            assert english not in seen, f"{english!r} is in {seen[english]} and {part.__name__}"
+            seen[english] = part.__name__
 
 
 def test_no_module_that_translates_uses_underscore_as_a_throwaway_name():

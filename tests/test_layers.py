@@ -63,7 +63,6 @@ def test_no_import_circle():
 
 
 def test_no_module_is_much_over_600_lines():
-    catalog = PACKAGE / "messages_zh.py"  # data, one entry per message: it grows with the messages, not in logic
     long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
-            if p != catalog and (n := len(p.read_text(encoding="utf-8").splitlines())) > 680}
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 680}
     assert not long
