@@ -16,6 +16,7 @@ from test_finetune import FAST, MEMO, SYSTEM, sample, write_dataset  # noqa: E40
 
 from qing.model import chat_format as chat  # noqa: E402
 from qing.model import eval as evaluation  # noqa: E402
+from qing.model import eval_report  # noqa: E402
 
 TWO_TURNS = sample(("在吗", "在的"), MEMO)  # the target is the last reply; 在的 is context
 
@@ -151,12 +152,12 @@ def test_three_contexts_are_said_to_be_too_few_on_the_terminal_and_in_the_report
 
 
 def test_the_warning_comes_below_30_contexts_only():
-    assert evaluation.MIN_CONTEXTS == 30
-    warning = evaluation.too_few_contexts({"contexts": 2})
+    assert eval_report.MIN_CONTEXTS == 30
+    warning = eval_report.too_few_contexts({"contexts": 2})
     assert warning.startswith("too few to judge: only 2 contexts") and "±0.98" in warning
-    assert "±0.26" in evaluation.too_few_contexts({"contexts": 29})  # 1.39 / sqrt(29): as large as a gap worth seeing
-    assert evaluation.too_few_contexts({"contexts": 30}) is None
-    assert evaluation.too_few_contexts({"contexts": 200}) is None
+    assert "±0.26" in eval_report.too_few_contexts({"contexts": 29})  # 1.39 / sqrt(29): as large as a gap worth seeing
+    assert eval_report.too_few_contexts({"contexts": 30}) is None
+    assert eval_report.too_few_contexts({"contexts": 200}) is None
 
 
 @pytest.mark.slow
@@ -186,7 +187,7 @@ def test_report_json_has_every_number(report, f16):
     assert data["settings"]["max_new_tokens"] == 12 and data["target"].startswith("the last assistant turn")
     rows = data["side_by_side"]
     assert len(rows) == 3 and rows[0]["real"] == MEMO[1] and set(rows[0]["replies"]) == set(columns)
-    for name in evaluation.REPORT_FILES:
+    for name in eval_report.REPORT_FILES:
         assert (out / name).stat().st_mode & 0o777 == 0o600, name
     assert not list(out.glob("*.part"))
 
@@ -213,13 +214,13 @@ def test_report_html_is_one_self_contained_page_with_every_section(report):
     page = _Page()
     page.feed((out / "report.html").read_text(encoding="utf-8"))
     page.close()
-    assert page.sections == [key for key, _ in evaluation.sections()]
+    assert page.sections == [key for key, _ in eval_report.sections()]
     assert "style" in page.tags and "script" not in page.tags and "link" not in page.tags and not page.links
     text = "".join(page.text)
     assert MEMO[1] in text and "perplexity" in text and "distinct-2" in text
-    assert not evaluation.CONTROL.search(text)  # a rambling base model's control characters are replaced
+    assert not eval_report.CONTROL.search(text)  # a rambling base model's control characters are replaced
     md = (out / "report.md").read_text(encoding="utf-8")
-    assert all(f"## {title}" in md for _, title in evaluation.sections())
+    assert all(f"## {title}" in md for _, title in eval_report.sections())
 
 
 @pytest.mark.slow

@@ -250,20 +250,21 @@ def eval_cmd(
     from rich.table import Table
 
     from qing.model import eval as evaluation
+    from qing.model import eval_report
 
     quiet_libraries()
     started = time.perf_counter()
     out = output or run / "eval"
     with progress_bar(_("evaluating"), _("steps")) as update:
         report, written = evaluation.eval_run(run, out, dataset, opts, tuple(gguf or ()), force, update)
-    header, rows = evaluation.summary_rows(report)
+    header, rows = eval_report.summary_rows(report)
     table = Table(title=_("qing eval: {count} contexts").format(count=report["contexts"]), header_style="bold")
     for i, name in enumerate(header):
         table.add_column(escape(name), justify="left" if i == 0 else "right")
     for row in rows:
         table.add_row(*(escape(cell) for cell in row))
     console.print(table)
-    if warning := evaluation.too_few_contexts(report):
+    if warning := eval_report.too_few_contexts(report):
         console.print(f"[yellow]{escape(warning)}[/yellow]")
     if report["skipped_too_long"]:
         console.print(_("{count} eval samples longer than the run's max length were skipped.").format(
