@@ -1,6 +1,6 @@
 """Would Hugging Face `datasets` tokenize finetune's samples as fast and as light as today's lists? Not a test.
 
-Today (qing.model.finetune.encode_samples): the samples are a list, chat_format.encode_many renders them and sends
+Today (qing.model.training_rows.encode_samples): the samples are a list, chat_format.encode_many renders them and sends
 every stretch to the fast tokenizer in one batched call, and the (ids, labels) come back as lists. The convention
 instead: Dataset.from_list(samples).map(encode, batched=True, num_proc=P), and the columns read back as lists for
 packing. Each way runs in a process of its own (its peak RSS, worker processes included, is measured), in turns,

@@ -25,7 +25,8 @@ from measure import print_machine_speed  # noqa: E402
 from qing.dataset.samples import read_samples
 from qing.fixtures import tiny_model as tinymodel  # noqa: E402
 from qing.model import chat_format as chat
-from qing.model.finetune import FinetuneOptions, encode_samples, finetune, make_rows  # noqa: E402
+from qing.model.finetune import FinetuneOptions, finetune  # noqa: E402
+from qing.model.training_rows import encode_samples, make_rows  # noqa: E402
 
 
 def main() -> None:

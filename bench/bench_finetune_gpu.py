@@ -187,15 +187,8 @@ def profile(model_dir: Path, data: Path, micro_steps: int = 2) -> None:
     from qing.dataset.samples import read_samples
     from qing.model import chat_format as chat
     from qing.model.base_model import load_base
-    from qing.model.finetune import (
-        Collator,
-        FinetuneOptions,
-        _with_lora,
-        encode_samples,
-        fused_kernels,
-        make_rows,
-        micro_batching,
-    )
+    from qing.model.finetune import FinetuneOptions, _with_lora, fused_kernels, micro_batching
+    from qing.model.training_rows import Collator, encode_samples, make_rows
 
     opts = FinetuneOptions(model=str(model_dir))
     tokenizer = chat.load_tokenizer(model_dir)

@@ -14,7 +14,8 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
 
 from qing.model import chat_format as chat  # noqa: E402
-from qing.model.finetune import FinetuneOptions, encode_samples, finetune, make_rows, pack  # noqa: E402
+from qing.model.finetune import FinetuneOptions, finetune  # noqa: E402
+from qing.model.training_rows import encode_samples, make_rows, pack  # noqa: E402
 
 SYSTEM = "你是小晴，正在和朋友聊天。"
 MEMO = ("周末去爬山吗？", "下雨了，改天吧")
@@ -132,7 +133,7 @@ def test_packing_fills_rows_without_losing_or_repeating_a_sample():
 def test_packed_loss_equals_the_separate_samples_loss(tiny_model, tokenizer):
     from transformers import AutoModelForCausalLM
 
-    from qing.model.finetune import Collator
+    from qing.model.training_rows import Collator
 
     model = AutoModelForCausalLM.from_pretrained(tiny_model).eval()
     samples = [sample(("在吗", "在的")), sample(("今天吃什么", "我也不知道，你定吧"), ("好吧", "哈哈哈哈哈")),
@@ -159,7 +160,7 @@ def test_packed_attention_plumbing_gives_the_separate_samples_loss(tiny_model, t
     from transformers import AutoModelForCausalLM
 
     from qing.model import packed_attention as attention
-    from qing.model.finetune import Collator
+    from qing.model.training_rows import Collator
 
     def varlen_by_sample(q, k, v, cu_q, cu_k, max_q, max_k, *, scale=None, window_size=(-1, -1), **kwargs):
         assert window_size == (-1, 0) and cu_q.dtype == torch.int32 and max_q == int((cu_q[1:] - cu_q[:-1]).max())
