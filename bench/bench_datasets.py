@@ -1,12 +1,11 @@
 """Would Hugging Face `datasets` tokenize finetune's samples as fast and as light as today's lists? Not a test.
 
 Today (qing.model.training_rows.encode_samples): the samples are a list, chat_format.encode_many renders them and sends
-every stretch to the fast tokenizer in one batched call, and the (ids, labels) come back as lists. The convention
-instead: Dataset.from_list(samples).map(encode, batched=True, num_proc=P), and the columns read back as lists for
-packing. Each way runs in a process of its own (its peak RSS, worker processes included, is measured), in turns,
-with the tiny tokenizer of qing.fixtures.tiny_model; both must give the same ids and labels. Also prints the
-start-up cost of `import datasets` (python -X importtime).
-"lists-lean" is a proposal measured alongside: today's lists, tokenized 2,000 samples at a time without attention masks.
+the stretches of 2,000 samples at a time to the fast tokenizer in one batched call (no attention masks), and the
+(ids, labels) come back as lists. The convention instead: Dataset.from_list(samples).map(encode, batched=True,
+num_proc=P), and the columns read back as lists for packing. Each way runs in a process of its own (its peak RSS,
+worker processes included, is measured), in turns, with the tiny tokenizer of qing.fixtures.tiny_model; both must
+give the same ids and labels. Also prints the start-up cost of `import datasets` (python -X importtime).
 Usage: python bench/bench_datasets.py [--samples 5000 20000 50000] [--rounds R] [--num-proc 1 2]
 """
 
@@ -47,28 +46,6 @@ def make_samples(count: int, seed: int = 5) -> list[list[dict]]:
     return samples
 
 
-LEAN_CHUNK = 2_000  # samples per tokenizer call in the "lists-lean" way
-
-
-def encode_many_lean(tokenizer, samples: list[list[dict]], eot: str) -> list[tuple[list[int], list[int]]]:
-    """chat_format.encode_many without the attention masks (finetune never reads them): a proposal, measured here."""
-    from qing.model import chat_format as chat
-
-    cut = [chat.segments(tokenizer, messages, eot) for messages in samples]
-    flat = [text for parts in cut for text, _ in parts]
-    ids_of = iter(tokenizer(flat, add_special_tokens=False, return_attention_mask=False)["input_ids"])
-    out = []
-    for parts in cut:
-        ids: list[int] = []
-        labels: list[int] = []
-        for _, is_reply in parts:
-            piece = next(ids_of)
-            ids += piece
-            labels += piece if is_reply else [chat.IGNORE] * len(piece)
-        out.append((ids, labels))
-    return out
-
-
 def child(way: str, count: int, num_proc: int, tokenizer_dir: str, out: str) -> None:
     """One way of tokenizing, in this process: prints seconds (after imports and the samples are made)."""
     started = time.perf_counter()
@@ -84,9 +61,6 @@ def child(way: str, count: int, num_proc: int, tokenizer_dir: str, out: str) -> 
     imported = time.perf_counter()
     if way == "lists":
         encoded = chat.encode_many(tokenizer, samples, eot)
-    elif way == "lists-lean":
-        encoded = [pair for i in range(0, len(samples), LEAN_CHUNK)
-                   for pair in encode_many_lean(tokenizer, samples[i:i + LEAN_CHUNK], eot)]
     else:
         datasets.disable_progress_bars()
 
@@ -135,7 +109,7 @@ def main() -> None:
           f"{import_seconds('datasets', 'from transformers import Trainer'):.2f} s")
     from qing.fixtures import tiny_model
 
-    ways = [("lists", 1), ("lists-lean", 1)] + [("datasets", p) for p in args.num_proc]
+    ways = [("lists", 1)] + [("datasets", p) for p in args.num_proc]
     with tempfile.TemporaryDirectory() as tmp:
         tokenizer_dir = Path(tmp) / "tokenizer"
         tiny_model.train_tokenizer().save_pretrained(tokenizer_dir)

@@ -82,6 +82,15 @@ def test_trained_text_is_what_infer_feeds(tokenizer):
     assert ids[:first_of_last_reply] == tokenizer.encode(prompt, add_special_tokens=False)
 
 
+def test_samples_encoded_in_chunks_are_encoded_as_one_by_one(tokenizer, monkeypatch):
+    samples = [sample(("在吗", "在的")), sample(("今天吃什么", "火锅"), ("好", "走")), sample(("晚安", "明天见")),
+               sample(("hi", "ok")), sample(("收到", "谢谢"))]
+    one_by_one = [chat.encode(tokenizer, messages, "<|im_end|>") for messages in samples]
+    monkeypatch.setattr(chat, "ENCODE_CHUNK", 2)  # chunks of 2, 2 and 1
+    assert chat.encode_many(tokenizer, samples, "<|im_end|>") == one_by_one
+    assert chat.encode_many(tokenizer, [], "<|im_end|>") == []
+
+
 QWEN3_LIKE = (  # the thinking part of Qwen3's template: an empty think block before the last reply
     "{%- for m in messages %}{%- if m.role == 'assistant' and loop.last %}"
     "{{- '<|im_start|>assistant\\n<think>\\n\\n</think>\\n\\n' + m.content + '<|im_end|>\\n' }}"

@@ -22,6 +22,7 @@ CHATML_TEMPLATE = (
     "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
 )
 IGNORE = -100  # the label transformers' loss skips
+ENCODE_CHUNK = 2_000  # samples per tokenizer call in encode_many
 
 
 def load_tokenizer(model_dir: Path, template: str = "auto"):
@@ -119,20 +120,24 @@ def encode_many(tokenizer, samples: list[list[dict]], eot: str) -> list[tuple[li
     """Token ids and labels of each sample: replies + end tokens labelled, -100 everywhere else.
 
     Each stretch is tokenized on its own, so the ids of the prompt part are what inference feeds and
-    the ids of a reply are what the model generates; all stretches go to the tokenizer in one batch.
+    the ids of a reply are what the model generates. The stretches of ENCODE_CHUNK samples go to the
+    tokenizer in one batched call, without attention masks (nothing reads them): as fast as one call
+    for all, with the tokenizer's lists of a chunk alive at a time instead of the whole dataset's.
     """
-    cut = [segments(tokenizer, messages, eot) for messages in samples]
-    flat = [text for parts in cut for text, _is_reply in parts]
-    ids_of = iter(tokenizer(flat, add_special_tokens=False)["input_ids"]) if flat else iter(())
     out = []
-    for parts in cut:
-        ids: list[int] = []
-        labels: list[int] = []
-        for _text, is_reply in parts:
-            piece = next(ids_of)
-            ids += piece
-            labels += piece if is_reply else [IGNORE] * len(piece)
-        out.append((ids, labels))
+    for start in range(0, len(samples), ENCODE_CHUNK):
+        cut = [segments(tokenizer, messages, eot) for messages in samples[start:start + ENCODE_CHUNK]]
+        flat = [text for parts in cut for text, _is_reply in parts]
+        ids_of = iter(tokenizer(flat, add_special_tokens=False, return_attention_mask=False)["input_ids"]
+                      if flat else ())
+        for parts in cut:
+            ids: list[int] = []
+            labels: list[int] = []
+            for _text, is_reply in parts:
+                piece = next(ids_of)
+                ids += piece
+                labels += piece if is_reply else [IGNORE] * len(piece)
+            out.append((ids, labels))
     return out
 
 
