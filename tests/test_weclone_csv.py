@@ -17,7 +17,7 @@ from conftest import KEY, OWNER
 
 from qing.fixtures import qqnt_db as nb
 from qing.sources import weclone
-from qing.sources.weclone_out import Names, safe_name
+from qing.sources.weclone_out import Names, _LocalTime, safe_name
 
 HEADER = ["id", "MsgSvrID", "type_name", "is_sender", "talker", "room_name", "msg", "src", "CreateTime"]
 T0 = 1_700_000_000
@@ -156,6 +156,20 @@ def test_names_taken_ignore_case_and_form():
     assert [names.give(w, c) for w, c in [("Ab", "c2c:1"), ("ab", "c2c:2"), ("AB", "c2c:2"), ("", "group:3"),
                                           ("群3", "group:4"), ("x", "wechat:room_1")]] == [
         "Ab", "ab (2)", "AB (3)", "群3", "群3 (4)", "x"]
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/New_York", "Australia/Lord_Howe", "Asia/Kathmandu",
+                                  "Europe/Amsterdam", "UTC"])
+def test_local_times_are_datetimes_in_any_zone(zone):
+    """The hour-cached formatting, across daylight-saving changes, half-hour ones (Lord Howe), a +5:45 zone and
+    Amsterdam's 1937 offset of +0:19:32 (not whole minutes: each second asks the zone)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    starts = (-1_030_000_000, 1_679_000_000, 1_696_000_000, 1_699_000_000)  # 1937-05, 2023-03, 2023-09, 2023-11
+    times = [t for start in starts for t in range(start, start + 1_000_000, 977)]  # 11.6 days from each
+    expected = [datetime.fromtimestamp(t, ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S") for t in times]
+    assert _LocalTime(ZoneInfo(zone)).many(times) == expected
 
 
 @pytest.mark.parametrize("chat", ["c2c:20001", "group:7770001", "qce:group:周末/读书会", "wechat:wxid_a_1_2",

@@ -248,9 +248,6 @@ class _LocalTime:
             texts.append(start + _MINUTES_SECONDS[local % 3600])
         return texts
 
-    def __call__(self, seconds: int) -> str:
-        return self.many((seconds,))[0]
-
     def _hour(self, seconds: int, local: int) -> str:
         if len(self.hours) >= 4096:  # years of hours: start again, so memory stays flat
             self.hours.clear()
