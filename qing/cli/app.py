@@ -54,7 +54,7 @@ def main_options(
         load_env_file()
     except QingError as e:
         _choose_language(lang)
-        console.print(lead(_("error"), "red") + escape(str(e)))
+        say_error(str(e))
         raise typer.Exit(2) from None
     _choose_language(lang)
     _stop_on_signals()
@@ -78,6 +78,16 @@ def _choose_language(flag: str) -> None:
 def lead(label: str, color: str) -> str:
     """LABEL (translated) in COLOR, then the separator of the language: "error: ..." / "错误：..." ."""
     return f"[{color}]{label}[/{color}]" + ("：" if language() == "zh" else ": ")
+
+
+def say_error(text: str) -> None:
+    """error: TEXT (plain text: nothing in it is read as markup)."""
+    console.print(lead(_("error"), "red") + escape(text))
+
+
+def say_warning(text: str) -> None:
+    """warning: TEXT (plain text: nothing in it is read as markup)."""
+    console.print(lead(_("warning"), "yellow") + escape(text))
 
 
 def system_error(e: OSError) -> str:
@@ -134,7 +144,7 @@ def command(name: str, **settings):
             except QingError as e:
                 if state["verbose"]:
                     console.print_exception()
-                console.print(f"{lead(_('error'), 'red')}{escape(str(e))}")
+                say_error(str(e))
                 raise typer.Exit(e.exit_code) from None
             except KeyboardInterrupt as e:
                 signum = getattr(e, "signum", signal.SIGINT)
@@ -148,19 +158,18 @@ def command(name: str, **settings):
             except OSError as e:  # the machine, not qing: a full disk, a read-only folder, a failing drive
                 if state["verbose"]:
                     raise
-                console.print(f"{lead(_('error'), 'red')}{escape(system_error(e))}")
+                say_error(system_error(e))
                 raise typer.Exit(1) from None
             except Exception as e:  # a bug, not a user error: say so, trace only on request
                 if type(e).__name__ == "DatabaseError" and type(e).__module__ in ("sqlite3", "sqlcipher3.dbapi2"):
-                    damaged = _("a database is damaged ({reason}); copy it again from the source, or decrypt it "
-                                "again.").format(reason=escape(str(e)))
-                    console.print(f"{lead(_('error'), 'red')}{damaged}")
+                    say_error(_("a database is damaged ({reason}); copy it again from the source, or decrypt it "
+                                "again.").format(reason=e))
                     raise typer.Exit(1) from None
                 extra = extra_of(e.name or "") if isinstance(e, ModuleNotFoundError) else None
                 if extra and not state["verbose"]:
                     advice = _("`qing {command}` needs {module}, from the {extra} extra: {install}.").format(
                         command=name, module=e.name, extra=extra, install=install_hint(extra))
-                    console.print(f"{lead(_('error'), 'red')}{escape(advice)}")
+                    say_error(advice)
                     raise typer.Exit(1) from None
                 if state["verbose"]:
                     raise

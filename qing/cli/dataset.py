@@ -13,8 +13,8 @@ from qing.cli.app import (
     command,
     console,
     examples,
-    lead,
     progress_bar,
+    say_warning,
 )
 from qing.cli.params import takes
 from qing.cli.sources import processes
@@ -97,8 +97,7 @@ def _print_clean_summary(result) -> None:
     console.print(_("done in {seconds:.1f} s ({rate:,.0f} messages/s, {processes}); report: {report}").format(
         seconds=result.seconds, rate=rate, processes=processes(result.workers), report=result.output / "report.json"))
     if not out["train"]:
-        console.print(lead(_("warning"), "yellow") + _("no training sample was made; see the dropped counts "
-                                                                "above."))
+        say_warning(_("no training sample was made; see the dropped counts above."))
 
 
 # --- clean-llm -------------------------------------------------------------------

@@ -19,6 +19,7 @@ from qing.cli.app import (
     lead,
     progress_bar,
     quiet_libraries,
+    say_warning,
     state,
 )
 from qing.cli.params import choice, plain, takes
@@ -306,6 +307,6 @@ def serve_cmd(
 
     src = serve.Source(run_dir=run, gguf=gguf, merged=merged, adapter=adapter, model=model)
     serve.serve(src, plain(engine), opts, defaults, note=lambda text: console.print(escape(text)),
-                warn=lambda text: console.print(lead(_("warning"), "yellow") + escape(text)),
+                warn=say_warning,
                 on_request=on_request, before_transformers=quiet_libraries)
     console.print(_("stopped."))

@@ -16,8 +16,8 @@ from qing.cli.app import (
     command,
     console,
     examples,
-    lead,
     progress_bar,
+    say_warning,
 )
 from qing.cli.params import choice, plain
 from qing.errors import QingError
@@ -162,8 +162,7 @@ def export_cmd(
         console.print(_("kept with parts left out: {counts}").format(
             counts=", ".join(f"{cause(c)} {n:,}" for c, n in t.problems.most_common())))
     if not t.owner_messages:
-        console.print(lead(_("warning"), "yellow") + _("none of the messages was sent by {owner}; check --me.").format(
-            owner=s.owner))
+        say_warning(_("none of the messages was sent by {owner}; check --me.").format(owner=s.owner))
 
 
 def _print_owner(uin: int, how: str) -> None:
