@@ -128,6 +128,13 @@ def _raise_stopped(signum, frame):
     raise Stopped(signum)
 
 
+def stopped_by(signum: int) -> str:
+    """What stopped a command, as its last line opens: "interrupted" (Ctrl+C) or "stopped by SIGTERM"."""
+    if signum == signal.SIGINT:
+        return _("interrupted")
+    return _("stopped by {signal}").format(signal=signal.Signals(signum).name)
+
+
 def examples(*lines: str) -> str:
     """A command's --help epilog: a few real command lines (typer joins single newlines, so each is a paragraph)."""
     return "Examples:\n\n" + "\n\n".join(f"  $ {line}" for line in lines)
@@ -149,9 +156,7 @@ def command(name: str, **settings):
             except KeyboardInterrupt as e:
                 signum = getattr(e, "signum", signal.SIGINT)
                 with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
-                    what = _("interrupted") if signum == signal.SIGINT else _("stopped by {signal}").format(
-                        signal=signal.Signals(signum).name)
-                    console.print(lead(what, "yellow") + _("nothing half-written was left behind."))
+                    console.print(lead(stopped_by(signum), "yellow") + _("nothing half-written was left behind."))
                 raise typer.Exit(128 + signum) from None
             except (typer.Exit, typer.Abort):
                 raise

@@ -21,6 +21,7 @@ from qing.cli.app import (
     quiet_libraries,
     say_warning,
     state,
+    stopped_by,
 )
 from qing.cli.params import choice, plain, takes
 from qing.errors import QingError
@@ -97,11 +98,9 @@ def finetune_cmd(
         if not checkpoints:
             raise  # the frame says it: nothing of the run was kept
         signum = getattr(e, "signum", signal.SIGINT)
-        what = _("interrupted") if signum == signal.SIGINT else _("stopped by {signal}").format(
-            signal=signal.Signals(signum).name)
         again = escape(f"qing finetune {dataset} -o {output} --resume")
         with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone
-            console.print(lead(what, "yellow") + _(
+            console.print(lead(stopped_by(signum), "yellow") + _(
                 "{checkpoint} kept, no adapter written yet; `{command}` continues from it.").format(
                 checkpoint=checkpoints[-1].name, command=again))
         raise typer.Exit(128 + signum) from None
