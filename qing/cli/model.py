@@ -208,7 +208,7 @@ def quantize_cmd(
     from qing.model import quantize
 
     if list_types:
-        for name, guide in quantize.QUANT_TYPES.items():
+        for name, guide in quantize.quant_types().items():
             print(f"{name:8s} {guide}")
         return
     if gguf_file is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Callable
 
@@ -15,8 +14,9 @@ from qing.i18n import _
 from qing.model.gguf import _check_space, require_gguf
 
 
-def _guides() -> dict[str, str]:
-    """Quantization types that need no importance matrix -> one-line guide (sizes for a 7-8B model)."""
+def quant_types() -> dict[str, str]:
+    """Quantization types that need no importance matrix -> one-line guide (sizes for a 7-8B model), in the user's
+    language (`qing quantize --list`)."""
     return {
         "Q2_K": _("smallest (~2.9 GB for 7B); clearly worse, only when nothing else fits"),
         "Q3_K_S": _("~3.2 GB for 7B; very small, noticeable quality loss"),
@@ -38,21 +38,6 @@ def _guides() -> dict[str, str]:
     }
 
 
-class _Guides(Mapping):
-    """The guides, put into the user's language when read: the language is chosen after this module is imported."""
-
-    def __getitem__(self, qtype: str) -> str:
-        return _guides()[qtype]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_guides())
-
-    def __len__(self) -> int:
-        return len(_guides())
-
-
-QUANT_TYPES: Mapping[str, str] = _Guides()
-"""Quantization types that need no importance matrix -> one-line guide (`qing quantize --list`)."""
 IMATRIX_TYPES = ("IQ", "TQ")
 """Type names whose quantization needs an importance matrix (IQ1_S ... IQ4_XS) or is ternary-only (TQ1_0, TQ2_0)."""
 
@@ -87,14 +72,14 @@ def default_quantized_path(inp: Path, qtype: str) -> Path:
 def quantize(inp: Path, out: Path | None = None, qtype: str = "Q4_K_M", *, llama_cpp: Path | None = None,
              force: bool = False, nthread: int | None = None, verbose: bool = False,
              note: Callable[[str], None] = lambda text: None) -> Path:
-    """Quantize the GGUF file INP to QTYPE (see QUANT_TYPES); return the output path.
+    """Quantize the GGUF file INP to QTYPE (see quant_types()); return the output path.
 
     Uses llama-cpp-python's `llama_model_quantize`, or the llama-quantize binary of the llama.cpp
     checkout LLAMA_CPP when one is given. llama.cpp's per-tensor log is shown only with `verbose`. NOTE is told
     once the input, type and output are checked, as the long work starts.
     """
     key = qtype.upper()
-    if key not in QUANT_TYPES:
+    if key not in quant_types():
         if key.startswith(IMATRIX_TYPES):
             raise QingError(_("{qtype} needs an importance matrix (llama.cpp's llama-imatrix), which qing does not "
                               "make; use a K-quant such as Q4_K_M or Q3_K_M (`qing quantize --list`).").format(
