@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import operator
 import os
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -253,7 +252,7 @@ def folder_exports(folder: Path) -> list[tuple[Path, str]]:
         elif source == "qq-nt":
             raise QingError(_("{entry} in {folder} is a QQ NT database; export it on its own (it needs --key or "
                               "qing decrypt), then the folder without it.").format(entry=entry, folder=folder))
-    found += sorted(chats, key=lambda found: _first_row(found[0].name))
+    found += sorted(chats, key=lambda found: weclone.first_row(found[0].name))
     if not found:
         raise QingError(_("{folder} holds no export qing can read; it reads {supported}.").format(
             folder=folder, supported=_supported()))
@@ -265,12 +264,6 @@ def _is_weclone_csv(path: Path) -> bool:
         return path.is_file() and detect(path) == "weclone-csv"
     except QingError:
         return False
-
-
-def _first_row(name: str) -> int:
-    """The start of a `<id>_<start>_<end>.csv` name (0 for other names): WeClone reads the files in its order."""
-    m = re.search(r"_(\d+)_\d+\.csv$", name)
-    return int(m[1]) if m else 0
 
 
 class _OutOfOrder(Exception):

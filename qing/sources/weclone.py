@@ -61,6 +61,7 @@ def csv_writer(out):
 _NOT_IN_NAMES = re.compile(r'[\x00-\x1f\x7f%/\\:*?"<>|~]')
 _NAME_BYTES = 150  # a longer id is cut, and marked with ~ so that it is not read back as an id
 _OUR_FILE = re.compile(r"(.+)_\d+_\d+\.csv")
+_ROWS_IN_NAME = re.compile(r"_(\d+)_\d+\.csv$")  # PyWxDump's <id>_<first row>_<end row>.csv, and ours
 
 
 def chat_file_stem(chat: str) -> str:
@@ -82,6 +83,13 @@ def chat_of_file(name: str) -> str | None:
         return None
     chat = unquote(m[1])
     return chat if chat.startswith(OUR_PREFIXES) else None
+
+
+def first_row(name: str) -> int:
+    """The first row of a `<id>_<first>_<end>.csv` name (0 for other names): WeClone reads a chat's files in its
+    order."""
+    m = _ROWS_IN_NAME.search(name)
+    return int(m[1]) if m else 0
 
 
 def written_by_qing(name: str) -> bool:
